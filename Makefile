@@ -1,0 +1,46 @@
+# identity_graph — the commands the README promises.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export IDENTITY_GRAPH_WAREHOUSE ?= $(CURDIR)/warehouse
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install run test dev lock bench clean
+
+$(BIN)/identity-graph: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	@touch $@
+
+install: $(BIN)/identity-graph
+
+$(DAGSTER_HOME)/dagster.yaml:
+	@mkdir -p $(DAGSTER_HOME)
+	@printf 'nux:\n  enabled: false\ntelemetry:\n  enabled: false\n' > $@
+
+## Generate the identity graph at a small default scale into ./warehouse.
+run: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/identity-graph generate
+
+## The whole test suite (what .ci/run calls).
+test: install
+	$(BIN)/python -m pytest
+
+## The Dagster UI on the workspace.
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml
+
+## Benchmarks; figures go to BENCHMARKS.md.
+bench: install
+	$(BIN)/python benchmarks/generate_scale.py
+
+## Re-resolve the pinned set (after changing pyproject.toml).
+lock:
+	rm -rf /tmp/identity_graph_lock && $(PYTHON) -m venv /tmp/identity_graph_lock
+	/tmp/identity_graph_lock/bin/pip install --quiet --upgrade pip
+	/tmp/identity_graph_lock/bin/pip install --quiet --dry-run --ignore-installed --report /tmp/identity_graph_lock/report.json '.[test]'
+	$(PYTHON) -c "import json; r=json.load(open('/tmp/identity_graph_lock/report.json')); rows=sorted((i['metadata']['name'].lower().replace('_','-'), i['metadata']['version']) for i in r['install'] if i['metadata']['name']!='identity_graph'); open('requirements.lock','w').write('# Every package the project installs, pinned to a set that resolves together\n# (regenerate with: make lock). Used as a constraints file by make install.\n'+''.join(f'{n}=={v}\n' for n,v in rows))"
+
+clean:
+	rm -rf $(VENV) warehouse .dagster_home spark-warehouse

@@ -1,0 +1,77 @@
+"""The identity core: households → individuals → identity_mappings."""
+
+
+import dagster as dg
+from dagster_pyspark import LazyPySparkResource
+from pyspark.sql import DataFrame
+
+from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
+from identity_graph.generation import generate_households, generate_identity_mappings, generate_individuals
+from identity_graph.resources.settings import GenerationSettings
+
+GROUP = "identity"
+KINDS = {"spark", "delta"}
+OWNERS = ["team:identity-graph"]
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    tags={"domain": "identity"},
+    metadata={"primary_key": ["household_id"], "zorder_columns": ["household_id"]},
+)
+def households(
+    context: dg.AssetExecutionContext, config: HouseholdsConfig, spark: LazyPySparkResource, generation: GenerationSettings
+) -> DataFrame:
+    """Households: one row per household, with a consistent real US city/state/ZIP, income
+    bracket, household size (normal, clipped to its range so the count is exact) and housing type."""
+    context.log.info(f"Generating {config.num_households:,} households (seed {generation.seed})")
+    return generate_households(spark.spark_session, config, generation.parameters())
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    tags={"domain": "identity", "pii": "synthetic"},
+    metadata={"primary_key": ["individual_id"], "zorder_columns": ["household_id"]},
+)
+def individuals(
+    context: dg.AssetExecutionContext,
+    config: DemographicsConfig,
+    spark: LazyPySparkResource,
+    generation: GenerationSettings,
+    households: DataFrame,
+) -> DataFrame:
+    """Individuals: one row per adult, household_size of them per household, with names, age,
+    gender, education, employment and income — income rising with age and education,
+    students young and retirees old."""
+    context.log.info("Generating individuals: household_size members per stored household")
+    return generate_individuals(spark.spark_session, households, config, generation.parameters())
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    tags={"domain": "identity", "pii": "synthetic"},
+    metadata={"primary_key": ["mapping_id"], "zorder_columns": ["individual_id"]},
+)
+def identity_mappings(
+    context: dg.AssetExecutionContext,
+    config: IdentifiersConfig,
+    spark: LazyPySparkResource,
+    generation: GenerationSettings,
+    individuals: DataFrame,
+) -> DataFrame:
+    """Identity mappings: each individual's cross-device identifiers (hashed emails and phones,
+    cookie, mobile-ad, device and CTV ids), first/last seen and whether still active."""
+    context.log.info(
+        f"Generating identifiers: {config.min_per_individual}–{config.max_per_individual} per individual, "
+        f"mean {config.mean_per_individual}"
+    )
+    return generate_identity_mappings(spark.spark_session, individuals, config, generation.parameters())
+
+
+ASSETS = [households, individuals, identity_mappings]

@@ -1,0 +1,200 @@
+"""``identity-graph``: generate the graph through Dagster from the command line.
+
+Runs go through Dagster's own execution API and are recorded in the instance at
+``$DAGSTER_HOME`` (default ``./.dagster_home``), so ``make dev`` shows them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip(), value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="identity-graph", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser("generate", help="Generate the graph (or a selection of it) as Delta tables.")
+    gen.add_argument("--households", type=int, help="Number of households (default: the config's, 1,000).")
+    gen.add_argument("--days", type=int, help="Length of the simulated window in days (default 30).")
+    gen.add_argument("--end-date", help="Last day of the simulated window, YYYY-MM-DD (default 2026-10-31).")
+    gen.add_argument("--seed", type=int, help="Seed of every random draw (default 42).")
+    gen.add_argument("--select", help="Dagster asset selection, e.g. 'individuals+' (default: every asset).")
+    gen.add_argument("--config", type=Path, help="Run config YAML, the same the launchpad shows.")
+    gen.add_argument("--warehouse", help="Local Delta warehouse root (default $IDENTITY_GRAPH_WAREHOUSE or ./warehouse).")
+    gen.add_argument("--catalog", help="Catalog (default $IDENTITY_GRAPH_CATALOG or main).")
+    gen.add_argument("--schema", help="Schema (default $IDENTITY_GRAPH_SCHEMA or identity_graph).")
+    gen.add_argument("--master", help="Spark master URL (default $IDENTITY_GRAPH_SPARK_MASTER or local[*]).")
+    gen.add_argument(
+        "--spark-conf", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="Extra Spark setting (repeatable)."
+    )
+    return parser
+
+
+def _set(tree: dict[str, Any], path: Sequence[str], value: Any) -> None:
+    for part in path[:-1]:
+        tree = tree.setdefault(part, {}) or tree.setdefault(part, {})
+        if not isinstance(tree, dict):
+            raise ValueError(f"run config: {'.'.join(path)} is not a mapping")
+    tree[path[-1]] = value
+
+
+def build_run_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The run config from ``--config`` with the command-line options applied on top."""
+    run_config: dict[str, Any] = {}
+    if args.config:
+        import yaml
+
+        try:
+            loaded = yaml.safe_load(args.config.read_text()) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise ValueError(f"--config {args.config}: {error}") from None
+        if not isinstance(loaded, dict):
+            raise ValueError(f"--config {args.config}: expected a mapping at the top level")
+        run_config = loaded
+    if args.households is not None:
+        _set(run_config, ["ops", "households", "config", "num_households"], args.households)
+    for option, field in (("seed", "seed"), ("end_date", "end_date"), ("days", "days")):
+        value = getattr(args, option)
+        if value is not None:
+            _set(run_config, ["resources", "generation", "config", field], value)
+    return run_config
+
+
+def validate(run_config: Mapping[str, Any]) -> list[str]:
+    """Every problem in the run config, one line each; empty when it is valid. Starts no Spark."""
+    from pydantic import ValidationError
+
+    from identity_graph.config import InvalidRunConfig, describe_validation_error, validate_run_config
+    from identity_graph.resources.settings import GenerationSettings
+
+    problems: list[str] = []
+    try:
+        validate_run_config(run_config)
+    except InvalidRunConfig as error:
+        problems.extend(error.problems)
+    settings = ((run_config.get("resources") or {}).get("generation") or {}).get("config") or {}
+    try:
+        GenerationSettings(**settings)
+    except ValidationError as error:
+        problems.extend(describe_validation_error("generation", error))
+    return problems
+
+
+def _instance():
+    from dagster import DagsterInstance
+
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("nux:\n  enabled: false\ntelemetry:\n  enabled: false\n")
+    return DagsterInstance.get()
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain aligned text table; numbers right-aligned."""
+    cells = [[f"{c:,}" if isinstance(c, int) else str(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    numeric = [bool(rows) and all(isinstance(r[i], int) for r in rows) for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def generate(args: argparse.Namespace) -> int:
+    try:
+        run_config = build_run_config(args)
+    except ValueError as error:
+        print(f"identity-graph: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    problems = validate(run_config)
+    if problems:
+        print("identity-graph: invalid configuration, nothing was generated:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    import dagster as dg
+
+    from identity_graph.definitions import GENERATE_JOB, build_definitions
+    from identity_graph.resources.targets import TargetSettings
+
+    try:
+        target = TargetSettings.from_env(
+            warehouse=args.warehouse,
+            catalog=args.catalog,
+            schema=args.schema,
+            spark_master=args.master,
+            spark_conf=dict(args.spark_conf) or None,
+        )
+    except ValueError as error:
+        print(f"identity-graph: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    defs = build_definitions(target)
+    asset_graph = defs.resolve_asset_graph()
+    selection = None
+    if args.select:
+        try:
+            selection = sorted(dg.AssetSelection.from_string(args.select).resolve(asset_graph), key=str)
+        except Exception as error:  # Dagster raises several types for a bad selection string
+            print(f"identity-graph: --select {args.select!r}: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if not selection:
+            print(f"identity-graph: --select {args.select!r} matches no asset", file=sys.stderr)
+            return EXIT_BAD_INPUT
+
+    run_config.setdefault("loggers", {"console": {"config": {"log_level": "INFO"}}})
+    started = time.monotonic()
+    result = defs.resolve_job_def(GENERATE_JOB).execute_in_process(
+        run_config=run_config, instance=_instance(), asset_selection=selection, raise_on_error=False
+    )
+    elapsed = time.monotonic() - started
+    rows = []
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        metadata = materialization.metadata
+        rows.append(
+            [
+                materialization.asset_key.to_user_string(),
+                int(metadata["dagster/row_count"].value) if "dagster/row_count" in metadata else "?",
+                int(metadata["delta_version"].value) if "delta_version" in metadata else "?",
+                metadata["uri"].value if "uri" in metadata else "",
+            ]
+        )
+    if rows:
+        print(format_table(["table", "rows", "delta version", "location"], rows))
+    status = "succeeded" if result.success else "FAILED"
+    print(f"\nRun {result.run_id} {status} in {elapsed:.1f}s (recorded in {os.environ['DAGSTER_HOME']}).")
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+                print(f"  {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "generate":
+        return generate(args)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Shared pieces of generation: run parameters, id ranges, synthetic time."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+#: Rows per block when assigning contiguous ids (see :func:`with_contiguous_ids`).
+ID_BLOCK_SIZE = 1 << 16
+
+
+@dataclass(frozen=True)
+class RunParameters:
+    """What every generator needs besides its table's config.
+
+    ``seed`` drives every random draw; ``end_date`` is the last day of the simulated
+    window of ``days`` days (timestamps are derived from it, never from the clock);
+    ``partitions`` is the number of input partitions for the root ranges (``None``:
+    Spark's default parallelism). Output does not depend on ``partitions``.
+    """
+
+    seed: int = 42
+    end_date: dt.date = dt.date(2026, 10, 31)
+    days: int = 30
+    partitions: int | None = None
+
+    @property
+    def window_start(self) -> dt.date:
+        """First day of the simulated event window."""
+        return self.end_date - dt.timedelta(days=self.days - 1)
+
+    @property
+    def window_start_epoch(self) -> int:
+        """Epoch seconds of the window's first instant (UTC)."""
+        return epoch_seconds(self.window_start)
+
+    @property
+    def end_epoch(self) -> int:
+        """Epoch seconds just after the window's last instant (UTC midnight after end_date)."""
+        return epoch_seconds(self.end_date + dt.timedelta(days=1))
+
+
+def epoch_seconds(day: dt.date) -> int:
+    """UTC midnight of ``day`` in epoch seconds."""
+    return calendar.timegm(day.timetuple())
+
+
+def key_range(spark: SparkSession, count: int, name: str, partitions: int | None) -> DataFrame:
+    """BIGINT keys 1..count in column ``name``."""
+    if partitions:
+        frame = spark.range(1, count + 1, 1, partitions)
+    else:
+        frame = spark.range(1, count + 1)
+    return frame.withColumnRenamed("id", name)
+
+
+def with_contiguous_ids(df: DataFrame, order_key: str, count: str, offset: str) -> DataFrame:
+    """Add ``offset``: the sum of ``count`` over all rows with a smaller ``order_key``.
+
+    Children of row r then get ids ``offset + 1 .. offset + count`` — contiguous,
+    unique, and independent of partitioning. Sums are taken per block of
+    ``ID_BLOCK_SIZE`` keys, so only the small table of block totals goes through a
+    single-partition window, not the rows themselves.
+    """
+    blocked = df.withColumn("_id_block", F.floor(F.col(order_key) / F.lit(ID_BLOCK_SIZE)))
+    totals = blocked.groupBy("_id_block").agg(F.sum(count).alias("_block_total"))
+    before_block = Window.orderBy("_id_block").rowsBetween(Window.unboundedPreceding, -1)
+    offsets = totals.select(
+        "_id_block", F.coalesce(F.sum("_block_total").over(before_block), F.lit(0)).alias("_block_offset")
+    )
+    before_row = Window.partitionBy("_id_block").orderBy(order_key).rowsBetween(Window.unboundedPreceding, -1)
+    return (
+        blocked.join(F.broadcast(offsets), "_id_block")
+        .withColumn(offset, (F.col("_block_offset") + F.coalesce(F.sum(count).over(before_row), F.lit(0))).cast("bigint"))
+        .drop("_id_block", "_block_offset")
+    )
+
+
+def timestamp_at(epoch: Column) -> Column:
+    """A TIMESTAMP from epoch seconds (whole seconds)."""
+    return F.timestamp_seconds(F.floor(epoch).cast("bigint"))

@@ -1,0 +1,59 @@
+"""Run-wide generation settings, shared by every asset of a run."""
+
+
+import dagster as dg
+from pydantic import Field, field_validator
+
+from identity_graph.config import parse_date, validate_run_config
+from identity_graph.generation.common import RunParameters
+
+
+class GenerationSettings(dg.ConfigurableResource):
+    """Seed and time window of the synthetic world, shared by every asset in a run.
+
+    At run start it also validates the whole run's asset config, so an invalid value
+    anywhere fails the run before Spark starts and before any table is touched.
+    """
+
+    seed: int = Field(default=42, description="Seed of every random draw: same seed and config, same tables.")
+    end_date: str = Field(
+        default="2026-10-31", description="Last day (YYYY-MM-DD, UTC) of the simulated window; timestamps derive from it, not the clock."
+    )
+    days: int = Field(default=30, description="Length of the simulated event window in days (> 0), ending on end_date.")
+    input_partitions: int = Field(
+        default=0, description="Spark partitions for generated key ranges (0: Spark's default parallelism). Output does not depend on it."
+    )
+
+    @field_validator("end_date")
+    @classmethod
+    def _date(cls, v: str) -> str:
+        parse_date("end_date", v)
+        return v
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: int) -> int:
+        if v <= 0:
+            raise ValueError(f"days must be > 0, got {v}")
+        return v
+
+    @field_validator("input_partitions")
+    @classmethod
+    def _partitions(cls, v: int) -> int:
+        if v < 0:
+            raise ValueError(f"input_partitions must be ≥ 0, got {v}")
+        return v
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.dagster_run
+        if run is not None:
+            validate_run_config(run.run_config)
+
+    def parameters(self) -> RunParameters:
+        """The settings as the generation layer's :class:`RunParameters`."""
+        return RunParameters(
+            seed=self.seed,
+            end_date=parse_date("end_date", self.end_date),
+            days=self.days,
+            partitions=self.input_partitions or None,
+        )

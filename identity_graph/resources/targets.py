@@ -1,0 +1,51 @@
+"""The runtime target (local or Databricks) and where tables go: read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+TARGETS = ("local",)
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """Everything that differs between runtime targets.
+
+    ``IDENTITY_GRAPH_TARGET`` (default ``local``), ``IDENTITY_GRAPH_WAREHOUSE``
+    (default ``./warehouse``), ``IDENTITY_GRAPH_CATALOG`` (``main``),
+    ``IDENTITY_GRAPH_SCHEMA`` (``identity_graph``) and ``IDENTITY_GRAPH_SPARK_MASTER``
+    (``local[*]``) are read by :meth:`from_env` and nowhere else.
+    """
+
+    target: str = "local"
+    warehouse: str = "warehouse"
+    catalog: str = "main"
+    schema: str = "identity_graph"
+    spark_master: str = "local[*]"
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(
+                f"IDENTITY_GRAPH_TARGET={self.target!r} is not supported; choose one of {list(TARGETS)}"
+            )
+        for name in ("catalog", "schema"):
+            value = getattr(self, name)
+            if not value or "/" in value or value in (".", ".."):
+                raise ValueError(f"{name} must be a plain name, got {value!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> TargetSettings:
+        """Settings from the environment, with explicit overrides (``None`` values are ignored)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {
+            "target": env.get("IDENTITY_GRAPH_TARGET", "local").strip().lower() or "local",
+            "warehouse": env.get("IDENTITY_GRAPH_WAREHOUSE") or "warehouse",
+            "catalog": env.get("IDENTITY_GRAPH_CATALOG") or "main",
+            "schema": env.get("IDENTITY_GRAPH_SCHEMA") or "identity_graph",
+            "spark_master": env.get("IDENTITY_GRAPH_SPARK_MASTER") or "local[*]",
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
