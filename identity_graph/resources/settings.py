@@ -45,7 +45,7 @@ class GenerationSettings(dg.ConfigurableResource):
         return v
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        run = context.dagster_run
+        run = context.run
         if run is not None:
             validate_run_config(run.run_config)
 

@@ -1,0 +1,39 @@
+"""Shared fixtures: one real local Spark session with Delta for the whole test session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pyspark.sql import SparkSession
+
+from identity_graph.resources.spark import local_spark_config
+
+#: The session every test shares: two cores, few shuffle partitions, no UI, UTC.
+TEST_SPARK_CONFIG = local_spark_config(
+    "local[2]", shuffle_partitions=2, extra={"spark.ui.enabled": "false", "spark.sql.adaptive.enabled": "false"}
+)
+
+
+@pytest.fixture(scope="session")
+def spark() -> SparkSession:
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder
+    for key, value in TEST_SPARK_CONFIG.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def shuffle_partitions(spark):
+    """Set spark.sql.shuffle.partitions for one test, restoring it afterwards."""
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+
+    def set_to(n: int) -> None:
+        spark.conf.set("spark.sql.shuffle.partitions", str(n))
+
+    yield set_to
+    spark.conf.set("spark.sql.shuffle.partitions", before)
