@@ -1,0 +1,66 @@
+"""`identity-graph generate` end to end at a small scale, as `make run` calls it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "identity_graph.cli"]
+
+
+def run_cli(args, tmp_path, timeout=600):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home"), "SPARK_LOCAL_IP": "127.0.0.1"}
+    env.pop("IDENTITY_GRAPH_WAREHOUSE", None)
+    return subprocess.run([*CLI, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_generate_writes_tables_prints_counts_and_records_the_run(tmp_path):
+    warehouse = tmp_path / "warehouse"
+    done = run_cli(
+        ["generate", "--households", "200", "--seed", "7", "--warehouse", str(warehouse), "--master", "local[2]",
+         "--spark-conf", "spark.sql.shuffle.partitions=2", "--spark-conf", "spark.ui.enabled=false"],
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = {line.split()[0]: line.split() for line in done.stdout.splitlines() if line.split()}
+    assert lines["households"][1] == "200"
+    for table in ("households", "individuals", "identity_mappings"):
+        assert table in lines, done.stdout
+        assert (warehouse / "main" / "identity_graph" / table / "_delta_log").is_dir()
+    assert "succeeded" in done.stdout
+
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "dagster_home"))
+    try:
+        for table in ("households", "individuals", "identity_mappings"):
+            assert instance.get_latest_materialization_event(dg.AssetKey(table)) is not None, table
+    finally:
+        instance.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--households", "0"], ["households.num_households", "got 0"]),
+        (["--end-date", "yesterday"], ["generation.end_date", "yesterday"]),
+        (["--select", "no_such_asset"], ["--select", "no_such_asset"]),
+    ],
+)
+def test_invalid_input_exits_2_naming_the_problem_and_writes_nothing(tmp_path, args, fragments):
+    warehouse = tmp_path / "warehouse"
+    done = run_cli(["generate", "--warehouse", str(warehouse), *args], tmp_path, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    for fragment in fragments:
+        assert fragment in done.stderr
+    assert not warehouse.exists()
+
+
+def test_config_file_with_a_bad_weight_is_rejected(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("ops:\n  individuals:\n    config:\n      gender_weights: {Male: 0.7, Female: 0.7}\n")
+    done = run_cli(["generate", "--config", str(config), "--warehouse", str(tmp_path / "w")], tmp_path, timeout=120)
+    assert done.returncode == 2
+    assert "individuals.gender_weights" in done.stderr and "1.4" in done.stderr
