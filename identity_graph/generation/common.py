@@ -58,26 +58,47 @@ def key_range(spark: SparkSession, count: int, name: str, partitions: int | None
     return frame.withColumnRenamed("id", name)
 
 
-def with_contiguous_ids(df: DataFrame, order_key: str, count: str, offset: str) -> DataFrame:
-    """Add ``offset``: the sum of ``count`` over all rows with a smaller ``order_key``.
+def with_contiguous_ids(
+    df: DataFrame, order_key: str, count: str, offset: str, group: str | None = None
+) -> DataFrame:
+    """Add ``offset``: the sum of ``count`` over all rows with a smaller ``order_key``
+    (within the same ``group``, when one is given).
 
     Children of row r then get ids ``offset + 1 .. offset + count`` — contiguous,
     unique, and independent of partitioning. Sums are taken per block of
     ``ID_BLOCK_SIZE`` keys, so only the small table of block totals goes through a
     single-partition window, not the rows themselves.
     """
+    groups = [group] if group else []
     blocked = df.withColumn("_id_block", F.floor(F.col(order_key) / F.lit(ID_BLOCK_SIZE)))
-    totals = blocked.groupBy("_id_block").agg(F.sum(count).alias("_block_total"))
-    before_block = Window.orderBy("_id_block").rowsBetween(Window.unboundedPreceding, -1)
+    totals = blocked.groupBy(*groups, "_id_block").agg(F.sum(count).alias("_block_total"))
+    before_block = Window.partitionBy(*groups).orderBy("_id_block").rowsBetween(Window.unboundedPreceding, -1)
     offsets = totals.select(
-        "_id_block", F.coalesce(F.sum("_block_total").over(before_block), F.lit(0)).alias("_block_offset")
+        *groups, "_id_block", F.coalesce(F.sum("_block_total").over(before_block), F.lit(0)).alias("_block_offset")
     )
-    before_row = Window.partitionBy("_id_block").orderBy(order_key).rowsBetween(Window.unboundedPreceding, -1)
+    before_row = (
+        Window.partitionBy(*groups, "_id_block").orderBy(order_key).rowsBetween(Window.unboundedPreceding, -1)
+    )
     return (
-        blocked.join(F.broadcast(offsets), "_id_block")
+        blocked.join(F.broadcast(offsets), [*groups, "_id_block"])
         .withColumn(offset, (F.col("_block_offset") + F.coalesce(F.sum(count).over(before_row), F.lit(0))).cast("bigint"))
         .drop("_id_block", "_block_offset")
     )
+
+
+#: Event keys are ``day_number * DAY_KEY_STRIDE + sequence within the day``: stable when
+#: a single day is regenerated, unique across days, and readable (the day shows in the key).
+DAY_KEY_STRIDE = 10_000_000_000
+
+
+def day_number(date_column: Column) -> Column:
+    """Days since 1970-01-01 of a DATE column, as BIGINT."""
+    return F.datediff(date_column, F.lit("1970-01-01").cast("date")).cast("bigint")
+
+
+def day_scoped_key(date_column: Column, sequence: Column) -> Column:
+    """The event key of the ``sequence``-th (1-based) row of a day."""
+    return day_number(date_column) * F.lit(DAY_KEY_STRIDE) + sequence
 
 
 def timestamp_at(epoch: Column) -> Column:

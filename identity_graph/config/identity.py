@@ -1,20 +1,11 @@
-"""Run configuration: every knob of the generator, its default and its validation.
+"""Config of the identity core: households, individuals (demographics), identity mappings."""
 
-These are Pydantic ``dagster.Config`` classes, so the Dagster launchpad shows each
-field with its default and description. Validation errors name the field and the
-bad value; :func:`validate_run_config` applies them to a whole run's config before
-anything starts (the CLI and the run-start preflight both call it).
-"""
-
-
-import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-WEIGHT_TOLERANCE = 1e-6
+from identity_graph.config.checks import check_range, check_weights
 
 INCOME_BRACKETS = ("<30K", "30-60K", "60-100K", "100-150K", "150K+")
 HOUSING_TYPES = ("house", "apartment", "condo", "other")
@@ -25,25 +16,6 @@ IDENTIFIER_TYPES = ("email_hash", "cookie_id", "mobile_ad_id", "device_id", "ctv
 
 AGE_FLOOR, AGE_CEILING = 18, 100
 HOUSEHOLD_SIZE_FLOOR, HOUSEHOLD_SIZE_CEILING = 1, 10
-
-
-def check_weights(field: str, weights: Mapping[str, float], allowed: tuple[str, ...]) -> dict[str, float]:
-    """Weights over known categories, each ≥ 0, summing to 1 (± 1e-6); returned in canonical order."""
-    unknown = sorted(set(weights) - set(allowed))
-    if unknown:
-        raise ValueError(f"{field}: unknown categor{'y' if len(unknown) == 1 else 'ies'} {unknown}; allowed: {list(allowed)}")
-    negative = {k: v for k, v in weights.items() if v < 0}
-    if negative:
-        raise ValueError(f"{field}: weights must be ≥ 0, got {negative}")
-    total = sum(weights.values())
-    if abs(total - 1.0) > WEIGHT_TOLERANCE:
-        raise ValueError(f"{field}: weights must sum to 1 (± {WEIGHT_TOLERANCE:g}), got {total:.6g} from {dict(weights)}")
-    return {k: float(weights[k]) for k in allowed if k in weights}
-
-
-def _range_check(name: str, low: float, high: float) -> None:
-    if low > high:
-        raise ValueError(f"{name}_min ({low}) must not exceed {name}_max ({high})")
 
 
 class HouseholdsConfig(dg.Config):
@@ -103,7 +75,7 @@ class HouseholdsConfig(dg.Config):
 
     @model_validator(mode="after")
     def _size_range(self) -> "HouseholdsConfig":
-        _range_check("household_size", self.household_size_min, self.household_size_max)
+        check_range("household_size", self.household_size_min, self.household_size_max)
         return self
 
 
@@ -167,7 +139,7 @@ class DemographicsConfig(dg.Config):
 
     @model_validator(mode="after")
     def _age_range(self) -> "DemographicsConfig":
-        _range_check("age", self.age_min, self.age_max)
+        check_range("age", self.age_min, self.age_max)
         return self
 
 
@@ -232,7 +204,7 @@ class IdentifiersConfig(dg.Config):
 
     @model_validator(mode="after")
     def _counts(self) -> "IdentifiersConfig":
-        _range_check("per_individual", self.min_per_individual, self.max_per_individual)
+        check_range("per_individual", self.min_per_individual, self.max_per_individual)
         if not self.min_per_individual <= self.mean_per_individual <= self.max_per_individual:
             raise ValueError(
                 f"mean_per_individual ({self.mean_per_individual}) must lie in "
@@ -245,61 +217,3 @@ class IdentifiersConfig(dg.Config):
                 f"types held, Σ type_prevalence = {expected_types:.3f}; raise it or lower type_prevalence"
             )
         return self
-
-
-def parse_date(field: str, value: str) -> dt.date:
-    """An ISO date (YYYY-MM-DD), or a ValueError naming the field."""
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{field} must be a date as YYYY-MM-DD, got {value!r}") from None
-
-
-#: The config class of each asset that takes run config, keyed by asset (op) name.
-ASSET_CONFIGS: dict[str, type[dg.Config]] = {
-    "households": HouseholdsConfig,
-    "individuals": DemographicsConfig,
-    "identity_mappings": IdentifiersConfig,
-}
-
-
-class InvalidRunConfig(ValueError):
-    """Run config that fails validation; ``problems`` lists one readable line per bad field."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("invalid run config:\n  " + "\n  ".join(problems))
-
-
-def describe_validation_error(prefix: str, error: ValidationError) -> list[str]:
-    """One line per Pydantic error: ``prefix.field: message (got value)``."""
-    lines = []
-    for err in error.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ()))
-        where = f"{prefix}.{loc}" if loc else prefix
-        msg = err.get("msg", "").removeprefix("Value error, ")
-        got = err.get("input")
-        shown = "" if err.get("type") == "value_error" or isinstance(got, Mapping) and not loc else f" (got {got!r})"
-        lines.append(f"{where}: {msg}{shown}")
-    return lines
-
-
-def validate_run_config(run_config: Mapping[str, Any] | None) -> dict[str, dg.Config]:
-    """Validate every asset's section of a Dagster run config; raise :class:`InvalidRunConfig` listing all problems.
-
-    Sections may be absent (the defaults apply). Returns the parsed config per asset.
-    """
-    ops = dict((run_config or {}).get("ops") or {})
-    parsed: dict[str, dg.Config] = {}
-    problems: list[str] = []
-    for name, section in ops.items():
-        if name not in ASSET_CONFIGS:
-            continue
-        values = (section or {}).get("config") or {}
-        try:
-            parsed[name] = ASSET_CONFIGS[name](**values)
-        except ValidationError as exc:
-            problems.extend(describe_validation_error(name, exc))
-    if problems:
-        raise InvalidRunConfig(problems)
-    return parsed
