@@ -1,0 +1,53 @@
+"""Wall time of `identity-graph generate` at several scales, as whole processes.
+
+Usage: python benchmarks/generate_scale.py [N ...]   (default: 1000 10000 100000)
+
+Each scale runs once in a fresh process (JVM start included) into a scratch
+warehouse; the table of figures is printed as Markdown for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(households: int) -> tuple[float, dict[str, int]]:
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, "DAGSTER_HOME": os.path.join(scratch, "home")}
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "identity_graph.cli", "generate", "--households", str(households),
+             "--warehouse", os.path.join(scratch, "warehouse")],
+            cwd=ROOT, env=env, capture_output=True, text=True,
+        )
+        elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"generate --households {households} failed:\n{done.stderr[-4000:]}")
+    rows = {}
+    for line in done.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].replace(",", "").isdigit():
+            rows[parts[0]] = int(parts[1].replace(",", ""))
+    return elapsed, rows
+
+
+def main(scales: list[int]) -> None:
+    results = [(n, *run(n)) for n in scales]
+    tables = list(results[0][2])
+    print(f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, local[*]\n")
+    print("| households | " + " | ".join(tables) + " | wall time (s) |")
+    print("|---:|" + "---:|" * len(tables) + "---:|")
+    for n, elapsed, rows in results:
+        print(f"| {n:,} | " + " | ".join(f"{rows.get(t, 0):,}" for t in tables) + f" | {elapsed:.1f} |")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [1_000, 10_000, 100_000])
