@@ -92,37 +92,71 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         path = self.table_path(table)
         ensure_writable_directory(os.path.dirname(path))
         partition_columns = list(context.definition_metadata.get("partition_columns") or [])
+        replace_where = self._replace_where(context)
 
         def write() -> None:
-            writer = obj.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+            writer = obj.write.format("delta").mode("overwrite")
+            if replace_where:
+                # Delta checks every written row against the predicate, so a partition
+                # write can never widen into days outside its window.
+                writer = writer.option("replaceWhere", replace_where)
+            else:
+                writer = writer.option("overwriteSchema", "true")
             if partition_columns:
                 writer = writer.partitionBy(*partition_columns)
             writer.save(path)
 
-        context.log.info(f"Writing {self.table_name(table)} to {path}")
+        scope = f" where {replace_where}" if replace_where else ""
+        context.log.info(f"Writing {self.table_name(table)} to {path}{scope}")
         started = time.monotonic()
         retry_transient(
             write, attempts=self.max_attempts, base_delay=self.backoff_seconds, describe=f"write {table}", log=context.log.warning
         )
         commit = self._last_commit(path)
         metrics = commit.get("operationMetrics") or {}
-        rows = int(metrics.get("numOutputRows", 0))
+        written = int(metrics.get("numOutputRows", 0))
         context.log.info(
-            f"Wrote {rows:,} rows to {self.table_name(table)} (Delta version {commit['version']}) in {time.monotonic() - started:.1f}s"
+            f"Wrote {written:,} rows to {self.table_name(table)}{scope} (Delta version {commit['version']}) "
+            f"in {time.monotonic() - started:.1f}s"
         )
-        context.add_output_metadata(
-            {
-                "dagster/table_name": self.table_name(table),
-                "dagster/row_count": rows,
-                "dagster/column_schema": table_schema(obj),
-                "dagster/storage_kind": "delta",
-                "uri": dg.MetadataValue.path(path),
-                "delta_version": int(commit["version"]),
-                "bytes_written": int(metrics.get("numOutputBytes", 0)),
-                "files_written": int(metrics.get("numFiles", 0)),
-                "write_mode": "overwrite",
-            }
+        metadata: dict[str, Any] = {
+            "dagster/table_name": self.table_name(table),
+            "dagster/column_schema": table_schema(obj),
+            "dagster/storage_kind": "delta",
+            "uri": dg.MetadataValue.path(path),
+            "delta_version": int(commit["version"]),
+            "bytes_written": int(metrics.get("numOutputBytes", 0)),
+            "files_written": int(metrics.get("numFiles", metrics.get("numAddedFiles", 0))),
+        }
+        if replace_where:
+            # Delta answers count(*) from its file statistics, without scanning the data.
+            total = self.spark.spark_session.read.format("delta").load(path).count()
+            metadata.update(
+                {"dagster/row_count": total, "dagster/partition_row_count": written, "write_mode": f"replaceWhere {replace_where}"}
+            )
+        else:
+            metadata.update({"dagster/row_count": written, "write_mode": "overwrite"})
+        context.add_output_metadata(metadata)
+
+    @staticmethod
+    def _partition_expr(context: dg.OutputContext | dg.InputContext) -> str:
+        metadata = (
+            context.definition_metadata if isinstance(context, dg.OutputContext) else context.upstream_output.definition_metadata
         )
+        expr = (metadata or {}).get("partition_expr")
+        if not expr:
+            raise dg.Failure(
+                description=f"{context.asset_key.to_user_string()} is partitioned but its metadata names no partition_expr column"
+            )
+        return expr
+
+    def _replace_where(self, context: dg.OutputContext) -> str | None:
+        """The predicate selecting exactly the output's partition days, or None for a full overwrite."""
+        if not context.has_asset_partitions:
+            return None
+        window = context.asset_partitions_time_window
+        column = self._partition_expr(context)
+        return f"{column} >= '{window.start.date().isoformat()}' AND {column} < '{window.end.date().isoformat()}'"
 
     def _last_commit(self, path: str) -> dict[str, Any]:
         row = self.spark.spark_session.sql(f"DESCRIBE HISTORY {_quoted_path(path)} LIMIT 1").collect()[0]
@@ -137,11 +171,22 @@ class DeltaIOManager(dg.ConfigurableIOManager):
                 description=f"Upstream table {self.table_name(table)} is not stored at {path}; materialise "
                 f"{context.asset_key.to_user_string()} first (or include it in the selection).",
             )
-        context.log.info(f"Reading {self.table_name(table)} from {path}")
+
+        def read() -> DataFrame:
+            frame = self.spark.spark_session.read.format("delta").load(path)
+            if context.has_asset_partitions:
+                window = context.asset_partitions_time_window
+                column = self._partition_expr(context)
+                frame = frame.where(
+                    (frame[column] >= window.start.date().isoformat()) & (frame[column] < window.end.date().isoformat())
+                )
+            return frame
+
+        scope = ""
+        if context.has_asset_partitions:
+            window = context.asset_partitions_time_window
+            scope = f" for {window.start.date().isoformat()} … {window.end.date().isoformat()} (end exclusive)"
+        context.log.info(f"Reading {self.table_name(table)} from {path}{scope}")
         return retry_transient(
-            lambda: self.spark.spark_session.read.format("delta").load(path),
-            attempts=self.max_attempts,
-            base_delay=self.backoff_seconds,
-            describe=f"read {table}",
-            log=context.log.warning,
+            read, attempts=self.max_attempts, base_delay=self.backoff_seconds, describe=f"read {table}", log=context.log.warning
         )
