@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--days", type=int, help="Length of the simulated window in days (default 30).")
     gen.add_argument("--end-date", help="Last day of the simulated window, YYYY-MM-DD (default 2026-10-31).")
     gen.add_argument("--seed", type=int, help="Seed of every random draw (default 42).")
-    gen.add_argument("--select", help="Dagster asset selection, e.g. 'individuals+' (default: every asset).")
+    gen.add_argument("--select", help="Dagster asset selection, e.g. 'campaigns*' (campaigns and downstream; default: every asset).")
     gen.add_argument("--config", type=Path, help="Run config YAML, the same the launchpad shows.")
     gen.add_argument("--warehouse", help="Local Delta warehouse root (default $IDENTITY_GRAPH_WAREHOUSE or ./warehouse).")
     gen.add_argument("--catalog", help="Catalog (default $IDENTITY_GRAPH_CATALOG or main).")
@@ -92,6 +92,23 @@ def validate(run_config: Mapping[str, Any]) -> list[str]:
     except ValidationError as error:
         problems.extend(describe_validation_error("generation", error))
     return problems
+
+
+def event_days(run_config: Mapping[str, Any]):
+    """The partition key range of the run's event window (``end_date`` and ``days`` of the generation settings)."""
+    import datetime as dt
+
+    from identity_graph.partitions import EVENTS_START, daily_partitions, partition_key_range
+    from identity_graph.resources.settings import GenerationSettings
+
+    settings = GenerationSettings(**(((run_config.get("resources") or {}).get("generation") or {}).get("config") or {}))
+    params = settings.parameters()
+    last = daily_partitions.get_last_partition_key()
+    if params.window_start < dt.date.fromisoformat(EVENTS_START):
+        raise ValueError(f"the event window starts {params.window_start}, before the first partition {EVENTS_START}")
+    if last is None or params.end_date > dt.date.fromisoformat(last):
+        raise ValueError(f"--end-date {params.end_date} is after the last complete day with a partition ({last})")
+    return partition_key_range(params.end_date, params.days)
 
 
 def _instance():
@@ -159,10 +176,28 @@ def generate(args: argparse.Namespace) -> int:
             print(f"identity-graph: --select {args.select!r} matches no asset", file=sys.stderr)
             return EXIT_BAD_INPUT
 
+    tags = {}
+    selected = set(selection) if selection is not None else set(asset_graph.get_all_asset_keys())
+    # Config for assets outside the selection is valid but unused: Dagster would reject it.
+    selected_names = {key.to_user_string() for key in selected}
+    if run_config.get("ops"):
+        run_config["ops"] = {name: section for name, section in run_config["ops"].items() if name in selected_names}
+    if any(asset_graph.get(key).is_partitioned for key in selected):
+        try:
+            key_range = event_days(run_config)
+        except ValueError as error:
+            print(f"identity-graph: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        tags = {
+            "dagster/asset_partition_range_start": key_range.start,
+            "dagster/asset_partition_range_end": key_range.end,
+        }
+        print(f"Event days {key_range.start} … {key_range.end}", flush=True)
+
     run_config.setdefault("loggers", {"console": {"config": {"log_level": "INFO"}}})
     started = time.monotonic()
     result = defs.resolve_job_def(GENERATE_JOB).execute_in_process(
-        run_config=run_config, instance=_instance(), asset_selection=selection, raise_on_error=False
+        run_config=run_config, instance=_instance(), asset_selection=selection, raise_on_error=False, tags=tags
     )
     elapsed = time.monotonic() - started
     rows = []

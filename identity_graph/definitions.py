@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
+from identity_graph.assets.campaigns import ASSETS as CAMPAIGN_ASSETS
+from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
 from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.settings import GenerationSettings
 from identity_graph.resources.spark import local_spark_resource
 from identity_graph.resources.targets import TargetSettings
 
-ALL_ASSETS = [*IDENTITY_ASSETS]
+ALL_ASSETS = [*IDENTITY_ASSETS, *ENGAGEMENT_ASSETS, *CAMPAIGN_ASSETS]
 GENERATE_JOB = "generate_identity_graph"
 
 

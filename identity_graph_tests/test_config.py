@@ -114,3 +114,22 @@ def test_validate_run_config_accepts_defaults_and_partial_sections():
 )
 def test_invalid_generation_settings_are_rejected(values, expected):
     assert expected in _message(GenerationSettings, **values)
+
+
+def test_campaign_segments_must_exist_in_the_audience():
+    with pytest.raises(InvalidRunConfig) as caught:
+        validate_run_config({"ops": {"campaigns": {"config": {"target_segments": ["Sports Fans", "Cat Lovers"]}}}})
+    assert "campaigns.target_segments" in str(caught.value) and "Cat Lovers" in str(caught.value)
+    renamed = {
+        "ops": {
+            "audience_attributes": {"config": {"segment_by_category": {"Sports": "Cat Lovers"}}},
+            "campaigns": {"config": {"target_segments": ["Cat Lovers"]}},
+        }
+    }
+    assert validate_run_config(renamed)["campaigns"].target_segments == ["Cat Lovers"]
+
+
+def test_attribution_windows_of_responses_and_outcomes_must_agree():
+    with pytest.raises(InvalidRunConfig) as caught:
+        validate_run_config({"ops": {"outcome_metrics": {"config": {"attribution_window_hours": 48}}}})
+    assert "outcome_metrics.attribution_window_hours (48" in str(caught.value)

@@ -11,7 +11,20 @@ EXPECTED_DEPS = {
     "households": set(),
     "individuals": {"households"},
     "identity_mappings": {"individuals"},
+    "content_engagements": {"individuals"},
+    "viewership_patterns": {"content_engagements"},
+    "audience_attributes": {"viewership_patterns", "individuals"},
+    "campaigns": set(),
+    "campaign_exposures": {"campaigns", "audience_attributes", "identity_mappings"},
+    "response_events": {"campaign_exposures", "audience_attributes"},
+    "outcome_metrics": {"response_events", "campaign_exposures"},
 }
+EXPECTED_GROUPS = {
+    "identity": {"households", "individuals", "identity_mappings"},
+    "engagement": {"content_engagements", "viewership_patterns", "audience_attributes"},
+    "campaigns": {"campaigns", "campaign_exposures", "response_events", "outcome_metrics"},
+}
+DAILY = {"content_engagements", "campaign_exposures", "response_events"}
 
 
 def test_definitions_load():
@@ -30,7 +43,7 @@ def test_every_asset_is_described_grouped_and_kinded():
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.description and len(node.description) > 40, key
-        assert node.group_name == "identity", key
+        assert key.to_user_string() in EXPECTED_GROUPS[node.group_name], key
         assert {"spark", "delta"} <= set(node.kinds), key
 
 
@@ -54,3 +67,21 @@ def test_target_settings_come_from_the_environment():
 def test_bad_target_settings_are_rejected(environ, fragment):
     with pytest.raises(ValueError, match=fragment):
         TargetSettings.from_env(environ)
+
+
+def test_event_tables_are_daily_partitioned_on_event_date_and_backfilled_in_one_run():
+    graph = defs.resolve_asset_graph()
+    partitioned = {key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).is_partitioned}
+    assert partitioned == DAILY
+    for name in DAILY:
+        node = graph.get(dg.AssetKey(name))
+        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition)
+        assert node.metadata["partition_expr"] == "event_date"
+        assert node.backfill_policy == dg.BackfillPolicy.single_run()
+
+
+def test_responses_read_a_trailing_week_of_exposures():
+    graph = defs.resolve_asset_graph()
+    mapping = graph.get_partition_mapping(dg.AssetKey("response_events"), dg.AssetKey("campaign_exposures"))
+    assert isinstance(mapping, dg.TimeWindowPartitionMapping)
+    assert (mapping.start_offset, mapping.end_offset) == (-7, 0)

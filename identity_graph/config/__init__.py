@@ -7,6 +7,8 @@ whole run's config before anything starts (the CLI and the run-start preflight
 both call it).
 """
 
+from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.config.engagement import AudienceConfig, EngagementConfig
 from identity_graph.config.identity import (
     AGE_CEILING,
     AGE_FLOOR,
@@ -45,10 +47,15 @@ __all__ = [
     "IDENTIFIER_TYPES",
     "INCOME_BRACKETS",
     "WEIGHT_TOLERANCE",
+    "AudienceConfig",
+    "CampaignsConfig",
     "DemographicsConfig",
+    "EngagementConfig",
     "HouseholdsConfig",
     "IdentifiersConfig",
     "InvalidRunConfig",
+    "OutcomesConfig",
+    "ResponsesConfig",
     "check_weights",
     "describe_validation_error",
     "parse_date",

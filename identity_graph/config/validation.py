@@ -8,7 +8,10 @@ import dagster as dg
 from pydantic import ValidationError
 
 from identity_graph.config.checks import WEIGHT_TOLERANCE, check_weights
+from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.config.engagement import AudienceConfig, EngagementConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
+from identity_graph.generation.segments import segment_for
 
 __all__ = ["WEIGHT_TOLERANCE", "check_weights"]
 
@@ -26,6 +29,11 @@ ASSET_CONFIGS: dict[str, type[dg.Config]] = {
     "households": HouseholdsConfig,
     "individuals": DemographicsConfig,
     "identity_mappings": IdentifiersConfig,
+    "content_engagements": EngagementConfig,
+    "audience_attributes": AudienceConfig,
+    "campaigns": CampaignsConfig,
+    "response_events": ResponsesConfig,
+    "outcome_metrics": OutcomesConfig,
 }
 
 
@@ -66,6 +74,31 @@ def validate_run_config(run_config: Mapping[str, Any] | None) -> dict[str, dg.Co
             parsed[name] = ASSET_CONFIGS[name](**values)
         except ValidationError as exc:
             problems.extend(describe_validation_error(name, exc))
+    if not problems:
+        problems.extend(cross_section_problems(parsed))
     if problems:
         raise InvalidRunConfig(problems)
     return parsed
+
+
+def cross_section_problems(parsed: Mapping[str, dg.Config]) -> list[str]:
+    """Problems between sections: values one table's config must agree on with another's."""
+    def section(name: str) -> Any:
+        return parsed.get(name) or ASSET_CONFIGS[name]()
+
+    problems = []
+    engagement, audience, campaigns = section("content_engagements"), section("audience_attributes"), section("campaigns")
+    segments = {segment_for(category, audience.segment_by_category) for category in engagement.category_weights}
+    unknown = [s for s in campaigns.target_segments if s not in segments]
+    if unknown:
+        problems.append(
+            f"campaigns.target_segments: {unknown} can never match an audience segment; the segments of "
+            f"content_engagements.category_weights under audience_attributes.segment_by_category are {sorted(segments)}"
+        )
+    responses, outcomes = section("response_events"), section("outcome_metrics")
+    if responses.attribution_window_hours != outcomes.attribution_window_hours:
+        problems.append(
+            f"outcome_metrics.attribution_window_hours ({outcomes.attribution_window_hours}) must equal "
+            f"response_events.attribution_window_hours ({responses.attribution_window_hours})"
+        )
+    return problems

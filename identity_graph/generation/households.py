@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from identity_graph.config import HouseholdsConfig
+from identity_graph.config.identity import HouseholdsConfig
 from identity_graph.generation import random as R
 from identity_graph.generation.common import RunParameters, key_range, timestamp_at
 from identity_graph.generation.pools import CITY_SLOTS, city_pool

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from identity_graph.config import IdentifiersConfig
+from identity_graph.config.identity import IdentifiersConfig
 from identity_graph.generation import random as R
 from identity_graph.generation.common import RunParameters, timestamp_at, with_contiguous_ids
 

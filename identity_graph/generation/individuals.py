@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from identity_graph.config import DemographicsConfig
+from identity_graph.config.identity import DemographicsConfig
 from identity_graph.generation import random as R
 from identity_graph.generation.common import RunParameters, timestamp_at, with_contiguous_ids
 from identity_graph.generation.pools import name_lists, name_pool

@@ -1,0 +1,129 @@
+"""The campaign family: campaigns → campaign_exposures (daily) → response_events (daily) → outcome_metrics."""
+
+import datetime as dt
+
+import dagster as dg
+from dagster_pyspark import LazyPySparkResource
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.generation.campaigns import (
+    generate_campaign_exposures,
+    generate_campaigns,
+    generate_outcome_metrics,
+    generate_response_events,
+)
+from identity_graph.partitions import (
+    EVENT_DATE,
+    MAX_ATTRIBUTION_DAYS,
+    daily_partitions,
+    exposures_for_responses,
+    partition_days,
+)
+from identity_graph.resources.settings import GenerationSettings
+
+GROUP = "campaigns"
+KINDS = {"spark", "delta"}
+OWNERS = ["team:identity-graph"]
+EVENT_TABLE_METADATA = {"partition_expr": EVENT_DATE, "partition_columns": [EVENT_DATE]}
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    tags={"domain": "campaigns"},
+    metadata={"primary_key": ["campaign_id"], "zorder_columns": ["campaign_id"]},
+)
+def campaigns(
+    context: dg.AssetExecutionContext, config: CampaignsConfig, spark: LazyPySparkResource, generation: GenerationSettings
+) -> DataFrame:
+    """Campaigns: advertiser, flight dates overlapping the run's window, target segments,
+    channels, budget, goal, and the reach, frequency cap and CPM their exposures follow."""
+    context.log.info(f"Generating {config.num_campaigns} campaigns")
+    return generate_campaigns(spark.spark_session, config, generation.parameters())
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    tags={"domain": "campaigns"},
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    metadata={**EVENT_TABLE_METADATA, "primary_key": ["exposure_id"], "zorder_columns": ["campaign_id", "individual_id"]},
+)
+def campaign_exposures(
+    context: dg.AssetExecutionContext,
+    spark: LazyPySparkResource,
+    generation: GenerationSettings,
+    campaigns: DataFrame,
+    audience_attributes: DataFrame,
+    identity_mappings: DataFrame,
+) -> DataFrame:
+    """Campaign exposures: impressions of each campaign on its targeted segments at the
+    campaign's reach, within its dates and channels, capped in frequency, costed by CPM;
+    partitioned by event_date."""
+    days = partition_days(context.partition_time_window)
+    context.log.info(f"Generating exposures for {len(days)} day(s): {days[0]} … {days[-1]}")
+    return generate_campaign_exposures(
+        spark.spark_session, campaigns, audience_attributes, identity_mappings, generation.parameters(), days
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    tags={"domain": "campaigns"},
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    ins={"campaign_exposures": dg.AssetIn(partition_mapping=exposures_for_responses)},
+    metadata={**EVENT_TABLE_METADATA, "primary_key": ["response_id"], "zorder_columns": ["campaign_id", "individual_id"]},
+)
+def response_events(
+    context: dg.AssetExecutionContext,
+    config: ResponsesConfig,
+    spark: LazyPySparkResource,
+    generation: GenerationSettings,
+    campaign_exposures: DataFrame,
+    audience_attributes: DataFrame,
+) -> DataFrame:
+    """Response events: clicks, conversions, engagements and visits following an exposure
+    within the attribution window, more likely the higher the person's propensity to convert;
+    partitioned by the response's event_date (reading exposures up to 7 days earlier)."""
+    days = partition_days(context.partition_time_window)
+    context.log.info(f"Generating responses for {len(days)} day(s): {days[0]} … {days[-1]}")
+    return generate_response_events(
+        spark.spark_session, campaign_exposures, audience_attributes, config, generation.parameters(), days
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    tags={"domain": "measurement"},
+    metadata={"primary_key": ["outcome_id"], "zorder_columns": ["campaign_id"]},
+)
+def outcome_metrics(
+    context: dg.AssetExecutionContext,
+    config: OutcomesConfig,
+    spark: LazyPySparkResource,
+    generation: GenerationSettings,
+    response_events: DataFrame,
+    campaign_exposures: DataFrame,
+) -> DataFrame:
+    """Outcome metrics: each conversion in the run's window attributed to its touches under
+    first-touch, last-touch, linear and time-decay models (weights sum to 1 per conversion
+    and model), with revenue and an engagement score per touch."""
+    params = generation.parameters()
+    exposures_from = params.window_start - dt.timedelta(days=MAX_ATTRIBUTION_DAYS)
+    context.log.info(f"Attributing conversions of {params.window_start} … {params.end_date} with {config.attribution_models}")
+    responses = response_events.where(F.col(EVENT_DATE).between(params.window_start, params.end_date))
+    exposures = campaign_exposures.where(F.col(EVENT_DATE).between(exposures_from, params.end_date))
+    return generate_outcome_metrics(spark.spark_session, responses, exposures, config, params)
+
+
+ASSETS = [campaigns, campaign_exposures, response_events, outcome_metrics]

@@ -1,0 +1,90 @@
+"""The engagement family: content_engagements (daily) → viewership_patterns → audience_attributes."""
+
+import dagster as dg
+from dagster_pyspark import LazyPySparkResource
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from identity_graph.config.engagement import AudienceConfig, EngagementConfig
+from identity_graph.generation.engagement import (
+    generate_audience_attributes,
+    generate_content_engagements,
+    generate_viewership_patterns,
+)
+from identity_graph.partitions import EVENT_DATE, daily_partitions, partition_days
+from identity_graph.resources.settings import GenerationSettings
+
+GROUP = "engagement"
+KINDS = {"spark", "delta"}
+OWNERS = ["team:identity-graph"]
+EVENT_TABLE_METADATA = {"partition_expr": EVENT_DATE, "partition_columns": [EVENT_DATE]}
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    tags={"domain": "engagement"},
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    metadata={**EVENT_TABLE_METADATA, "primary_key": ["event_id"], "zorder_columns": ["individual_id"]},
+)
+def content_engagements(
+    context: dg.AssetExecutionContext,
+    config: EngagementConfig,
+    spark: LazyPySparkResource,
+    generation: GenerationSettings,
+    individuals: DataFrame,
+) -> DataFrame:
+    """Content engagements: one row per view, click, share, like or comment, partitioned by
+    event_date. Activity per person is heavy-tailed (power law); time of day and day of week
+    follow the configured pattern. A run over several days writes them in one Spark job."""
+    days = partition_days(context.partition_time_window)
+    context.log.info(f"Generating engagements for {len(days)} day(s): {days[0]} … {days[-1]} ({config.temporal_pattern} pattern)")
+    return generate_content_engagements(spark.spark_session, individuals, config, generation.parameters(), days)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    tags={"domain": "engagement"},
+    metadata={"primary_key": ["individual_id"], "zorder_columns": ["individual_id"]},
+)
+def viewership_patterns(
+    context: dg.AssetExecutionContext,
+    spark: LazyPySparkResource,
+    generation: GenerationSettings,
+    content_engagements: DataFrame,
+) -> DataFrame:
+    """Viewership patterns: per individual over the run's window — total engagements, daily
+    frequency, last engagement, top-3 categories, preferred device, peak hour."""
+    params = generation.parameters()
+    context.log.info(f"Summarising engagements of {params.window_start} … {params.end_date}")
+    window = content_engagements.where(F.col(EVENT_DATE).between(params.window_start, params.end_date))
+    return generate_viewership_patterns(spark.spark_session, window, params)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    tags={"domain": "audience"},
+    metadata={"primary_key": ["individual_id"], "zorder_columns": ["segment_primary"]},
+)
+def audience_attributes(
+    context: dg.AssetExecutionContext,
+    config: AudienceConfig,
+    spark: LazyPySparkResource,
+    generation: GenerationSettings,
+    viewership_patterns: DataFrame,
+    individuals: DataFrame,
+) -> DataFrame:
+    """Audience attributes: segment (from the highest content affinity), secondary segments,
+    affinity scores, behavioural class (frequency thresholds, churn), propensity to convert
+    and lifetime value estimate."""
+    context.log.info("Deriving segments, affinities and propensities from viewership patterns")
+    return generate_audience_attributes(spark.spark_session, viewership_patterns, individuals, config, generation.parameters())
+
+
+ASSETS = [content_engagements, viewership_patterns, audience_attributes]

@@ -1,0 +1,282 @@
+"""Config of the campaign family: campaigns, response events, outcome metrics (attribution)."""
+
+from typing import Any
+
+import dagster as dg
+from pydantic import Field, field_validator, model_validator
+
+from identity_graph.config.checks import check_weights
+
+CHANNELS = ("email", "social", "display", "video", "ctv")
+GOALS = ("awareness", "consideration", "conversion")
+RESPONSE_TYPES = ("click", "conversion", "engagement", "visit")
+ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "time_decay")
+#: The segment names of generation/segments.py (DEFAULT_SEGMENT_BY_CATEGORY), repeated here
+#: because importing the generation package would pull PySpark into config validation.
+DEFAULT_TARGET_SEGMENTS = ("News Junkies", "Sports Fans", "Entertainment Seekers", "Lifelong Learners", "Tech Enthusiasts")
+
+#: Campaign keys are packed with individual keys into one BIGINT ordering key per
+#: (campaign, individual) pair; this bound keeps that key below 2^53 (exact as a double).
+MAX_CAMPAIGNS = 65_535
+MAX_FREQUENCY_CAP = 100
+DURATION_FLOOR, DURATION_CEILING = 1, 365
+#: Daily event partitions read at most seven days back for a response's exposure.
+MAX_ATTRIBUTION_WINDOW_HOURS = 168.0
+#: DECIMAL(14,2) budgets and DECIMAL(8,2) CPMs must fit their column.
+MAX_BUDGET = 999_999_999_999.99
+MAX_CPM = 999_999.99
+
+
+def _check_rate(field: str, v: float) -> float:
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"{field} must be in [0, 1], got {v}")
+    return v
+
+
+def _check_min_max(low_field: str, low: float, high_field: str, high: float) -> None:
+    if low > high:
+        raise ValueError(f"{low_field} ({low}) must not exceed {high_field} ({high})")
+
+
+class CampaignsConfig(dg.Config):
+    """Campaigns: how many, their flights, targeting, channels, budgets, reach and frequency."""
+
+    num_campaigns: int = Field(
+        default=20, description=f"Number of campaigns to generate (exact; in [1, {MAX_CAMPAIGNS}]), keyed 1..N."
+    )
+    channel_weights: dict[str, float] = Field(
+        default={"email": 0.20, "social": 0.25, "display": 0.30, "video": 0.15, "ctv": 0.10},
+        description=(
+            f"Channel mix; keys from {list(CHANNELS)}; sum to 1. A campaign's main channel is drawn by these "
+            "weights and each other channel joins it with probability equal to its weight."
+        ),
+    )
+    duration_min_days: int = Field(
+        default=7, description=f"Shortest flight in days, start and end inclusive (in [{DURATION_FLOOR}, {DURATION_CEILING}])."
+    )
+    duration_max_days: int = Field(
+        default=90,
+        description=f"Longest flight in days (in [{DURATION_FLOOR}, {DURATION_CEILING}], ≥ duration_min_days).",
+    )
+    budget_min: float = Field(default=10_000.0, description="Smallest campaign budget (> 0); budgets are log-uniform.")
+    budget_max: float = Field(
+        default=1_000_000.0, description=f"Largest campaign budget (≥ budget_min, ≤ {MAX_BUDGET:,.2f})."
+    )
+    goal_weights: dict[str, float] = Field(
+        default={"awareness": 0.40, "consideration": 0.35, "conversion": 0.25},
+        description=f"Share of campaigns per goal; keys from {list(GOALS)}; sum to 1.",
+    )
+    target_reach_min: float = Field(
+        default=0.10,
+        description="Smallest share of a campaign's target audience it reaches (in [0, 1]); drawn uniformly per campaign.",
+    )
+    target_reach_max: float = Field(
+        default=0.50, description="Largest share of the target audience a campaign reaches (in [0, 1], ≥ target_reach_min)."
+    )
+    frequency_mean: float = Field(
+        default=3.0,
+        description="Mean exposures per reached person over the flight, before the cap (in [1, frequency_cap]); "
+        "1 + a geometric count, clipped at frequency_cap.",
+    )
+    frequency_cap: int = Field(
+        default=10, description=f"Most exposures per reached person and campaign (in [1, {MAX_FREQUENCY_CAP}])."
+    )
+    cpm_min: float = Field(default=2.0, description="Lowest cost per thousand impressions (> 0); drawn uniformly per campaign.")
+    cpm_max: float = Field(default=35.0, description=f"Highest cost per thousand impressions (≥ cpm_min, ≤ {MAX_CPM:,.2f}).")
+    target_segments: list[str] = Field(
+        default=list(DEFAULT_TARGET_SEGMENTS),
+        description="Audience segments campaigns may target (segment_primary values; non-empty, no duplicates). "
+        "Each campaign targets a non-empty subset.",
+    )
+
+    @field_validator("num_campaigns")
+    @classmethod
+    def _count(cls, v: int) -> int:
+        if not 1 <= v <= MAX_CAMPAIGNS:
+            raise ValueError(f"num_campaigns must be in [1, {MAX_CAMPAIGNS}], got {v}")
+        return v
+
+    @field_validator("channel_weights")
+    @classmethod
+    def _channels(cls, v: dict[str, float]) -> dict[str, float]:
+        return check_weights("channel_weights", v, CHANNELS)
+
+    @field_validator("goal_weights")
+    @classmethod
+    def _goals(cls, v: dict[str, float]) -> dict[str, float]:
+        return check_weights("goal_weights", v, GOALS)
+
+    @field_validator("duration_min_days", "duration_max_days")
+    @classmethod
+    def _duration(cls, v: int, info: Any) -> int:
+        if not DURATION_FLOOR <= v <= DURATION_CEILING:
+            raise ValueError(f"{info.field_name} must be in [{DURATION_FLOOR}, {DURATION_CEILING}], got {v}")
+        return v
+
+    @field_validator("budget_min", "budget_max")
+    @classmethod
+    def _budget(cls, v: float, info: Any) -> float:
+        if not 0 < v <= MAX_BUDGET:
+            raise ValueError(f"{info.field_name} must be in (0, {MAX_BUDGET}], got {v}")
+        return v
+
+    @field_validator("cpm_min", "cpm_max")
+    @classmethod
+    def _cpm(cls, v: float, info: Any) -> float:
+        if not 0 < v <= MAX_CPM:
+            raise ValueError(f"{info.field_name} must be in (0, {MAX_CPM}], got {v}")
+        return v
+
+    @field_validator("target_reach_min", "target_reach_max")
+    @classmethod
+    def _reach(cls, v: float, info: Any) -> float:
+        return _check_rate(info.field_name, v)
+
+    @field_validator("frequency_cap")
+    @classmethod
+    def _cap(cls, v: int) -> int:
+        if not 1 <= v <= MAX_FREQUENCY_CAP:
+            raise ValueError(f"frequency_cap must be in [1, {MAX_FREQUENCY_CAP}], got {v}")
+        return v
+
+    @field_validator("target_segments")
+    @classmethod
+    def _segments(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError(f"target_segments must name at least one segment, got {v}")
+        blank = [s for s in v if not s.strip()]
+        if blank:
+            raise ValueError(f"target_segments: segment names must not be blank, got {v}")
+        duplicates = sorted({s for s in v if v.count(s) > 1})
+        if duplicates:
+            raise ValueError(f"target_segments: duplicate segment(s) {duplicates}")
+        return v
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "CampaignsConfig":
+        _check_min_max("duration_min_days", self.duration_min_days, "duration_max_days", self.duration_max_days)
+        _check_min_max("budget_min", self.budget_min, "budget_max", self.budget_max)
+        _check_min_max("target_reach_min", self.target_reach_min, "target_reach_max", self.target_reach_max)
+        _check_min_max("cpm_min", self.cpm_min, "cpm_max", self.cpm_max)
+        if not 1.0 <= self.frequency_mean <= self.frequency_cap:
+            raise ValueError(
+                f"frequency_mean ({self.frequency_mean}) must lie in [1, frequency_cap] = [1, {self.frequency_cap}]"
+            )
+        return self
+
+
+class ResponsesConfig(dg.Config):
+    """Response events: how often exposures lead to a response, how soon, and what conversions are worth."""
+
+    base_rate: dict[str, float] = Field(
+        default={"click": 0.020, "conversion": 0.004, "engagement": 0.012, "visit": 0.008},
+        description=(
+            f"Probability per exposure of each response type at propensity_to_convert 0.5; keys from "
+            f"{list(RESPONSE_TYPES)}; each in [0, 1], summing to at most 1. At most one response per exposure."
+        ),
+    )
+    propensity_effect: float = Field(
+        default=4.0,
+        description="Strength of propensity_to_convert on response rates (in [0, 20]): rates are multiplied by "
+        "exp(propensity_effect × (propensity − 0.5)); 0 makes propensity irrelevant. Deciles whose mean "
+        "propensities differ by d respond at about exp(propensity_effect × d) times each other's rate.",
+    )
+    attribution_window_hours: float = Field(
+        default=168.0,
+        description=f"Longest time from exposure to its response, in hours (in (0, {MAX_ATTRIBUTION_WINDOW_HOURS:g}]; "
+        "daily partitions look back at most 7 days).",
+    )
+    conversion_value_median: float = Field(
+        default=60.0, description="Median value of a conversion (> 0); values are log-normal."
+    )
+    conversion_value_sigma: float = Field(
+        default=0.8, description="Log-scale standard deviation of conversion values (in [0, 5])."
+    )
+
+    @field_validator("base_rate")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(RESPONSE_TYPES))
+        if unknown:
+            raise ValueError(f"base_rate: unknown response type(s) {unknown}; allowed: {list(RESPONSE_TYPES)}")
+        bad = {k: r for k, r in v.items() if not 0.0 <= r <= 1.0}
+        if bad:
+            raise ValueError(f"base_rate: each rate must be in [0, 1], got {bad}")
+        total = sum(v.values())
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"base_rate: rates must sum to at most 1, got {total:.6g} from {dict(v)}")
+        return {k: float(v[k]) for k in RESPONSE_TYPES if k in v}
+
+    @field_validator("propensity_effect")
+    @classmethod
+    def _effect(cls, v: float) -> float:
+        if not 0.0 <= v <= 20.0:
+            raise ValueError(f"propensity_effect must be in [0, 20], got {v}")
+        return v
+
+    @field_validator("attribution_window_hours")
+    @classmethod
+    def _window(cls, v: float) -> float:
+        if not 0.0 < v <= MAX_ATTRIBUTION_WINDOW_HOURS:
+            raise ValueError(f"attribution_window_hours must be in (0, {MAX_ATTRIBUTION_WINDOW_HOURS:g}], got {v}")
+        return v
+
+    @field_validator("conversion_value_median")
+    @classmethod
+    def _median(cls, v: float) -> float:
+        if not 0.0 < v <= 1_000_000.0:
+            raise ValueError(f"conversion_value_median must be in (0, 1000000], got {v}")
+        return v
+
+    @field_validator("conversion_value_sigma")
+    @classmethod
+    def _sigma(cls, v: float) -> float:
+        if not 0.0 <= v <= 5.0:
+            raise ValueError(f"conversion_value_sigma must be in [0, 5], got {v}")
+        return v
+
+
+class OutcomesConfig(dg.Config):
+    """Outcome metrics: which attribution models credit a conversion's touches, and how."""
+
+    attribution_models: list[str] = Field(
+        default=list(ATTRIBUTION_MODELS),
+        description=f"Attribution models to compute (non-empty, no duplicates); from {list(ATTRIBUTION_MODELS)}.",
+    )
+    time_decay_half_life_hours: float = Field(
+        default=24.0,
+        description="Half-life of the time_decay model in hours (in [0.01, 8760]): a touch this much earlier "
+        "than another gets half its weight.",
+    )
+    attribution_window_hours: float = Field(
+        default=168.0,
+        description=f"Touches count when they precede the conversion by at most this many hours (in (0, "
+        f"{MAX_ATTRIBUTION_WINDOW_HOURS:g}]); the exposure that led to the conversion always counts.",
+    )
+
+    @field_validator("attribution_models")
+    @classmethod
+    def _models(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError(f"attribution_models must name at least one model, got {v}; allowed: {list(ATTRIBUTION_MODELS)}")
+        unknown = sorted(set(v) - set(ATTRIBUTION_MODELS))
+        if unknown:
+            raise ValueError(f"attribution_models: unknown model(s) {unknown}; allowed: {list(ATTRIBUTION_MODELS)}")
+        duplicates = sorted({m for m in v if v.count(m) > 1})
+        if duplicates:
+            raise ValueError(f"attribution_models: duplicate model(s) {duplicates}")
+        return [m for m in ATTRIBUTION_MODELS if m in v]
+
+    @field_validator("time_decay_half_life_hours")
+    @classmethod
+    def _half_life(cls, v: float) -> float:
+        if not 0.01 <= v <= 8760.0:
+            raise ValueError(f"time_decay_half_life_hours must be in [0.01, 8760], got {v}")
+        return v
+
+    @field_validator("attribution_window_hours")
+    @classmethod
+    def _window(cls, v: float) -> float:
+        if not 0.0 < v <= MAX_ATTRIBUTION_WINDOW_HOURS:
+            raise ValueError(f"attribution_window_hours must be in (0, {MAX_ATTRIBUTION_WINDOW_HOURS:g}], got {v}")
+        return v

@@ -1,0 +1,552 @@
+"""The campaign family: campaigns, their exposures, the responses they cause, and attribution.
+
+Exposures and responses are generated for a list of days, and a day's rows are a
+function of that day alone: every draw is keyed by (campaign, individual, exposure
+ordinal) or by exposure_id, never by the position of a row among the requested days,
+and ids are numbered within their day (``day_scoped_key``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from functools import lru_cache
+
+from faker import Faker
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from identity_graph.config.campaigns import (
+    CHANNELS,
+    CampaignsConfig,
+    OutcomesConfig,
+    ResponsesConfig,
+)
+from identity_graph.generation import random as R
+from identity_graph.generation.common import (
+    RunParameters,
+    day_number,
+    day_scoped_key,
+    key_range,
+    timestamp_at,
+    with_contiguous_ids,
+)
+
+CAMPAIGNS = "campaigns"
+EXPOSURES = "campaign_exposures"
+RESPONSES = "response_events"
+OUTCOMES = "outcome_metrics"
+
+#: The identifier type each channel reaches a person through.
+CHANNEL_IDENTIFIER = {
+    "email": "email_hash",
+    "social": "mobile_ad_id",
+    "display": "cookie_id",
+    "video": "device_id",
+    "ctv": "ctv_id",
+}
+PLACEMENTS = {
+    "email": ("newsletter", "promotional", "triggered"),
+    "social": ("feed", "stories", "reels", "sponsored_post"),
+    "display": ("leaderboard", "sidebar", "interstitial", "native"),
+    "video": ("pre_roll", "mid_roll", "outstream"),
+    "ctv": ("pre_roll", "mid_roll", "pause_screen", "home_screen"),
+}
+CAMPAIGN_THEMES = (
+    "Spring Launch",
+    "Summer Sale",
+    "Back to School",
+    "Fall Refresh",
+    "Holiday Push",
+    "Brand Lift",
+    "New Product",
+    "Loyalty Drive",
+    "Always-On",
+    "Retargeting",
+    "Clearance",
+    "Awareness Burst",
+)
+#: Distinct advertisers in the seeded pool: fewer than campaigns at scale, so advertisers repeat.
+ADVERTISERS_PER_POOL = 60
+#: A campaign is set up 1 to this many days before its flight starts.
+CREATED_LEAD_DAYS = 60
+#: Beyond its main segment, a campaign targets each other configured segment with this probability.
+EXTRA_SEGMENT_RATE = 0.3
+#: Relative exposure volume per hour of day (UTC): low overnight, a lunchtime bump, an evening peak.
+EXPOSURE_HOUR_WEIGHTS = (
+    0.020, 0.012, 0.008, 0.006, 0.006, 0.010, 0.020, 0.032, 0.040, 0.042, 0.044, 0.046,
+    0.052, 0.048, 0.044, 0.044, 0.048, 0.056, 0.066, 0.074, 0.078, 0.074, 0.056, 0.034,
+)
+#: Hour-of-day slots: drawing a slot uniformly draws an hour by EXPOSURE_HOUR_WEIGHTS (to 0.1 %).
+HOUR_SLOTS = 1000
+#: An impression costs cpm/1000 scaled by a uniform factor in [1 − spread, 1 + spread].
+COST_SPREAD = 0.3
+#: Mean hours from exposure to each kind of response (an exponential truncated at the
+#: attribution window): clicks come at once, conversions take a day or so.
+RESPONSE_DELAY_MEAN_HOURS = {"click": 0.1, "engagement": 0.5, "visit": 6.0, "conversion": 24.0}
+#: engagement_score = half the touch's status level + half its recency (2^(−Δt/half-life)).
+STATUS_LEVEL = {"converted": 1.0, "engaged": 0.5, "no_action": 0.0}
+#: (campaign, individual) pairs are ordered by ``campaign_id * 2^37 + individual_id``: below
+#: 2^53 for campaign_id ≤ 65,535 (CampaignsConfig's bound) and individual_id < 2^37.
+PAIR_KEY_SHIFT = 1 << 37
+MAX_VALUE_12_2 = 9_999_999_999.99
+SECONDS_PER_DAY = 86_400
+
+
+@lru_cache(maxsize=8)
+def advertiser_pool(seed: int) -> tuple[str, ...]:
+    """Seeded, de-duplicated Faker company names: the advertisers campaigns pick from."""
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    seen: dict[str, None] = {}
+    # Faker's company patterns are combinatorial, but stop after enough tries rather than loop forever.
+    for _ in range(ADVERTISERS_PER_POOL * 20):
+        seen.setdefault(fake.company(), None)
+        if len(seen) == ADVERTISERS_PER_POOL:
+            break
+    return tuple(seen)
+
+
+def _hour_slots() -> list[int]:
+    total = sum(EXPOSURE_HOUR_WEIGHTS)
+    slots: list[int] = []
+    cumulative = 0.0
+    for hour, weight in enumerate(EXPOSURE_HOUR_WEIGHTS):
+        cumulative += weight
+        while len(slots) < round(HOUR_SLOTS * cumulative / total):
+            slots.append(hour)
+    return slots
+
+
+def _day_numbers(days: Sequence[dt.date]) -> list[int]:
+    epoch = dt.date(1970, 1, 1)
+    return sorted({(d - epoch).days for d in days})
+
+
+def _on_days(day: Column, day_numbers: list[int]) -> Column:
+    return day.isin(day_numbers) if day_numbers else F.lit(False)
+
+
+def _epoch_day(epoch_seconds: Column) -> Column:
+    return F.floor(epoch_seconds / F.lit(SECONDS_PER_DAY))
+
+
+def _lookup(column: Column, table: dict[str, object]) -> Column:
+    expr = None
+    for name, value in table.items():
+        cond = column == F.lit(name)
+        expr = F.when(cond, F.lit(value)) if expr is None else expr.when(cond, F.lit(value))
+    return expr
+
+
+def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: RunParameters) -> DataFrame:
+    """Exactly ``config.num_campaigns`` campaigns keyed 1..N.
+
+    Each flight lasts ``duration_min_days``..``duration_max_days`` days (inclusive) and
+    overlaps the event window by at least one day. The main channel is drawn by
+    ``channel_weights`` and each other channel joins with probability equal to its
+    weight; the target is one configured segment plus each other with probability
+    ``EXTRA_SEGMENT_RATE``. Budgets are log-uniform, CPMs and target_reach uniform in
+    their ranges. Beyond the contract the table carries ``frequency_mean``, so
+    exposures need no config. created_at lies 1–60 days before the flight.
+    """
+    seed = params.seed
+    key = "campaign_id"
+
+    def u(column: str) -> Column:
+        return R.uniform(seed, CAMPAIGNS, column, key)
+
+    channel_weights = {c: w for c, w in config.channel_weights.items() if w > 0}
+    main_channel = R.categorical(u("channel"), channel_weights)
+    channels = F.filter(
+        F.array(*[
+            F.when((F.col("_main_channel") == c) | (u(f"channel:{c}") < F.lit(w)), F.lit(c))
+            for c, w in channel_weights.items()
+        ]),
+        lambda c: c.isNotNull(),
+    )
+    segments = list(config.target_segments)
+    main_segment = R.pick(u("target_segment"), segments)
+    target_segment = F.filter(
+        F.array(*[
+            F.when((F.col("_main_segment") == s) | (u(f"target_segment:{s}") < F.lit(EXTRA_SEGMENT_RATE)), F.lit(s))
+            for s in segments
+        ]),
+        lambda s: s.isNotNull(),
+    )
+
+    duration = F.col("_duration")
+    # Start in [window_start − (duration − 1), end_date]: every flight shares at least one day with the window.
+    start_offset = (
+        F.floor(u("start_date") * (F.lit(params.days) + duration - F.lit(1))).cast("int") - (duration - F.lit(1))
+    )
+    log_low, log_high = F.log(F.lit(config.budget_min)), F.log(F.lit(config.budget_max))
+    budget = R.clip(F.round(F.exp(log_low + u("budget") * (log_high - log_low)), 2), config.budget_min, config.budget_max)
+    cpm = F.greatest(F.round(F.lit(config.cpm_min) + u("cpm") * F.lit(config.cpm_max - config.cpm_min), 2), F.lit(0.01))
+    reach = F.lit(config.target_reach_min) + u("target_reach") * F.lit(config.target_reach_max - config.target_reach_min)
+    start_epoch = day_number(F.col("start_date")) * F.lit(SECONDS_PER_DAY)
+    created_epoch = (
+        start_epoch - F.lit(SECONDS_PER_DAY) - F.floor(u("created_at") * F.lit((CREATED_LEAD_DAYS - 1) * SECONDS_PER_DAY))
+    )
+
+    frame = (
+        key_range(spark, config.num_campaigns, key, params.partitions)
+        .withColumn(
+            "_duration",
+            R.uniform_int(seed, CAMPAIGNS, "duration", config.duration_min_days, config.duration_max_days, key),
+        )
+        .withColumn("_main_channel", main_channel)
+        .withColumn("_main_segment", main_segment)
+        .withColumn("start_date", F.date_add(F.lit(params.window_start), start_offset))
+        .withColumn("end_date", F.date_add(F.col("start_date"), duration - F.lit(1)))
+        .withColumn("advertiser", R.pick(u("advertiser"), advertiser_pool(seed)))
+    )
+    name = F.concat_ws(
+        " ", F.col("advertiser"), F.lit("–"), R.pick(u("theme"), CAMPAIGN_THEMES), F.date_format("start_date", "MMM yyyy")
+    )
+    return frame.select(
+        key,
+        name.alias("campaign_name"),
+        "advertiser",
+        "start_date",
+        "end_date",
+        target_segment.alias("target_segment"),
+        channels.alias("channels"),
+        budget.cast("decimal(14,2)").alias("budget"),
+        R.categorical(u("goal"), {g: w for g, w in config.goal_weights.items() if w > 0}).alias("goal"),
+        reach.alias("target_reach"),
+        F.lit(config.frequency_cap).cast("int").alias("frequency_cap"),
+        F.lit(float(config.frequency_mean)).alias("frequency_mean"),
+        cpm.cast("decimal(8,2)").alias("cpm"),
+        timestamp_at(created_epoch).alias("created_at"),
+    )
+
+
+
+def generate_campaign_exposures(
+    spark: SparkSession,
+    campaigns: DataFrame,
+    audience: DataFrame,
+    identity_mappings: DataFrame,
+    params: RunParameters,
+    days: Sequence[dt.date],
+) -> DataFrame:
+    """Every exposure whose event_date is one of ``days``.
+
+    A campaign reaches an individual when their segment_primary is in its
+    target_segment (secondary segments do not count) and a hashed uniform falls
+    below its target_reach. A reached person gets F = min(frequency_cap, 1 + a
+    geometric count with mean frequency_mean − 1) exposures over the flight, each
+    on a uniform day of the flight at an hour drawn from ``EXPOSURE_HOUR_WEIGHTS``;
+    frequency is the exposure's chronological ordinal. The whole flight is drawn for
+    each pair and then cut to ``days``, so a day's rows never depend on which other
+    days are asked for. mapping_id is one of the person's identifiers of the type the
+    channel reaches (``CHANNEL_IDENTIFIER``) already seen by the exposure time, picked
+    by hash; NULL when they hold none.
+    """
+    seed = params.seed
+    day_numbers = _day_numbers(days)
+
+    def u(column: str, *extra: Column | str) -> Column:
+        return R.uniform(seed, EXPOSURES, column, "campaign_id", "individual_id", *extra)
+
+    targets = campaigns.select(
+        "campaign_id",
+        F.explode(F.array_distinct("target_segment")).alias("segment_primary"),
+        "channels",
+        "target_reach",
+        "frequency_cap",
+        "frequency_mean",
+        F.col("cpm").cast("double").alias("_cpm"),
+        (day_number(F.col("start_date")) * F.lit(SECONDS_PER_DAY)).alias("_start_epoch"),
+        (F.datediff("end_date", "start_date") + F.lit(1)).alias("_flight_days"),
+        "start_date",
+        "end_date",
+    )
+    if day_numbers:
+        # Only flights that can touch a requested day; the rest would be filtered out after the draws.
+        first, last = min(days), max(days)
+        targets = targets.where((F.col("start_date") <= F.lit(last)) & (F.col("end_date") >= F.lit(first)))
+    pairs = (
+        audience.select("individual_id", "segment_primary")
+        .join(F.broadcast(targets.drop("start_date", "end_date")), "segment_primary")
+        .where(u("reach") < F.col("target_reach"))
+    )
+
+    extra_mean = F.col("frequency_mean") - F.lit(1.0)
+    # Inverse CDF of the geometric distribution with mean m: floor(ln u / ln(m / (1 + m))).
+    u_frequency = R.uniform_open(seed, EXPOSURES, "frequency", "campaign_id", "individual_id")
+    extra = F.when(
+        extra_mean > 0, F.floor(F.log(u_frequency) / F.log(extra_mean / (extra_mean + F.lit(1.0))))
+    ).otherwise(F.lit(0))
+    hour_slots = F.array(*[F.lit(h) for h in _hour_slots()])
+
+    def draw(k: Column) -> Column:
+        # Lambdas run interpreted, without common subexpression elimination, so each draw uses
+        # one hashed uniform: its integer part scaled by the flight picks the day, and the
+        # fraction left over (still ≥ 40 random bits) picks an hour slot, then the second.
+        day_scaled = u("exposure_ts", k) * F.col("_flight_days")
+        day = F.floor(day_scaled)
+        slot_scaled = (day_scaled - day) * F.lit(HOUR_SLOTS)
+        slot = F.floor(slot_scaled)
+        hour = F.element_at(hour_slots, (slot + F.lit(1)).cast("int")).cast("bigint")
+        second = F.floor((slot_scaled - slot) * F.lit(3600))
+        return F.col("_start_epoch") + day * F.lit(SECONDS_PER_DAY) + hour * F.lit(3600) + second
+
+    total = F.least(F.col("frequency_cap"), F.lit(1) + extra).cast("int")
+    pairs = pairs.withColumn("_ts", F.array_sort(F.transform(F.sequence(F.lit(1), total), draw)))
+    # One row per (pair, requested day) holding the pair's number of exposures that day, so ids
+    # can be numbered within the day without ranking the exposures themselves.
+    pair_days = (
+        pairs.select("*", F.explode(F.array_distinct(F.transform("_ts", _epoch_day))).alias("_day"))
+        .where(_on_days(F.col("_day"), day_numbers))
+        .withColumns({
+            "event_date": F.date_from_unix_date(F.col("_day").cast("int")),
+            "_n": F.size(F.filter("_ts", lambda ts: _epoch_day(ts) == F.col("_day"))),
+            "_pair_key": F.col("campaign_id") * F.lit(PAIR_KEY_SHIFT) + F.col("individual_id"),
+        })
+    )
+    numbered = with_contiguous_ids(pair_days, "_pair_key", "_n", "_offset", group="event_date")
+    ordinals = F.transform(
+        "_ts", lambda ts, i: F.named_struct(F.lit("ts"), ts, F.lit("frequency"), (i + F.lit(1)).cast("int"))
+    )
+    todays = F.filter(ordinals, lambda e: _epoch_day(e["ts"]) == F.col("_day"))
+    events = numbered.select(
+        "campaign_id",
+        "individual_id",
+        "event_date",
+        "channels",
+        "_cpm",
+        "_offset",
+        F.posexplode(todays).alias("_pos", "_event"),
+    ).select(
+        "*",
+        day_scoped_key(F.col("event_date"), F.col("_offset") + F.col("_pos") + F.lit(1)).alias("exposure_id"),
+        F.col("_event.ts").alias("_epoch"),
+        F.col("_event.frequency").alias("frequency"),
+    )
+
+    def ue(column: str) -> Column:
+        return u(column, "frequency")
+
+    channel = F.element_at("channels", (F.floor(ue("channel") * F.size("channels")) + F.lit(1)).cast("int"))
+    events = events.withColumn("channel", channel).withColumn(
+        "identifier_type", _lookup(F.col("channel"), CHANNEL_IDENTIFIER)
+    )
+    placement = None
+    for name, options in PLACEMENTS.items():
+        chosen, on_channel = R.pick(ue("placement"), options), F.col("channel") == name
+        placement = F.when(on_channel, chosen) if placement is None else placement.when(on_channel, chosen)
+    cost = F.round(
+        F.col("_cpm") / F.lit(1000.0) * (F.lit(1.0 - COST_SPREAD) + F.lit(2.0 * COST_SPREAD) * ue("cost")), 6
+    )
+
+    held = identity_mappings.groupBy("individual_id", "identifier_type").agg(
+        F.array_sort(
+            F.collect_list(
+                F.named_struct(F.lit("mapping_id"), F.col("mapping_id"), F.lit("first_seen"), F.unix_timestamp("first_seen"))
+            )
+        ).alias("_held")
+    )
+    events = events.join(held, ["individual_id", "identifier_type"], "left")
+    seen = F.filter("_held", lambda m: m["first_seen"] <= F.col("_epoch"))
+    picked = F.element_at(seen, (F.floor(ue("mapping") * F.size(seen)) + F.lit(1)).cast("int"))
+    mapping_id = F.when(F.size(seen) > 0, picked["mapping_id"])
+
+    return events.select(
+        "exposure_id",
+        "campaign_id",
+        "individual_id",
+        mapping_id.cast("bigint").alias("mapping_id"),
+        timestamp_at(F.col("_epoch")).alias("exposure_ts"),
+        "event_date",
+        "channel",
+        "frequency",
+        placement.alias("placement"),
+        cost.cast("decimal(12,6)").alias("cost"),
+    )
+
+
+def generate_response_events(
+    spark: SparkSession,
+    exposures: DataFrame,
+    audience: DataFrame,
+    config: ResponsesConfig,
+    params: RunParameters,
+    days: Sequence[dt.date],
+) -> DataFrame:
+    """Responses whose response_ts falls on one of ``days``.
+
+    ``exposures`` must cover [min(days) − attribution window, max(days)]. Each exposure
+    responds at most once: type t with probability base_rate[t] × exp(propensity_effect
+    × (propensity_to_convert − 0.5)), the rates scaled down together if they would
+    exceed 1 (an individual missing from ``audience`` counts as propensity 0.5). The
+    delay is an exponential with mean ``RESPONSE_DELAY_MEAN_HOURS[t]`` truncated to the
+    attribution window, in whole seconds, so time_to_conversion_hours is exactly
+    (response_ts − exposure_ts) / 3600. Conversions carry a log-normal value.
+    """
+    seed = params.seed
+    day_numbers = _day_numbers(days)
+    key = "exposure_id"
+    rates = [(t, r) for t, r in config.base_rate.items() if r > 0]
+
+    propensity = F.coalesce(F.col("propensity_to_convert").cast("double"), F.lit(0.5))
+    multiplier = F.exp(F.lit(config.propensity_effect) * (propensity - F.lit(0.5)))
+    total = F.lit(sum(r for _, r in rates)) * multiplier
+    scale = F.when(total > F.lit(1.0), F.lit(1.0) / total).otherwise(F.lit(1.0))
+    u = R.uniform(seed, RESPONSES, "respond", key)
+    response_type = None
+    cumulative = 0.0
+    for name, rate in rates:
+        cumulative += rate
+        below = u < F.lit(cumulative) * multiplier * scale
+        response_type = F.when(below, F.lit(name)) if response_type is None else response_type.when(below, F.lit(name))
+    if response_type is None:
+        response_type = F.lit(None).cast("string")
+
+    window_hours = config.attribution_window_hours
+    mean = _lookup(F.col("response_type"), {t: RESPONSE_DELAY_MEAN_HOURS[t] for t, _ in rates}) if rates else F.lit(1.0)
+    # Inverse CDF of an exponential truncated at the window: always within [0, window).
+    delay_hours = -mean * F.log(
+        F.lit(1.0) - R.uniform(seed, RESPONSES, "delay", key) * (F.lit(1.0) - F.exp(F.lit(-window_hours) / mean))
+    )
+    delay_seconds = F.least(F.floor(delay_hours * F.lit(3600.0)), F.lit(int(window_hours * 3600)))
+    value = R.clip(
+        F.round(
+            F.lit(config.conversion_value_median)
+            * F.exp(F.lit(config.conversion_value_sigma) * R.standard_normal(seed, RESPONSES, "value", key)),
+            2,
+        ),
+        0.0,
+        MAX_VALUE_12_2,
+    )
+
+    responded = (
+        exposures.select(key, "campaign_id", "individual_id", "exposure_ts")
+        .join(audience.select("individual_id", "propensity_to_convert"), "individual_id", "left")
+        .withColumn("response_type", response_type)
+        .where(F.col("response_type").isNotNull())
+        .withColumn("_delay", delay_seconds)
+        .withColumn("_epoch", F.unix_timestamp("exposure_ts") + F.col("_delay"))
+        .where(_on_days(_epoch_day(F.col("_epoch")), day_numbers))
+        .withColumns({"event_date": F.date_from_unix_date(_epoch_day(F.col("_epoch")).cast("int")), "_one": F.lit(1)})
+    )
+    numbered = with_contiguous_ids(responded, key, "_one", "_offset", group="event_date")
+    return numbered.select(
+        day_scoped_key(F.col("event_date"), F.col("_offset") + F.lit(1)).alias("response_id"),
+        key,
+        "campaign_id",
+        "individual_id",
+        "response_type",
+        timestamp_at(F.col("_epoch")).alias("response_ts"),
+        "exposure_ts",
+        (F.col("_delay") / F.lit(3600.0)).alias("time_to_conversion_hours"),
+        F.when(F.col("response_type") == "conversion", value).cast("decimal(12,2)").alias("value"),
+        "event_date",
+    )
+
+
+def generate_outcome_metrics(
+    spark: SparkSession,
+    responses: DataFrame,
+    exposures: DataFrame,
+    config: OutcomesConfig,
+    params: RunParameters,
+) -> DataFrame:
+    """One row per (conversion, touch, attribution model).
+
+    A conversion's touches are the same person's exposures to the same campaign at or
+    before the response and at most ``attribution_window_hours`` earlier; the exposure
+    that led to it always counts. Touches are ordered by (exposure_ts, exposure_id):
+    first_touch and last_touch put weight 1 on the first and last, linear 1/n, and
+    time_decay weighs each by 2^(−Δt / half-life), normalised. conversion_status is
+    'converted' on the responding exposure, 'engaged' on a touch whose exposure had a
+    response of its own, 'no_action' otherwise. engagement_score is half the status
+    level (``STATUS_LEVEL``) plus half the touch's recency 2^(−Δt / half-life).
+    outcome_id runs 1..N; computed_at is the end of the window.
+    """
+    models = list(config.attribution_models)
+    half_life = config.time_decay_half_life_hours
+    window_seconds = config.attribution_window_hours * 3600.0
+
+    conversions = responses.where(F.col("response_type") == "conversion").select(
+        "response_id",
+        F.col("exposure_id").alias("_responding"),
+        "campaign_id",
+        "individual_id",
+        F.unix_timestamp("response_ts").alias("_response_epoch"),
+        "value",
+    )
+    candidates = exposures.select(
+        "exposure_id", "campaign_id", "individual_id", F.unix_timestamp("exposure_ts").alias("_exposure_epoch")
+    )
+    responded = responses.select("exposure_id", F.lit(True).alias("_had_response"))
+    touches = (
+        conversions.join(candidates, ["campaign_id", "individual_id"])
+        .where(
+            (F.col("exposure_id") == F.col("_responding"))
+            | (
+                (F.col("_exposure_epoch") <= F.col("_response_epoch"))
+                & (F.col("_exposure_epoch") >= F.col("_response_epoch") - F.lit(window_seconds))
+            )
+        )
+        .join(responded, "exposure_id", "left")
+        .withColumn("_dt_hours", (F.col("_response_epoch") - F.col("_exposure_epoch")) / F.lit(3600.0))
+    )
+
+    per_conversion = Window.partitionBy("response_id")
+    ordered = per_conversion.orderBy("_exposure_epoch", "exposure_id")
+    # A fixed order and a whole-partition frame make the floating-point sum the same on every run.
+    whole = ordered.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    touches = (
+        touches.withColumn("_n", F.count(F.lit(1)).over(per_conversion))
+        .withColumn("_rank", F.row_number().over(ordered))
+        # Relative to the latest touch, so the largest term is 1 and the sum never underflows.
+        .withColumn(
+            "_decay",
+            F.pow(F.lit(2.0), -(F.col("_dt_hours") - F.min("_dt_hours").over(per_conversion)) / F.lit(half_life)),
+        )
+        .withColumn("_decay_sum", F.sum("_decay").over(whole))
+    )
+    weights = {
+        "first_touch": F.when(F.col("_rank") == 1, F.lit(1.0)).otherwise(F.lit(0.0)),
+        "last_touch": F.when(F.col("_rank") == F.col("_n"), F.lit(1.0)).otherwise(F.lit(0.0)),
+        "linear": F.lit(1.0) / F.col("_n"),
+        "time_decay": F.col("_decay") / F.col("_decay_sum"),
+    }
+    per_model = F.array(
+        *[
+            F.named_struct(F.lit("model"), F.lit(m), F.lit("weight"), weights[m].cast("double"), F.lit("index"), F.lit(i))
+            for i, m in enumerate(models)
+        ]
+    )
+    offsets = with_contiguous_ids(
+        touches.where(F.col("_rank") == 1).select("response_id", (F.col("_n") * F.lit(len(models))).alias("_count")),
+        "response_id",
+        "_count",
+        "_offset",
+    ).select("response_id", "_offset")
+    rows = touches.join(offsets, "response_id").select("*", F.explode(per_model).alias("_model"))
+
+    status = (
+        F.when(F.col("exposure_id") == F.col("_responding"), F.lit("converted"))
+        .when(F.col("_had_response"), F.lit("engaged"))
+        .otherwise(F.lit("no_action"))
+    )
+    weight = F.col("_model.weight")
+    recency = F.pow(F.lit(2.0), -F.col("_dt_hours") / F.lit(half_life))
+    score = R.clip(F.lit(0.5) * _lookup(F.col("conversion_status"), STATUS_LEVEL) + F.lit(0.5) * recency, 0.0, 1.0)
+    return rows.withColumn("conversion_status", status).select(
+        (F.col("_offset") + F.col("_model.index") * F.col("_n") + F.col("_rank")).cast("bigint").alias("outcome_id"),
+        "response_id",
+        "exposure_id",
+        "campaign_id",
+        "individual_id",
+        F.col("_model.model").alias("attribution_model"),
+        weight.alias("attribution_weight"),
+        "conversion_status",
+        F.when(F.col("conversion_status") == "converted", F.col("value")).cast("decimal(12,2)").alias("revenue"),
+        F.round(F.col("value").cast("double") * weight, 4).cast("decimal(14,4)").alias("attributed_revenue"),
+        score.alias("engagement_score"),
+        timestamp_at(F.lit(params.end_epoch)).alias("computed_at"),
+    )

@@ -1,0 +1,599 @@
+"""The campaign family on ~20,000 individuals: campaigns, exposures, responses, attribution.
+
+Upstream tables come from the identity generators; audience_attributes is a small
+deterministic stand-in with the contract's schema (segment by hash, a skewed
+propensity), so these tests depend on nothing but that schema. Exposures and
+responses are generated over every day of every flight, so reach and frequency are
+whole. Single days are then regenerated alone, and the last week at 7 partitions from
+repartitioned inputs: both must match the full run row for row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+from pydantic import ValidationError
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
+from identity_graph.config.campaigns import (
+    ATTRIBUTION_MODELS,
+    CHANNELS,
+    DEFAULT_TARGET_SEGMENTS,
+    GOALS,
+    RESPONSE_TYPES,
+    CampaignsConfig,
+    OutcomesConfig,
+    ResponsesConfig,
+)
+from identity_graph.generation import (
+    RunParameters,
+    generate_households,
+    generate_identity_mappings,
+    generate_individuals,
+)
+from identity_graph.generation import random as R
+from identity_graph.generation.campaigns import (
+    CHANNEL_IDENTIFIER,
+    COST_SPREAD,
+    EXPOSURE_HOUR_WEIGHTS,
+    PLACEMENTS,
+    advertiser_pool,
+    generate_campaign_exposures,
+    generate_campaigns,
+    generate_outcome_metrics,
+    generate_response_events,
+)
+from identity_graph.generation.common import DAY_KEY_STRIDE, day_number
+from identity_graph.generation.segments import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
+from identity_graph_tests.fingerprint import differing_rows
+
+NUM_HOUSEHOLDS = 8_000
+PARAMS = RunParameters(seed=42, days=14, partitions=2)
+WINDOW = [PARAMS.window_start + dt.timedelta(days=i) for i in range(PARAMS.days)]
+#: The last week of the window: what a 7-partition backfill would ask for.
+WEEK = WINDOW[-7:]
+SEGMENT_WEIGHTS = {DEFAULT_SEGMENT_BY_CATEGORY[c]: w for c, w in DEFAULT_CATEGORY_WEIGHTS.items()}
+
+
+def audience_stand_in(individuals: DataFrame, seed: int) -> DataFrame:
+    """audience_attributes' contract columns for 90 % of individuals (the 'engaged' ones):
+    segment by category weight, 0–4 secondary segments, propensity ((u1 + u2) / 2)^1.5."""
+    table = "audience_fixture"
+
+    def u(column: str):
+        return R.uniform(seed, table, column, "individual_id")
+
+    primary = R.categorical(u("segment_primary"), SEGMENT_WEIGHTS)
+    secondary = F.filter(
+        F.array(*[F.when((primary != s) & (u(f"secondary:{s}") < 0.3), F.lit(s)) for s in SEGMENT_WEIGHTS]),
+        lambda s: s.isNotNull(),
+    )
+    return individuals.where(u("engaged") < 0.9).select(
+        "individual_id",
+        primary.alias("segment_primary"),
+        secondary.alias("segment_secondary"),
+        F.pow((u("propensity#1") + u("propensity#2")) / 2, 1.5).alias("propensity_to_convert"),
+    )
+
+
+def stored(frame: DataFrame) -> DataFrame:
+    """The frame computed once with its lineage cut, as a table read back from storage would be
+    (a cached frame keeps its whole plan, and re-analysing that plan dominates small tests)."""
+    return frame.localCheckpoint(eager=True)
+
+
+@pytest.fixture(scope="module")
+def upstream(spark):
+    households = generate_households(spark, HouseholdsConfig(num_households=NUM_HOUSEHOLDS), PARAMS).cache()
+    individuals = stored(generate_individuals(spark, households, DemographicsConfig(), PARAMS))
+    mappings = stored(generate_identity_mappings(spark, individuals, IdentifiersConfig(), PARAMS))
+    audience = stored(audience_stand_in(individuals, PARAMS.seed))
+    households.unpersist()
+    return {"individuals": individuals, "identity_mappings": mappings, "audience": audience}
+
+
+def flight_span(campaigns: DataFrame) -> list[dt.date]:
+    first, last = campaigns.agg(F.min("start_date"), F.max("end_date")).first()
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def campaign_chain(spark, upstream, params: RunParameters) -> dict[str, DataFrame]:
+    """Campaigns, then exposures and responses over every flight day, then outcomes — each stored."""
+    campaigns = stored(generate_campaigns(spark, CampaignsConfig(), params))
+    days = flight_span(campaigns)
+    exposures = stored(
+        generate_campaign_exposures(spark, campaigns, upstream["audience"], upstream["identity_mappings"], params, days)
+    )
+    responses = stored(generate_response_events(spark, exposures, upstream["audience"], ResponsesConfig(), params, days))
+    outcomes = stored(generate_outcome_metrics(spark, responses, exposures, OutcomesConfig(), params))
+    return {"campaigns": campaigns, "exposures": exposures, "responses": responses, "outcomes": outcomes, "days": days}
+
+
+@pytest.fixture(scope="module")
+def chain(spark, upstream):
+    return campaign_chain(spark, upstream, PARAMS)
+
+
+def exposures_between(exposures: DataFrame, first: dt.date, last: dt.date) -> DataFrame:
+    """What a partitioned asset reads back: the stored exposures of [first, last]."""
+    return exposures.where(F.col("event_date").between(first, last))
+
+
+@pytest.fixture(scope="module")
+def week_at_7_partitions(spark, chain, upstream):
+    """The campaign family for WEEK only, regenerated with 7 shuffle and input partitions from
+    repartitioned inputs — as a 7-day backfill on another cluster would compute it."""
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", "7")
+    try:
+        params = RunParameters(seed=PARAMS.seed, days=PARAMS.days, partitions=7)
+        audience = upstream["audience"].repartition(7)
+        campaigns = stored(generate_campaigns(spark, CampaignsConfig(), params))
+        exposures = stored(generate_campaign_exposures(
+            spark, campaigns.repartition(7), audience, upstream["identity_mappings"].repartition(7), params, WEEK
+        ))
+        lookback = exposures_between(chain["exposures"], WEEK[0] - dt.timedelta(days=7), WEEK[-1]).repartition(7)
+        responses = stored(generate_response_events(spark, lookback, audience, ResponsesConfig(), params, WEEK))
+        outcomes = stored(generate_outcome_metrics(
+            spark, chain["responses"].repartition(7), chain["exposures"].repartition(7), OutcomesConfig(), params
+        ))
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", before)
+    return {"campaigns": campaigns, "exposures": exposures, "responses": responses, "outcomes": outcomes}
+
+
+def seconds(column: str):
+    return F.unix_timestamp(column)
+
+
+def violations(condition):
+    """Rows where ``condition`` holds (NULL counts as not holding)."""
+    return F.count(F.when(condition, 1))
+
+
+# -- campaigns ----------------------------------------------------------------------------
+
+
+def test_campaign_count_is_exact_and_every_field_is_in_range(chain):
+    config = CampaignsConfig()
+    rows = chain["campaigns"].collect()
+    assert sorted(r.campaign_id for r in rows) == list(range(1, config.num_campaigns + 1))
+    pool = set(advertiser_pool(PARAMS.seed))
+    for r in rows:
+        assert r.start_date <= r.end_date, r
+        assert config.duration_min_days <= (r.end_date - r.start_date).days + 1 <= config.duration_max_days, r
+        assert r.end_date >= PARAMS.window_start and r.start_date <= PARAMS.end_date, r
+        assert r.target_segment and set(r.target_segment) <= set(config.target_segments), r
+        assert len(set(r.target_segment)) == len(r.target_segment), r
+        assert r.channels and set(r.channels) <= set(CHANNELS) and len(set(r.channels)) == len(r.channels), r
+        assert config.budget_min <= float(r.budget) <= config.budget_max, r
+        assert r.goal in GOALS, r
+        assert config.target_reach_min <= r.target_reach <= config.target_reach_max, r
+        assert r.frequency_cap == config.frequency_cap, r
+        assert config.cpm_min <= float(r.cpm) <= config.cpm_max, r
+        assert r.created_at < dt.datetime.combine(r.start_date, dt.time()), r
+        assert r.advertiser in pool and r.campaign_name.startswith(r.advertiser), r
+
+
+def test_configured_mixes_are_realised_over_many_campaigns(spark):
+    channel_weights = {"email": 0.1, "social": 0.1, "display": 0.6, "video": 0.2}
+    goal_weights = {"awareness": 0.2, "conversion": 0.8}
+    config = CampaignsConfig(
+        num_campaigns=4_000, channel_weights=channel_weights, goal_weights=goal_weights,
+        duration_min_days=10, duration_max_days=12, target_segments=["A", "B"],
+    )
+    campaigns = generate_campaigns(spark, config, PARAMS)
+    stats = campaigns.agg(
+        F.count("*").alias("n"),
+        *[F.avg(F.array_contains("channels", c).cast("double")).alias(c) for c in CHANNELS],
+        *[F.avg((F.col("goal") == g).cast("double")).alias(g) for g in GOALS],
+        F.min(F.datediff("end_date", "start_date") + 1).alias("shortest"),
+        F.max(F.datediff("end_date", "start_date") + 1).alias("longest"),
+        F.min(F.size("channels")).alias("fewest_channels"),
+        F.avg(F.array_contains("target_segment", "A").cast("double")).alias("targets_a"),
+    ).first()
+    assert stats.n == 4_000
+    for channel in CHANNELS:
+        w = channel_weights.get(channel, 0.0)
+        # The main channel by weight, plus each other channel with probability = its weight.
+        assert stats[channel] == pytest.approx(w + (1 - w) * w, abs=0.03), channel
+    for goal in GOALS:
+        assert stats[goal] == pytest.approx(goal_weights.get(goal, 0.0), abs=0.03), goal
+    assert (stats.shortest, stats.longest, stats.fewest_channels) == (10, 12, 1)
+    assert stats.targets_a == pytest.approx(0.5 + 0.5 * 0.3, abs=0.03)
+
+
+# -- exposures ----------------------------------------------------------------------------
+
+
+def test_exposures_fall_inside_their_campaign_and_use_its_channels(chain, upstream):
+    exposures, campaigns = chain["exposures"], chain["campaigns"]
+    mappings = upstream["identity_mappings"].select(
+        F.col("mapping_id"), F.col("individual_id").alias("_owner"), "identifier_type", "first_seen"
+    )
+    channel_type = F.create_map(*[F.lit(x) for pair in CHANNEL_IDENTIFIER.items() for x in pair])
+    placements = F.create_map(*[x for c, p in PLACEMENTS.items() for x in (F.lit(c), F.array(*map(F.lit, p)))])
+    joined = exposures.join(campaigns, "campaign_id").join(mappings, "mapping_id", "left")
+    bad = joined.agg(
+        violations((F.to_date("exposure_ts") < F.col("start_date")) | (F.to_date("exposure_ts") > F.col("end_date"))).alias("outside_flight"),
+        violations(F.to_date("exposure_ts") != F.col("event_date")).alias("wrong_event_date"),
+        violations(~F.array_contains("channels", F.col("channel"))).alias("foreign_channel"),
+        violations(~F.array_contains(F.element_at(placements, F.col("channel")), F.col("placement"))).alias("bad_placement"),
+        violations((F.col("frequency") < 1) | (F.col("frequency") > F.col("frequency_cap"))).alias("bad_frequency"),
+        violations(
+            (F.col("cost") < F.col("cpm") / 1000 * (1 - COST_SPREAD) - 1e-6) | (F.col("cost") > F.col("cpm") / 1000 * (1 + COST_SPREAD) + 1e-6)
+        ).alias("bad_cost"),
+        violations(
+            F.col("mapping_id").isNotNull()
+            & ((F.col("_owner") != F.col("individual_id")) | (F.col("identifier_type") != F.element_at(channel_type, F.col("channel")))
+               | (F.col("first_seen") > F.col("exposure_ts")))
+        ).alias("bad_mapping"),
+        F.avg(F.col("mapping_id").isNotNull().cast("double")).alias("mapped_share"),
+        F.count("*").alias("n"),
+    ).first().asDict()
+    assert bad.pop("n") > 50_000
+    assert bad.pop("mapped_share") > 0.5
+    assert bad == dict.fromkeys(bad, 0)
+
+
+def test_exposures_reach_only_the_targeted_segments(chain, upstream):
+    exposed = chain["exposures"].join(chain["campaigns"], "campaign_id").join(upstream["audience"], "individual_id", "left")
+    assert exposed.where(F.col("segment_primary").isNull() | ~F.array_contains("target_segment", F.col("segment_primary"))).count() == 0
+
+
+def test_realised_reach_matches_each_campaigns_target_reach(chain, upstream):
+    audience, campaigns = upstream["audience"], chain["campaigns"]
+    targeted = (
+        campaigns.select("campaign_id", "target_reach", F.explode("target_segment").alias("segment_primary"))
+        .join(audience, "segment_primary")
+        .groupBy("campaign_id", "target_reach")
+        .agg(F.count("*").alias("targeted"))
+    )
+    reached = chain["exposures"].groupBy("campaign_id").agg(F.countDistinct("individual_id").alias("reached"))
+    rows = targeted.join(reached, "campaign_id", "left").collect()
+    assert len(rows) == CampaignsConfig().num_campaigns
+    for r in rows:
+        realised = (r.reached or 0) / r.targeted
+        tolerance = 4.5 * math.sqrt(r.target_reach * (1 - r.target_reach) / r.targeted)
+        assert realised == pytest.approx(r.target_reach, abs=tolerance), (r, realised)
+
+
+def test_frequency_is_capped_chronological_and_has_the_configured_mean(chain):
+    config = CampaignsConfig()
+    per_pair = chain["exposures"].groupBy("campaign_id", "individual_id").agg(
+        F.count("*").alias("n"), F.max("frequency").alias("top"), F.countDistinct("frequency").alias("distinct"),
+    )
+    stats = per_pair.agg(
+        F.max("n"), violations((F.col("n") != F.col("top")) | (F.col("n") != F.col("distinct"))), F.avg("n")
+    ).first()
+    assert stats[0] <= config.frequency_cap
+    assert stats[1] == 0
+    # F = min(cap, 1 + geometric with mean m − 1): E[F] = 1 + Σ_{k=1}^{cap−1} q^k, q = (m − 1) / m.
+    q = (config.frequency_mean - 1) / config.frequency_mean
+    expected = 1 + sum(q**k for k in range(1, config.frequency_cap))
+    assert stats[2] == pytest.approx(expected, abs=0.05)
+    previous = F.lag("exposure_ts").over(Window.partitionBy("campaign_id", "individual_id").orderBy("frequency"))
+    assert chain["exposures"].withColumn("_previous", previous).where(F.col("_previous") > F.col("exposure_ts")).count() == 0
+
+
+def test_exposure_hours_follow_the_daily_pattern(chain):
+    total = sum(EXPOSURE_HOUR_WEIGHTS)
+    counts = {r.hour: r["count"] for r in chain["exposures"].groupBy(F.hour("exposure_ts").alias("hour")).count().collect()}
+    n = sum(counts.values())
+    for hour, weight in enumerate(EXPOSURE_HOUR_WEIGHTS):
+        assert counts.get(hour, 0) / n == pytest.approx(weight / total, abs=0.004), hour
+
+
+def test_exposure_ids_are_unique_and_scoped_to_their_day(chain):
+    exposures = chain["exposures"]
+    total, distinct, off_day = exposures.agg(
+        F.count("*"),
+        F.countDistinct("exposure_id"),
+        violations(F.floor(F.col("exposure_id") / DAY_KEY_STRIDE) != day_number(F.col("event_date"))),
+    ).first()
+    assert total == distinct and off_day == 0
+
+
+def test_a_days_exposures_are_identical_alone_and_within_a_week(spark, chain, upstream, week_at_7_partitions):
+    day = WEEK[3]
+    alone = stored(generate_campaign_exposures(
+        spark, chain["campaigns"], upstream["audience"], upstream["identity_mappings"], PARAMS, [day]
+    ))
+    week = week_at_7_partitions["exposures"]
+    assert alone.count() > 500
+    assert sorted(r[0] for r in week.select("event_date").distinct().collect()) == WEEK
+    assert differing_rows(alone, week.where(F.col("event_date") == day)) == 0
+    assert differing_rows(alone, chain["exposures"].where(F.col("event_date") == day)) == 0
+
+
+# -- responses ----------------------------------------------------------------------------
+
+
+def test_top_propensity_decile_responds_at_least_three_times_as_often_as_the_bottom(chain, upstream):
+    deciles = upstream["audience"].select(
+        "individual_id", F.ntile(10).over(Window.orderBy("propensity_to_convert", "individual_id")).alias("decile")
+    )
+    responded = chain["responses"].select("exposure_id", F.lit(1).alias("responded"))
+    rates = {
+        r.decile: (r.rate, r.n)
+        for r in chain["exposures"].join(deciles, "individual_id").join(responded, "exposure_id", "left")
+        .groupBy("decile").agg(F.avg(F.coalesce("responded", F.lit(0))).alias("rate"), F.count("*").alias("n"))
+        .collect()
+    }
+    bottom, top = rates[1][0], rates[10][0]
+    assert bottom > 0 and rates[1][1] > 5_000 and rates[10][1] > 5_000
+    assert top >= 3 * bottom, rates
+    assert all(rates[d][0] <= rates[d + 2][0] for d in range(1, 9)), rates
+
+
+def test_response_types_follow_the_base_rates(chain):
+    config = ResponsesConfig()
+    total = sum(config.base_rate.values())
+    counts = {r.response_type: r["count"] for r in chain["responses"].groupBy("response_type").count().collect()}
+    n = sum(counts.values())
+    assert n > 2_000
+    for response_type in RESPONSE_TYPES:
+        assert counts.get(response_type, 0) / n == pytest.approx(config.base_rate[response_type] / total, abs=0.03), counts
+
+
+def test_responses_follow_their_exposure_within_the_attribution_window(chain):
+    window = ResponsesConfig().attribution_window_hours * 3600
+    joined = chain["responses"].join(
+        chain["exposures"].select("exposure_id", F.col("exposure_ts").alias("_shown_at")), "exposure_id", "left"
+    )
+    lag = seconds("response_ts") - seconds("exposure_ts")
+    bad = joined.agg(
+        violations(F.col("_shown_at").isNull() | (F.col("_shown_at") != F.col("exposure_ts"))).alias("exposure_ts_mismatch"),
+        violations((lag < 0) | (lag > window)).alias("outside_window"),
+        violations(F.col("time_to_conversion_hours") != lag / 3600.0).alias("inexact_hours"),
+        violations(F.to_date("response_ts") != F.col("event_date")).alias("wrong_event_date"),
+        violations((F.col("response_type") == "conversion") != F.col("value").isNotNull()).alias("value_not_iff_conversion"),
+        violations(F.col("value") < 0).alias("negative_value"),
+        (F.count("*") - F.countDistinct("exposure_id")).alias("second_response_to_an_exposure"),
+        (F.count("*") - F.countDistinct("response_id")).alias("duplicate_response_id"),
+        violations(F.floor(F.col("response_id") / DAY_KEY_STRIDE) != day_number(F.col("event_date"))).alias("off_day_id"),
+    ).first().asDict()
+    assert bad == dict.fromkeys(bad, 0)
+    median = chain["responses"].where(F.col("response_type") == "conversion").agg(F.median("value")).first()[0]
+    assert float(median) == pytest.approx(ResponsesConfig().conversion_value_median, rel=0.15)
+
+
+def test_a_days_responses_are_identical_alone_and_within_a_week(spark, chain, upstream, week_at_7_partitions):
+    day = WEEK[3]
+    lookback = exposures_between(chain["exposures"], day - dt.timedelta(days=7), day)
+    alone = stored(generate_response_events(spark, lookback, upstream["audience"], ResponsesConfig(), PARAMS, [day]))
+    week = week_at_7_partitions["responses"]
+    assert alone.count() > 10
+    assert week.where(~F.col("event_date").isin(WEEK)).count() == 0
+    assert differing_rows(alone, week.where(F.col("event_date") == day)) == 0
+    assert differing_rows(alone, chain["responses"].where(F.col("event_date") == day)) == 0
+
+
+# -- outcomes -----------------------------------------------------------------------------
+
+
+def test_attribution_weights_sum_to_one_and_first_last_touch_pick_the_right_touch(chain):
+    outcomes = chain["outcomes"].join(chain["exposures"].select("exposure_id", "exposure_ts"), "exposure_id")
+    per = outcomes.groupBy("response_id", "attribution_model").agg(
+        F.sum("attribution_weight").alias("total"),
+        F.count("*").alias("touches"),
+        F.min("attribution_weight").alias("lightest"),
+        F.max("attribution_weight").alias("heaviest"),
+        violations(F.col("conversion_status") == "converted").alias("converted"),
+    )
+    stats = per.agg(
+        F.max(F.abs(F.col("total") - 1)), F.min("lightest"), F.max("heaviest"), violations(F.col("converted") != 1),
+        F.count("*"), F.countDistinct("response_id"), F.max("touches"),
+    ).first()
+    assert stats[0] <= 1e-9
+    assert 0.0 <= stats[1] and stats[2] <= 1.0
+    assert stats[3] == 0
+    conversions = chain["responses"].where(F.col("response_type") == "conversion").count()
+    assert stats[5] == conversions and stats[4] == conversions * len(ATTRIBUTION_MODELS)
+    assert stats[6] >= 2, "no conversion with several touches: the attribution tests would be vacuous"
+
+    earliest = Window.partitionBy("response_id", "attribution_model").orderBy("exposure_ts", "exposure_id")
+    ranked = outcomes.withColumn("_first", F.row_number().over(earliest)).withColumn(
+        "_last", F.row_number().over(earliest.orderBy(F.desc("exposure_ts"), F.desc("exposure_id")))
+    )
+    wrong = ranked.where(
+        ((F.col("attribution_model") == "first_touch") & (F.col("attribution_weight") != (F.col("_first") == 1).cast("double")))
+        | ((F.col("attribution_model") == "last_touch") & (F.col("attribution_weight") != (F.col("_last") == 1).cast("double")))
+    )
+    assert wrong.count() == 0
+
+
+def test_time_decay_weights_halve_per_half_life_between_touches(chain):
+    half_life = OutcomesConfig().time_decay_half_life_hours
+    decay = (
+        chain["outcomes"].where(F.col("attribution_model") == "time_decay")
+        .join(chain["exposures"].select("exposure_id", "exposure_ts"), "exposure_id")
+        .join(chain["responses"].select("response_id", "response_ts"), "response_id")
+        .select("response_id", "attribution_weight", ((seconds("response_ts") - seconds("exposure_ts")) / 3600.0).alias("dt"))
+    )
+    a, b = decay.alias("a"), decay.alias("b")
+    pairs = a.join(b, (F.col("a.response_id") == F.col("b.response_id")) & (F.col("a.dt") < F.col("b.dt")))
+    ratio = F.col("a.attribution_weight") / F.col("b.attribution_weight")
+    expected = F.pow(F.lit(2.0), (F.col("b.dt") - F.col("a.dt")) / half_life)
+    n, worst = pairs.agg(F.count("*"), F.max(F.abs(ratio / expected - 1))).first()
+    assert n > 0
+    assert worst < 1e-9
+
+
+def test_hand_built_conversion_gets_exact_weights_and_statuses(spark):
+    """One conversion at T with touches T, T − h, T − 2h (h = half-life), plus exposures that must not count."""
+    t = dt.datetime(2026, 10, 20, 12, 0, 0)
+    h = OutcomesConfig().time_decay_half_life_hours
+    exposures = spark.createDataFrame(
+        [
+            (101, 1, 7, t - dt.timedelta(hours=2 * h)),  # earliest touch; had a click of its own
+            (102, 1, 7, t - dt.timedelta(hours=h)),
+            (103, 1, 7, t - dt.timedelta(hours=0)),  # the converting exposure, at T exactly
+            (104, 1, 7, t - dt.timedelta(hours=200)),  # outside the 168 h window
+            (105, 1, 7, t + dt.timedelta(hours=1)),  # after the conversion
+            (106, 2, 7, t - dt.timedelta(hours=1)),  # another campaign
+            (107, 1, 8, t - dt.timedelta(hours=1)),  # another person
+        ],
+        "exposure_id BIGINT, campaign_id BIGINT, individual_id BIGINT, exposure_ts TIMESTAMP",
+    )
+    responses = spark.createDataFrame(
+        [
+            (1, 101, 1, 7, "click", t - dt.timedelta(hours=2 * h - 0.1), None),
+            (2, 103, 1, 7, "conversion", t, 70.00),
+        ],
+        "response_id BIGINT, exposure_id BIGINT, campaign_id BIGINT, individual_id BIGINT, response_type STRING, "
+        "response_ts TIMESTAMP, value DOUBLE",
+    ).withColumn("value", F.col("value").cast("decimal(12,2)"))
+    outcomes = generate_outcome_metrics(spark, responses, exposures, OutcomesConfig(), PARAMS)
+    rows = outcomes.withColumn("computed_epoch", seconds("computed_at")).collect()
+    got = {(r.attribution_model, r.exposure_id): r for r in rows}
+    assert {e for _, e in got} == {101, 102, 103}
+    assert len(rows) == 12 and sorted(r.outcome_id for r in rows) == list(range(1, 13))
+    expected = {
+        "first_touch": {101: 1.0, 102: 0.0, 103: 0.0},
+        "last_touch": {101: 0.0, 102: 0.0, 103: 1.0},
+        "linear": {101: 1 / 3, 102: 1 / 3, 103: 1 / 3},
+        "time_decay": {101: 1 / 7, 102: 2 / 7, 103: 4 / 7},
+    }
+    for model, weights in expected.items():
+        for exposure_id, weight in weights.items():
+            row = got[(model, exposure_id)]
+            assert row.attribution_weight == pytest.approx(weight, abs=1e-12), (model, exposure_id)
+            assert float(row.attributed_revenue) == pytest.approx(70.0 * weight, abs=1e-4)
+    assert got[("time_decay", 102)].attribution_weight / got[("time_decay", 101)].attribution_weight == pytest.approx(2.0, rel=1e-12)
+    status = {e: got[("linear", e)].conversion_status for e in (101, 102, 103)}
+    assert status == {101: "engaged", 102: "no_action", 103: "converted"}
+    assert [got[("linear", e)].revenue for e in (101, 102)] == [None, None] and float(got[("linear", 103)].revenue) == 70.0
+    assert all(0.0 <= r.engagement_score <= 1.0 for r in rows)
+    assert got[("linear", 103)].engagement_score == 1.0
+    assert {r.computed_epoch for r in rows} == {PARAMS.end_epoch}
+
+
+def test_outcome_rows_are_consistent_with_their_conversion(chain):
+    outcomes = chain["outcomes"].join(
+        chain["responses"].select("response_id", F.col("exposure_id").alias("_responding"), "value"), "response_id"
+    )
+    bad = outcomes.agg(
+        violations((F.col("conversion_status") == "converted") != (F.col("exposure_id") == F.col("_responding"))).alias("status"),
+        violations((F.col("conversion_status") == "converted") != F.col("revenue").isNotNull()).alias("revenue_set"),
+        violations(F.col("revenue").isNotNull() & (F.col("revenue") != F.col("value"))).alias("revenue_value"),
+        violations(F.abs(F.col("attributed_revenue") - F.col("value") * F.col("attribution_weight")) > 0.0001).alias("attributed"),
+        violations((F.col("engagement_score") < 0) | (F.col("engagement_score") > 1)).alias("score_range"),
+        violations(F.col("computed_at") != F.timestamp_seconds(F.lit(PARAMS.end_epoch))).alias("computed_at"),
+        (F.count("*") - F.countDistinct("outcome_id")).alias("duplicate_outcome_id"),
+    ).first().asDict()
+    assert bad == dict.fromkeys(bad, 0)
+
+
+# -- integrity and determinism ------------------------------------------------------------
+
+
+def test_no_orphans_on_any_foreign_key(chain, upstream):
+    campaigns, exposures, responses, outcomes = (chain[k] for k in ("campaigns", "exposures", "responses", "outcomes"))
+    individuals = upstream["individuals"]
+    orphans = {
+        "exposure→campaign": exposures.join(campaigns, "campaign_id", "left_anti"),
+        "exposure→individual": exposures.join(individuals, "individual_id", "left_anti"),
+        "exposure→mapping": exposures.where(F.col("mapping_id").isNotNull()).join(
+            upstream["identity_mappings"], "mapping_id", "left_anti"
+        ),
+        "response→exposure": responses.join(exposures, "exposure_id", "left_anti"),
+        "response→campaign": responses.join(campaigns, "campaign_id", "left_anti"),
+        "response→individual": responses.join(individuals, "individual_id", "left_anti"),
+        "outcome→response": outcomes.join(responses, "response_id", "left_anti"),
+        "outcome→exposure": outcomes.join(exposures, "exposure_id", "left_anti"),
+        "outcome→campaign": outcomes.join(campaigns, "campaign_id", "left_anti"),
+    }
+    counts = {name: frame.count() for name, frame in orphans.items()}
+    assert counts == dict.fromkeys(counts, 0)
+
+
+def test_tables_identical_with_2_and_7_partitions(chain, week_at_7_partitions):
+    seven = week_at_7_partitions
+    in_week = F.col("event_date").isin(WEEK)
+    pairs = {
+        "campaigns": (seven["campaigns"], chain["campaigns"]),
+        "exposures": (seven["exposures"], chain["exposures"].where(in_week)),
+        "responses": (seven["responses"], chain["responses"].where(in_week)),
+        "outcomes": (seven["outcomes"], chain["outcomes"]),
+    }
+    for name, (at_seven, at_two) in pairs.items():
+        assert at_seven.count() > 0, name
+        assert differing_rows(at_seven, at_two) == 0, name
+
+
+def test_a_different_seed_gives_different_campaigns(spark, chain):
+    other = generate_campaigns(spark, CampaignsConfig(), RunParameters(seed=7, days=PARAMS.days))
+    assert differing_rows(other, chain["campaigns"]) == 2 * CampaignsConfig().num_campaigns
+
+
+# -- config -------------------------------------------------------------------------------
+
+
+def _message(cls, **values) -> str:
+    with pytest.raises(ValidationError) as caught:
+        cls(**values)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("cls", "values", "expected"),
+    [
+        (CampaignsConfig, {"num_campaigns": 0}, ["num_campaigns", "0"]),
+        (CampaignsConfig, {"num_campaigns": -3}, ["num_campaigns", "-3"]),
+        (CampaignsConfig, {"num_campaigns": 70_000}, ["num_campaigns", "70000"]),
+        (CampaignsConfig, {"channel_weights": {"email": 0.5, "radio": 0.5}}, ["channel_weights", "radio"]),
+        (CampaignsConfig, {"channel_weights": {"email": 0.5, "social": 0.4}}, ["channel_weights", "0.9"]),
+        (CampaignsConfig, {"channel_weights": {"email": 1.3, "social": -0.3}}, ["channel_weights", "-0.3"]),
+        (CampaignsConfig, {"goal_weights": {"awareness": 0.5, "virality": 0.5}}, ["goal_weights", "virality"]),
+        (CampaignsConfig, {"goal_weights": {"awareness": 0.7}}, ["goal_weights", "0.7"]),
+        (CampaignsConfig, {"duration_min_days": 30, "duration_max_days": 10}, ["duration_min_days", "30", "duration_max_days", "10"]),
+        (CampaignsConfig, {"duration_min_days": 0}, ["duration_min_days", "0"]),
+        (CampaignsConfig, {"budget_min": 5e5, "budget_max": 1e5}, ["budget_min", "500000.0", "budget_max", "100000.0"]),
+        (CampaignsConfig, {"budget_min": 0}, ["budget_min", "0"]),
+        (CampaignsConfig, {"target_reach_min": 0.6, "target_reach_max": 0.2}, ["target_reach_min", "0.6", "0.2"]),
+        (CampaignsConfig, {"target_reach_max": 1.5}, ["target_reach_max", "1.5"]),
+        (CampaignsConfig, {"cpm_min": 40.0, "cpm_max": 5.0}, ["cpm_min", "40.0", "cpm_max", "5.0"]),
+        (CampaignsConfig, {"cpm_min": -1.0}, ["cpm_min", "-1.0"]),
+        (CampaignsConfig, {"frequency_cap": 0}, ["frequency_cap", "0"]),
+        (CampaignsConfig, {"frequency_mean": 12.0}, ["frequency_mean", "12.0", "frequency_cap"]),
+        (CampaignsConfig, {"frequency_mean": 0.5}, ["frequency_mean", "0.5"]),
+        (CampaignsConfig, {"target_segments": []}, ["target_segments", "[]"]),
+        (CampaignsConfig, {"target_segments": ["Sports Fans", "Sports Fans"]}, ["target_segments", "Sports Fans"]),
+        (CampaignsConfig, {"num_campaigns": "lots"}, ["num_campaigns", "lots"]),
+        (ResponsesConfig, {"base_rate": {"click": 0.1, "purchase": 0.1}}, ["base_rate", "purchase"]),
+        (ResponsesConfig, {"base_rate": {"click": 1.2}}, ["base_rate", "1.2"]),
+        (ResponsesConfig, {"base_rate": {"click": -0.1}}, ["base_rate", "-0.1"]),
+        (ResponsesConfig, {"base_rate": {"click": 0.6, "visit": 0.6}}, ["base_rate", "1.2"]),
+        (ResponsesConfig, {"propensity_effect": -1.0}, ["propensity_effect", "-1.0"]),
+        (ResponsesConfig, {"attribution_window_hours": 200.0}, ["attribution_window_hours", "200.0", "168"]),
+        (ResponsesConfig, {"attribution_window_hours": 0.0}, ["attribution_window_hours", "0.0"]),
+        (ResponsesConfig, {"conversion_value_median": 0.0}, ["conversion_value_median", "0.0"]),
+        (ResponsesConfig, {"conversion_value_sigma": -0.5}, ["conversion_value_sigma", "-0.5"]),
+        (OutcomesConfig, {"attribution_models": ["first_touch", "u_shaped"]}, ["attribution_models", "u_shaped"]),
+        (OutcomesConfig, {"attribution_models": []}, ["attribution_models", "[]"]),
+        (OutcomesConfig, {"attribution_models": ["linear", "linear"]}, ["attribution_models", "linear"]),
+        (OutcomesConfig, {"time_decay_half_life_hours": 0.0}, ["time_decay_half_life_hours", "0.0"]),
+        (OutcomesConfig, {"attribution_window_hours": 169.0}, ["attribution_window_hours", "169.0"]),
+    ],
+)
+def test_invalid_config_is_rejected_naming_field_and_value(cls, values, expected):
+    message = _message(cls, **values)
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} missing from: {message}"
+
+
+def test_config_defaults_are_valid_and_follow_the_data_model():
+    campaigns, responses, outcomes = CampaignsConfig(), ResponsesConfig(), OutcomesConfig()
+    assert (campaigns.num_campaigns, campaigns.duration_min_days, campaigns.duration_max_days) == (20, 7, 90)
+    assert list(DEFAULT_TARGET_SEGMENTS) == list(DEFAULT_SEGMENT_BY_CATEGORY.values()) == campaigns.target_segments
+    assert set(campaigns.channel_weights) == set(CHANNELS) and set(campaigns.goal_weights) == set(GOALS)
+    assert set(responses.base_rate) == set(RESPONSE_TYPES) and responses.attribution_window_hours <= 168
+    assert outcomes.attribution_models == list(ATTRIBUTION_MODELS)
+    # Every config field carries a description for the launchpad.
+    for cls in (CampaignsConfig, ResponsesConfig, OutcomesConfig):
+        assert all(field.description for field in cls.model_fields.values()), cls

@@ -1,0 +1,404 @@
+"""The engagement family at ≥ 20,000 individuals over 7 days: patterns, heavy tails, derivations, determinism.
+
+Tolerances (≈ 3–4 standard errors or more at these sizes; measured over seeds 1, 7, 42):
+hour shares ±0.008 and day shares ±0.004 absolute (events cluster in sessions and heavy
+users, so an hour's share varies more than independent events would); weekend lift ±0.05;
+category shares ±0.02; mean events per person-day ±5 %; fitted power-law exponent ±0.15
+(realised 2.51–2.60 for α = 2.5: the estimator is biased up by ~0.05 by the Poisson noise
+and the cap on daily rates).
+
+The exponent is fitted by the continuous maximum-likelihood (Hill) estimator over the
+per-person totals T of the window at or above x_min = 2 × mean_events_per_day × days,
+with the usual ½ continuity correction for counts (Clauset, Shalizi & Newman 2009):
+α̂ = 1 + n / Σ ln(T_i / (x_min − ½)).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+from pydantic import ValidationError
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from identity_graph.config import DemographicsConfig, HouseholdsConfig
+from identity_graph.config.engagement import AudienceConfig, EngagementConfig
+from identity_graph.generation import RunParameters, generate_households, generate_individuals
+from identity_graph.generation.engagement import (
+    generate_audience_attributes,
+    generate_content_engagements,
+    generate_viewership_patterns,
+)
+from identity_graph.generation.segments import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
+from identity_graph_tests.fingerprint import differing_rows
+
+NUM_HOUSEHOLDS = 8_000
+PARAMS = RunParameters(seed=42, end_date=dt.date(2026, 10, 31), days=7, partitions=2)
+DAYS = [PARAMS.window_start + dt.timedelta(days=i) for i in range(PARAMS.days)]
+#: Short enough that a 7-day window has churned people, so every class is exercised.
+AUDIENCE = AudienceConfig(churn_inactive_days=3)
+EVENING = range(19, 23)
+
+HOUR_TOLERANCE = 0.008
+DAY_TOLERANCE = 0.004
+LIFT_TOLERANCE = 0.05
+CATEGORY_TOLERANCE = 0.02
+EXPONENT_TOLERANCE = 0.15
+
+
+@pytest.fixture(scope="module")
+def world(spark):
+    households = generate_households(spark, HouseholdsConfig(num_households=NUM_HOUSEHOLDS), PARAMS)
+    individuals = generate_individuals(spark, households, DemographicsConfig(), PARAMS).cache()
+    events = generate_content_engagements(spark, individuals, EngagementConfig(), PARAMS, DAYS).cache()
+    viewership = generate_viewership_patterns(spark, events, PARAMS).cache()
+    audience = generate_audience_attributes(spark, viewership, individuals, AUDIENCE, PARAMS).cache()
+    yield {"individuals": individuals, "events": events, "viewership": viewership, "audience": audience}
+    for frame in (individuals, events, viewership, audience):
+        frame.unpersist()
+
+
+@pytest.fixture(scope="module")
+def totals(world) -> list[int]:
+    """Events per individual over the window, for every individual (zeros included), largest first."""
+    per_person = world["individuals"].join(world["events"].groupBy("individual_id").count(), "individual_id", "left")
+    rows = per_person.select(F.coalesce(F.col("count"), F.lit(0)).alias("n")).collect()
+    return sorted((r["n"] for r in rows), reverse=True)
+
+
+@pytest.fixture(scope="module")
+def audience_rows(world) -> list[dict]:
+    """Audience attributes joined with the viewership they were derived from, on the driver."""
+    # Timestamps as epoch seconds: collected TIMESTAMPs would be shifted into the driver's local zone.
+    joined = world["audience"].withColumn("computed_at", F.unix_seconds("computed_at")).join(
+        world["viewership"].select(
+            "individual_id",
+            "frequency_daily_avg",
+            F.unix_seconds("recency_last_engagement").alias("recency_last_engagement"),
+            "category_counts",
+        ),
+        "individual_id",
+    )
+    return [r.asDict() for r in joined.collect()]
+
+
+def hour_day_counts(events: DataFrame) -> tuple[list[float], dict[dt.date, int]]:
+    """Shares of events per UTC hour (0–23) and counts per event_date, in one Spark job."""
+    rows = events.groupBy("event_date", F.hour("event_ts").alias("hour")).count().collect()
+    total = sum(r["count"] for r in rows)
+    hours = [sum(r["count"] for r in rows if r["hour"] == h) / total for h in range(24)]
+    days: dict[dt.date, int] = {}
+    for r in rows:
+        days[r["event_date"]] = days.get(r["event_date"], 0) + r["count"]
+    return hours, days
+
+
+def weekend_lift(days: dict[dt.date, int]) -> float:
+    """Mean events on a Saturday or Sunday over mean events on a weekday."""
+    weekend = [n for d, n in days.items() if d.weekday() >= 5]
+    weekday = [n for d, n in days.items() if d.weekday() < 5]
+    return (sum(weekend) / len(weekend)) / (sum(weekday) / len(weekday))
+
+
+# -- shape of the events --------------------------------------------------------------------------
+
+
+def test_schema_keys_and_domains(world):
+    events = world["events"]
+    assert [(f.name, f.dataType.simpleString()) for f in events.schema.fields] == [
+        ("event_id", "bigint"),
+        ("individual_id", "bigint"),
+        ("content_id", "bigint"),
+        ("content_category", "string"),
+        ("engagement_type", "string"),
+        ("event_ts", "timestamp"),
+        ("event_date", "date"),
+        ("duration_seconds", "int"),
+        ("device_type", "string"),
+        ("session_id", "string"),
+    ]
+    stats = events.agg(
+        F.count("*").alias("rows"),
+        F.countDistinct("event_id").alias("ids"),
+        F.sum((F.to_date("event_ts") != F.col("event_date")).cast("int")).alias("off_day"),
+        F.min("event_date").alias("first"),
+        F.max("event_date").alias("last"),
+        F.sum((~F.col("engagement_type").isin("view", "click", "share", "like", "comment")).cast("int")).alias("bad_type"),
+        F.sum((~F.col("device_type").isin("mobile", "desktop", "tablet", "ctv")).cast("int")).alias("bad_device"),
+        F.sum((~F.col("content_category").isin(*DEFAULT_CATEGORY_WEIGHTS)).cast("int")).alias("bad_category"),
+        F.sum((~F.col("session_id").rlike("^[0-9a-f]{16}$")).cast("int")).alias("bad_session"),
+        F.sum(F.col("content_id").isNull().cast("int")).alias("null_content"),
+    ).first()
+    assert stats["rows"] == stats["ids"] > 0
+    assert stats["off_day"] == 0
+    assert (stats["first"], stats["last"]) == (DAYS[0], DAYS[-1])
+    assert (stats["bad_type"], stats["bad_device"], stats["bad_category"], stats["bad_session"], stats["null_content"]) == (0,) * 5
+    assert events.join(world["individuals"], "individual_id", "left_anti").count() == 0
+
+
+def test_duration_is_set_for_views_only_and_log_normal(world):
+    config = EngagementConfig()
+    is_view = F.col("engagement_type") == "view"
+    duration = F.col("duration_seconds")
+    stats = world["events"].agg(
+        F.sum((is_view & (duration.isNull() | (duration < 1) | (duration > config.duration_max_seconds))).cast("int")).alias("bad_view"),
+        F.sum((~is_view & duration.isNotNull()).cast("int")).alias("bad_other"),
+        F.sum(is_view.cast("int")).alias("views"),
+        F.sum((~is_view).cast("int")).alias("others"),
+        F.percentile_approx("duration_seconds", 0.5, 10_000).alias("median"),
+    ).first()
+    assert stats["views"] > 0 and stats["others"] > 0
+    assert (stats["bad_view"], stats["bad_other"]) == (0, 0)
+    assert stats["median"] == pytest.approx(config.duration_median_seconds, rel=0.05)
+
+
+def test_category_mix_and_concentrated_affinities(world, audience_rows):
+    events = world["events"]
+    total = events.count()
+    shares = {r["content_category"]: r["count"] / total for r in events.groupBy("content_category").count().collect()}
+    for category, weight in DEFAULT_CATEGORY_WEIGHTS.items():
+        assert shares[category] == pytest.approx(weight, abs=CATEGORY_TOLERANCE), category
+    # A per-person favourite concentrates each person's affinity well beyond the largest overall share (0.30).
+    engaged = [r for r in audience_rows if sum(r["category_counts"].values()) >= 10]
+    top_affinity = sum(max(r["affinity_scores"].values()) for r in engaged) / len(engaged)
+    assert top_affinity >= 0.45
+
+
+# -- time patterns ----------------------------------------------------------------------------------
+
+
+def test_daily_pattern_peaks_between_19_and_23(world):
+    hours, days = hour_day_counts(world["events"])
+    window = {start: sum(hours[(start + i) % 24] for i in range(4)) for start in range(24)}
+    evening = window[EVENING[0]]
+    assert all(evening > share for start, share in window.items() if start != EVENING[0]), window
+    assert evening >= 0.33
+    # 'daily' has no weekend lift.
+    assert weekend_lift(days) == pytest.approx(1.0, abs=LIFT_TOLERANCE)
+
+
+def test_weekly_pattern_lifts_saturday_and_sunday_by_the_factor(spark, world):
+    config = EngagementConfig(temporal_pattern="weekly", weekend_factor=1.5)
+    hours, days = hour_day_counts(generate_content_engagements(spark, world["individuals"], config, PARAMS, DAYS))
+    assert weekend_lift(days) == pytest.approx(config.weekend_factor, abs=LIFT_TOLERANCE)
+    # The lift moves events toward the weekend; the weekly mean rate stays the configured one.
+    people = world["individuals"].count()
+    assert sum(days.values()) / (people * len(DAYS)) == pytest.approx(config.mean_events_per_day, rel=0.05)
+    assert max(range(24), key=lambda h: hours[h]) in EVENING
+
+
+def test_uniform_pattern_is_flat_over_hours_and_days(spark, world):
+    config = EngagementConfig(temporal_pattern="uniform")
+    hours, days = hour_day_counts(generate_content_engagements(spark, world["individuals"], config, PARAMS, DAYS))
+    for hour, share in enumerate(hours):
+        assert share == pytest.approx(1 / 24, abs=HOUR_TOLERANCE), hour
+    total = sum(days.values())
+    for day, count in days.items():
+        assert count / total == pytest.approx(1 / 7, abs=DAY_TOLERANCE), day
+
+
+# -- heavy-tailed activity --------------------------------------------------------------------------
+
+
+def test_mean_activity_is_the_configured_rate(totals):
+    config = EngagementConfig()
+    assert sum(totals) / (len(totals) * len(DAYS)) == pytest.approx(config.mean_events_per_day, rel=0.05)
+
+
+def test_top_decile_holds_at_least_40_percent_of_events(totals):
+    top = totals[: len(totals) // 10]
+    assert sum(top) / sum(totals) >= 0.40
+
+
+def test_fitted_power_law_exponent_matches_config(totals):
+    config = EngagementConfig()
+    x_min = 2 * config.mean_events_per_day * len(DAYS)
+    tail = [t for t in totals if t >= x_min]
+    assert len(tail) >= 500
+    alpha = 1 + len(tail) / sum(math.log(t / (x_min - 0.5)) for t in tail)
+    assert alpha == pytest.approx(config.power_law_exponent, abs=EXPONENT_TOLERANCE)
+
+
+# -- viewership patterns ------------------------------------------------------------------------------
+
+
+def _top_by_count(events: DataFrame, column: str, limit: int) -> DataFrame:
+    """Per individual, the ``limit`` most frequent values of ``column`` (ties by value), as an ordered array."""
+    counts = events.groupBy("individual_id", column).count()
+    rank = F.row_number().over(Window.partitionBy("individual_id").orderBy(F.desc("count"), F.asc(column)))
+    ranked = counts.withColumn("rank", rank).where(F.col("rank") <= limit)
+    return ranked.groupBy("individual_id").agg(
+        F.transform(F.sort_array(F.collect_list(F.struct("rank", column))), lambda s: s[column]).alias(column)
+    )
+
+
+def test_viewership_agrees_with_engagements_exactly(world):
+    events, viewership = world["events"], world["viewership"]
+    expected = (
+        events.groupBy("individual_id")
+        .agg(F.count("*").alias("total"), F.max("event_ts").alias("last"))
+        .join(_top_by_count(events, "content_category", 3), "individual_id")
+        .join(_top_by_count(events, "device_type", 1), "individual_id")
+        .join(_top_by_count(events.withColumn("hour", F.hour("event_ts")), "hour", 1), "individual_id")
+        .join(
+            events.groupBy("individual_id", "content_category").count()
+            .groupBy("individual_id").agg(F.sort_array(F.collect_list(F.struct("content_category", "count"))).alias("counts")),
+            "individual_id",
+        )
+    )
+    # A full outer join: a person missing on either side shows as NULLs, and counts as a mismatch.
+    compared = viewership.join(expected, "individual_id", "full_outer")
+    mismatches = compared.where(
+        F.col("total").isNull()
+        | F.col("total_engagements").isNull()
+        | (F.col("total_engagements") != F.col("total"))
+        | (F.abs(F.col("frequency_daily_avg") - F.col("total") / F.lit(7.0)) > 1e-12)
+        | (F.col("recency_last_engagement") != F.col("last"))
+        | (F.col("preferred_categories") != F.col("content_category"))
+        | (F.col("preferred_device") != F.col("device_type")[0])
+        | (F.col("peak_hour") != F.col("hour")[0])
+        | (F.sort_array(F.map_entries("category_counts")).cast("array<struct<c:string,n:bigint>>")
+           != F.col("counts").cast("array<struct<c:string,n:bigint>>"))
+        | (F.unix_seconds("computed_at") != F.lit(PARAMS.end_epoch))
+    )
+    assert mismatches.count() == 0
+
+
+# -- audience attributes --------------------------------------------------------------------------------
+
+
+def test_affinity_scores_are_shares_summing_to_one(audience_rows):
+    for r in audience_rows:
+        scores, counts = r["affinity_scores"], r["category_counts"]
+        total = sum(counts.values())
+        assert set(scores) == set(counts), r["individual_id"]
+        assert all(0.0 <= s <= 1.0 for s in scores.values()), r["individual_id"]
+        assert abs(sum(scores.values()) - 1.0) <= 1e-6, r["individual_id"]
+        assert all(abs(scores[c] - counts[c] / total) <= 1e-12 for c in counts), r["individual_id"]
+
+
+def test_segments_follow_affinity(audience_rows):
+    threshold = AUDIENCE.secondary_affinity_threshold
+    with_secondary = 0
+    for r in audience_rows:
+        ranked = sorted(r["affinity_scores"].items(), key=lambda kv: (-kv[1], kv[0]))
+        primary = DEFAULT_SEGMENT_BY_CATEGORY[ranked[0][0]]
+        secondary = [DEFAULT_SEGMENT_BY_CATEGORY[c] for c, a in ranked[1:] if a >= threshold]
+        assert r["segment_primary"] == primary, r["individual_id"]
+        assert list(r["segment_secondary"]) == secondary, r["individual_id"]
+        with_secondary += bool(secondary)
+    assert 0 < with_secondary < len(audience_rows)
+
+
+def test_behavioural_class_follows_the_thresholds(audience_rows):
+    churn_before = PARAMS.end_epoch - AUDIENCE.churn_inactive_days * 86_400
+    seen = set()
+    for r in audience_rows:
+        if r["recency_last_engagement"] < churn_before:
+            expected = "Churned"
+        elif r["frequency_daily_avg"] >= AUDIENCE.heavy_user_threshold:
+            expected = "Heavy User"
+        elif r["frequency_daily_avg"] >= AUDIENCE.moderate_user_threshold:
+            expected = "Moderate User"
+        else:
+            expected = "Light User"
+        assert r["behavioral_classification"] == expected, r["individual_id"]
+        seen.add(expected)
+    assert seen == {"Churned", "Heavy User", "Moderate User", "Light User"}
+
+
+def test_propensity_spreads_and_rises_with_frequency(audience_rows):
+    propensity = sorted(r["propensity_to_convert"] for r in audience_rows)
+    assert all(0.0 <= p <= 1.0 for p in propensity)
+    deciles = [propensity[len(propensity) * k // 10] for k in range(1, 10)]
+    assert deciles[-1] - deciles[0] >= 0.3, deciles
+    assert all(b > a for a, b in zip(deciles, deciles[1:])), deciles
+    by_class: dict[str, list[float]] = {}
+    for r in audience_rows:
+        by_class.setdefault(r["behavioral_classification"], []).append(r["propensity_to_convert"])
+    mean = {c: sum(v) / len(v) for c, v in by_class.items()}
+    assert mean["Heavy User"] > mean["Moderate User"] > mean["Light User"], mean
+    assert all(r["lifetime_value_estimate"] >= 0 for r in audience_rows)
+    assert {r["computed_at"] for r in audience_rows} == {PARAMS.end_epoch}
+
+
+# -- determinism --------------------------------------------------------------------------------------------
+
+
+def test_a_day_is_identical_alone_and_within_the_window(spark, world):
+    day = DAYS[3]
+    alone = generate_content_engagements(spark, world["individuals"], EngagementConfig(), PARAMS, [day]).cache()
+    within = world["events"].where(F.col("event_date") == F.lit(day))
+    try:
+        assert differing_rows(alone, within) == 0
+        assert alone.count() > 0
+    finally:
+        alone.unpersist()
+
+
+def test_identical_with_7_partitions(spark, world, shuffle_partitions):
+    shuffle_partitions(7)
+    # Two days, listed out of order, from 7 input partitions: the same rows as within the 2-partition week.
+    days = [DAYS[5], DAYS[1]]
+    individuals = world["individuals"].repartition(7)
+    events = generate_content_engagements(spark, individuals, EngagementConfig(), PARAMS, days).cache()
+    # A person's derived rows depend only on their own events, so a slice of people suffices here.
+    some = F.col("individual_id") <= 4_000
+    viewership = generate_viewership_patterns(spark, world["events"].where(some).repartition(7), PARAMS).cache()
+    audience = generate_audience_attributes(spark, viewership, individuals, AUDIENCE, PARAMS)
+    try:
+        assert differing_rows(events, world["events"].where(F.col("event_date").isin(days))) == 0
+        assert differing_rows(viewership, world["viewership"].where(some)) == 0
+        assert differing_rows(audience, world["audience"].where(some)) == 0
+        assert events.count() > 0 and viewership.count() > 0
+    finally:
+        events.unpersist()
+        viewership.unpersist()
+
+
+# -- config validation ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cls", "values", "expected"),
+    [
+        (EngagementConfig, {"event_type_weights": {"view": 0.5, "click": 0.2}}, ["event_type_weights", "0.7"]),
+        (EngagementConfig, {"event_type_weights": {"view": 0.5, "poke": 0.5}}, ["event_type_weights", "poke"]),
+        (EngagementConfig, {"device_weights": {"mobile": 1.3, "ctv": -0.3}}, ["device_weights", "-0.3"]),
+        (EngagementConfig, {"device_weights": {"mobile": 0.5, "watch": 0.5}}, ["device_weights", "watch"]),
+        (EngagementConfig, {"category_weights": {"News": 0.5, "Cooking": 0.6}}, ["category_weights", "1.1"]),
+        (EngagementConfig, {"category_weights": {"News": 0.5, " ": 0.5}}, ["category_weights", "' '"]),
+        (EngagementConfig, {"category_weights": {}}, ["category_weights", "{}"]),
+        (EngagementConfig, {"temporal_pattern": "hourly"}, ["temporal_pattern", "hourly"]),
+        (EngagementConfig, {"weekend_factor": 0.0}, ["weekend_factor", "0.0"]),
+        (EngagementConfig, {"mean_events_per_day": -1.0}, ["mean_events_per_day", "-1.0"]),
+        (EngagementConfig, {"power_law_exponent": 1.8}, ["power_law_exponent", "1.8"]),
+        (EngagementConfig, {"duration_median_seconds": 0}, ["duration_median_seconds", "0"]),
+        (EngagementConfig, {"duration_sigma": -0.5}, ["duration_sigma", "-0.5"]),
+        (EngagementConfig, {"duration_max_seconds": 0}, ["duration_max_seconds", "0"]),
+        (EngagementConfig, {"duration_median_seconds": 600, "duration_max_seconds": 300}, ["duration_median_seconds", "600", "300"]),
+        (EngagementConfig, {"favourite_category_share": 1.5}, ["favourite_category_share", "1.5"]),
+        (EngagementConfig, {"primary_device_share": -0.1}, ["primary_device_share", "-0.1"]),
+        (AudienceConfig, {"secondary_affinity_threshold": 0.0}, ["secondary_affinity_threshold", "0.0"]),
+        (AudienceConfig, {"heavy_user_threshold": -2.0}, ["heavy_user_threshold", "-2.0"]),
+        (AudienceConfig, {"moderate_user_threshold": 0}, ["moderate_user_threshold", "0"]),
+        (AudienceConfig, {"moderate_user_threshold": 5.0, "heavy_user_threshold": 2.0}, ["moderate_user_threshold", "5.0", "2.0"]),
+        (AudienceConfig, {"churn_inactive_days": 0}, ["churn_inactive_days", "0"]),
+        (AudienceConfig, {"segment_by_category": {"News": ""}}, ["segment_by_category", "News"]),
+    ],
+)
+def test_invalid_config_is_rejected_naming_field_and_value(cls, values, expected):
+    with pytest.raises(ValidationError) as caught:
+        cls(**values)
+    message = str(caught.value)
+    for fragment in expected:
+        assert fragment in message
+
+
+def test_custom_categories_are_accepted_and_generated(spark, world):
+    config = EngagementConfig(category_weights={"Cooking": 0.7, "Travel": 0.3})
+    sample = world["individuals"].where(F.col("individual_id") <= 500)
+    events = generate_content_engagements(spark, sample, config, PARAMS, DAYS[:1])
+    assert {r["content_category"] for r in events.select("content_category").distinct().collect()} == {"Cooking", "Travel"}
