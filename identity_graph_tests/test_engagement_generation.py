@@ -346,16 +346,18 @@ def test_identical_with_7_partitions(spark, world, shuffle_partitions):
     events = generate_content_engagements(spark, individuals, EngagementConfig(), PARAMS, days).cache()
     # A person's derived rows depend only on their own events, so a slice of people suffices here.
     some = F.col("individual_id") <= 4_000
-    viewership = generate_viewership_patterns(spark, world["events"].where(some).repartition(7), PARAMS).cache()
+    viewership = generate_viewership_patterns(spark, world["events"].where(some).repartition(7), PARAMS)
     audience = generate_audience_attributes(spark, viewership, individuals, AUDIENCE, PARAMS)
+    # Viewership and audience side by side, compared in one job.
+    derived = audience.join(viewership.drop("computed_at"), "individual_id").cache()
+    stored = world["audience"].join(world["viewership"].drop("computed_at"), "individual_id").where(some)
     try:
         assert differing_rows(events, world["events"].where(F.col("event_date").isin(days))) == 0
-        assert differing_rows(viewership, world["viewership"].where(some)) == 0
-        assert differing_rows(audience, world["audience"].where(some)) == 0
-        assert events.count() > 0 and viewership.count() > 0
+        assert differing_rows(derived, stored) == 0
+        assert events.count() > 0 and derived.count() > 0
     finally:
         events.unpersist()
-        viewership.unpersist()
+        derived.unpersist()
 
 
 # -- config validation ------------------------------------------------------------------------------------
@@ -395,6 +397,15 @@ def test_invalid_config_is_rejected_naming_field_and_value(cls, values, expected
     message = str(caught.value)
     for fragment in expected:
         assert fragment in message
+
+
+def test_defaults_given_explicitly_are_the_same_config():
+    # Weights are drawn in key order, so a validator that reordered explicit keys would change the rows.
+    for cls in (EngagementConfig, AudienceConfig):
+        implicit = cls().model_dump()
+        explicit = cls(**implicit).model_dump()
+        assert explicit == implicit
+        assert [list(v) for v in explicit.values() if isinstance(v, dict)] == [list(v) for v in implicit.values() if isinstance(v, dict)]
 
 
 def test_custom_categories_are_accepted_and_generated(spark, world):

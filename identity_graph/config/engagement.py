@@ -30,7 +30,7 @@ class EngagementConfig(dg.Config):
     """Content engagements: how active people are, when, on what, how and on which device."""
 
     event_type_weights: dict[str, float] = Field(
-        default={"view": 0.55, "click": 0.20, "like": 0.12, "comment": 0.05, "share": 0.08},
+        default={"view": 0.55, "click": 0.20, "share": 0.08, "like": 0.12, "comment": 0.05},
         description=f"Share of events per engagement_type; keys from {list(ENGAGEMENT_TYPES)}; sum to 1.",
     )
     category_weights: dict[str, float] = Field(

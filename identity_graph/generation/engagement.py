@@ -56,7 +56,7 @@ SESSION_MIN_SECONDS, SESSION_MAX_SECONDS = 120, 1800
 #: Items per category in the content catalogue; content_id = category number × stride + item rank.
 CATALOGUE_SIZE = 10_000
 CONTENT_ID_STRIDE = 1_000_000
-#: Propensity to convert: a logistic of standardised behaviour and demographics, plus hashed noise.
+#: Propensity to convert: a logistic of behaviour and demographics, plus hashed noise.
 PROPENSITY_INTERCEPT = -1.2
 PROPENSITY_FREQUENCY = 0.9  # per unit of ln(engagements per day)
 PROPENSITY_RECENCY = -0.12  # per day since the last engagement
@@ -183,6 +183,8 @@ def generate_content_engagements(
     generated with it, and event_id = day_scoped_key(event_date, rank of the event in
     the day by individual_id, then the person's event index).
     """
+    if not days:
+        raise ValueError("generate_content_engagements needs at least one day, got none")
     seed = params.seed
     key = "individual_id"
     pattern = config.temporal_pattern
@@ -272,7 +274,8 @@ def generate_content_engagements(
         1,
         config.duration_max_seconds,
     ).cast("int")
-    device = F.when(session("primary_device", F.col("_session")) < F.lit(config.primary_device_share), F.col("_primary_device")).otherwise(
+    on_primary = session("on_primary_device", F.col("_session")) < F.lit(config.primary_device_share)
+    device = F.when(on_primary, F.col("_primary_device")).otherwise(
         R.categorical(session("device_type", F.col("_session")), config.device_weights)
     )
     session_id = F.lower(F.lpad(F.hex(R.hash64(seed, TABLE, "session_id", key, "_day", "_session")), 16, "0"))
