@@ -16,12 +16,7 @@ from faker import Faker
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from identity_graph.config.campaigns import (
-    CHANNELS,
-    CampaignsConfig,
-    OutcomesConfig,
-    ResponsesConfig,
-)
+from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.generation import random as R
 from identity_graph.generation.common import (
     RunParameters,
@@ -35,7 +30,6 @@ from identity_graph.generation.common import (
 CAMPAIGNS = "campaigns"
 EXPOSURES = "campaign_exposures"
 RESPONSES = "response_events"
-OUTCOMES = "outcome_metrics"
 
 #: The identifier type each channel reaches a person through.
 CHANNEL_IDENTIFIER = {
