@@ -200,9 +200,10 @@ def generate(args: argparse.Namespace) -> int:
         run_config=run_config, instance=_instance(), asset_selection=selection, raise_on_error=False, tags=tags
     )
     elapsed = time.monotonic() - started
+    # A partition range yields one materialisation event per day, all with the same metadata: one row per table.
+    latest = {event.materialization.asset_key: event.materialization for event in result.get_asset_materialization_events()}
     rows = []
-    for event in result.get_asset_materialization_events():
-        materialization = event.materialization
+    for materialization in latest.values():
         metadata = materialization.metadata
         rows.append(
             [

@@ -161,6 +161,7 @@ def test_cli_in_another_process_with_7_partitions_writes_the_identical_graph(spa
     assert printed["households"] == "400"
     for table in TABLES:
         assert table in printed, done.stdout
+        assert sum(line.split()[0] == table for line in done.stdout.splitlines() if line.split()) == 1, table
         assert differing_rows(read(spark, warehouse, table), read(spark, graph, table)) == 0, table
 
     instance = dg.DagsterInstance.from_config(str(home))
