@@ -21,12 +21,10 @@ from identity_graph.partitions import (
     exposures_for_responses,
     partition_days,
 )
+from identity_graph.assets import EVENT_TABLE_METADATA, KINDS, OWNERS
 from identity_graph.resources.settings import GenerationSettings
 
 GROUP = "campaigns"
-KINDS = {"spark", "delta"}
-OWNERS = ["team:identity-graph"]
-EVENT_TABLE_METADATA = {"partition_expr": EVENT_DATE, "partition_columns": [EVENT_DATE]}
 
 
 @dg.asset(

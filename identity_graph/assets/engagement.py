@@ -12,12 +12,10 @@ from identity_graph.generation.engagement import (
     generate_viewership_patterns,
 )
 from identity_graph.partitions import EVENT_DATE, daily_partitions, partition_days
+from identity_graph.assets import EVENT_TABLE_METADATA, KINDS, OWNERS
 from identity_graph.resources.settings import GenerationSettings
 
 GROUP = "engagement"
-KINDS = {"spark", "delta"}
-OWNERS = ["team:identity-graph"]
-EVENT_TABLE_METADATA = {"partition_expr": EVENT_DATE, "partition_columns": [EVENT_DATE]}
 
 
 @dg.asset(

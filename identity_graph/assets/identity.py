@@ -7,11 +7,10 @@ from pyspark.sql import DataFrame
 
 from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.generation import generate_households, generate_identity_mappings, generate_individuals
+from identity_graph.assets import KINDS, OWNERS
 from identity_graph.resources.settings import GenerationSettings
 
 GROUP = "identity"
-KINDS = {"spark", "delta"}
-OWNERS = ["team:identity-graph"]
 
 
 @dg.asset(

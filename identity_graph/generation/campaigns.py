@@ -125,13 +125,6 @@ def _epoch_day(epoch_seconds: Column) -> Column:
     return F.floor(epoch_seconds / F.lit(SECONDS_PER_DAY))
 
 
-def _lookup(column: Column, table: dict[str, object]) -> Column:
-    expr = None
-    for name, value in table.items():
-        cond = column == F.lit(name)
-        expr = F.when(cond, F.lit(value)) if expr is None else expr.when(cond, F.lit(value))
-    return expr
-
 
 def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: RunParameters) -> DataFrame:
     """Exactly ``config.num_campaigns`` campaigns keyed 1..N.
@@ -325,7 +318,7 @@ def generate_campaign_exposures(
 
     channel = F.element_at("channels", (F.floor(ue("channel") * F.size("channels")) + F.lit(1)).cast("int"))
     events = events.withColumn("channel", channel).withColumn(
-        "identifier_type", _lookup(F.col("channel"), CHANNEL_IDENTIFIER)
+        "identifier_type", R.lookup(F.col("channel"), CHANNEL_IDENTIFIER)
     )
     placement = None
     for name, options in PLACEMENTS.items():
@@ -399,7 +392,7 @@ def generate_response_events(
         response_type = F.lit(None).cast("string")
 
     window_hours = config.attribution_window_hours
-    mean = _lookup(F.col("response_type"), {t: RESPONSE_DELAY_MEAN_HOURS[t] for t, _ in rates}) if rates else F.lit(1.0)
+    mean = R.lookup(F.col("response_type"), {t: RESPONSE_DELAY_MEAN_HOURS[t] for t, _ in rates}) if rates else F.lit(1.0)
     # Inverse CDF of an exponential truncated at the window: always within [0, window).
     delay_hours = -mean * F.log(
         F.lit(1.0) - R.uniform(seed, RESPONSES, "delay", key) * (F.lit(1.0) - F.exp(F.lit(-window_hours) / mean))
@@ -529,7 +522,7 @@ def generate_outcome_metrics(
     )
     weight = F.col("_model.weight")
     recency = F.pow(F.lit(2.0), -F.col("_dt_hours") / F.lit(half_life))
-    score = R.clip(F.lit(0.5) * _lookup(F.col("conversion_status"), STATUS_LEVEL) + F.lit(0.5) * recency, 0.0, 1.0)
+    score = R.clip(F.lit(0.5) * R.lookup(F.col("conversion_status"), STATUS_LEVEL) + F.lit(0.5) * recency, 0.0, 1.0)
     return rows.withColumn("conversion_status", status).select(
         (F.col("_offset") + F.col("_model.index") * F.col("_n") + F.col("_rank")).cast("bigint").alias("outcome_id"),
         "response_id",

@@ -152,14 +152,6 @@ def _hour_of_day(u: str, weights: Sequence[float]) -> Column:
     return F.expr(f"CASE {' '.join(branches)} ELSE {len(weights) - 1} END")
 
 
-def _lookup(column: Column, table: Mapping[str, object]) -> Column:
-    """``table[column]`` as a CASE expression (NULL for keys not in the table)."""
-    expr = None
-    for name, value in table.items():
-        cond = column == F.lit(name)
-        expr = F.when(cond, F.lit(value)) if expr is None else expr.when(cond, F.lit(value))
-    return expr
-
 
 # -- content engagements ----------------------------------------------------------------------
 
@@ -264,7 +256,7 @@ def generate_content_engagements(
     )
     # Zipf(1) popularity: rank = ⌊N^u⌋ puts probability ∝ 1/rank on each item.
     rank = F.floor(F.exp(event("content") * F.lit(math.log(CATALOGUE_SIZE)))).cast("bigint")
-    category_number = _lookup(F.col("content_category"), {c: i + 1 for i, c in enumerate(categories)})
+    category_number = R.lookup(F.col("content_category"), {c: i + 1 for i, c in enumerate(categories)})
     engagement_type = R.categorical(event("engagement_type"), config.event_type_weights)
     duration = R.clip(
         F.round(

@@ -30,13 +30,6 @@ HOUSEHOLD_INCOME_FACTOR = {"<30K": 0.45, "30-60K": 0.75, "60-100K": 1.0, "100-15
 MEMBER_JOIN_SHARE = 0.25
 
 
-def _lookup(column: str, table: dict[str, float | int]) -> Column:
-    expr = None
-    for name, value in table.items():
-        cond = F.col(column) == F.lit(name)
-        expr = F.when(cond, F.lit(value)) if expr is None else expr.when(cond, F.lit(value))
-    return expr
-
 
 def generate_individuals(
     spark: SparkSession, households: DataFrame, config: DemographicsConfig, params: RunParameters
@@ -73,9 +66,9 @@ def generate_individuals(
     )
 
     emp = F.col("employment_status")
-    span_lo = _lookup("employment_status", {k: lo for k, (lo, _) in EMPLOYMENT_AGE_SPAN.items()})
-    span_hi = _lookup("employment_status", {k: hi for k, (_, hi) in EMPLOYMENT_AGE_SPAN.items()})
-    lo = F.least(F.greatest(span_lo, _lookup("education_level", EDUCATION_MIN_AGE), F.lit(config.age_min)), F.lit(config.age_max))
+    span_lo = R.lookup("employment_status", {k: lo for k, (lo, _) in EMPLOYMENT_AGE_SPAN.items()})
+    span_hi = R.lookup("employment_status", {k: hi for k, (_, hi) in EMPLOYMENT_AGE_SPAN.items()})
+    lo = F.least(F.greatest(span_lo, R.lookup("education_level", EDUCATION_MIN_AGE), F.lit(config.age_min)), F.lit(config.age_max))
     hi = F.greatest(F.least(span_hi, F.lit(config.age_max)), lo)
     # Shape within the span: students skew young, retirees toward early retirement, others mid-span.
     position = (
@@ -90,10 +83,10 @@ def generate_individuals(
     age_curve = F.exp(F.lit(0.045) * years - F.lit(0.0006) * years * years)
     log_noise = F.exp(F.lit(0.35) * R.standard_normal(seed, TABLE, "income_noise", key))
     income = (
-        _lookup("education_level", EDUCATION_BASE_INCOME)
+        R.lookup("education_level", EDUCATION_BASE_INCOME)
         * age_curve
-        * _lookup("employment_status", EMPLOYMENT_INCOME_FACTOR)
-        * _lookup("_household_bracket", HOUSEHOLD_INCOME_FACTOR)
+        * R.lookup("employment_status", EMPLOYMENT_INCOME_FACTOR)
+        * R.lookup("_household_bracket", HOUSEHOLD_INCOME_FACTOR)
         * log_noise
     )
     income = F.when(
@@ -109,7 +102,7 @@ def generate_individuals(
         .otherwise(F.when(u("first_name_pool") < F.lit(0.5), F.lit("nonbinary")).otherwise(
             F.when(u("first_name_pool#2") < F.lit(0.5), F.lit("male")).otherwise(F.lit("female"))))
     )
-    first_size = _lookup("_first_pool", sizes)
+    first_size = R.lookup("_first_pool", sizes)
     household_surname = F.floor(R.uniform(seed, TABLE, "household_surname", "household_id") * F.lit(sizes["last"]))
     own_surname = F.floor(u("last_name") * F.lit(sizes["last"]))
     shares_surname = u("shares_surname") < F.lit(config.shared_surname_rate)

@@ -88,3 +88,13 @@ def pick(u: Column, values: Sequence[object]) -> Column:
 def clip(col: Column, low: float | int, high: float | int) -> Column:
     """``col`` clipped into [low, high]."""
     return F.least(F.greatest(col, F.lit(low)), F.lit(high))
+
+
+def lookup(column: Column | str, table: Mapping[str, object]) -> Column:
+    """``table[column]`` as a CASE expression (NULL for keys not in the table)."""
+    col = _as_column(column)
+    expr = None
+    for name, value in table.items():
+        cond = col == F.lit(name)
+        expr = F.when(cond, F.lit(value)) if expr is None else expr.when(cond, F.lit(value))
+    return expr
