@@ -13,6 +13,18 @@ from identity_graph.config import (
     InvalidRunConfig,
     validate_run_config,
 )
+from identity_graph.config.campaigns import (
+    ATTRIBUTION_MODELS,
+    CHANNELS,
+    DEFAULT_TARGET_SEGMENTS,
+    GOALS,
+    RESPONSE_TYPES,
+    CampaignsConfig,
+    OutcomesConfig,
+    ResponsesConfig,
+)
+from identity_graph.config.engagement import AudienceConfig, EngagementConfig
+from identity_graph.generation.segments import DEFAULT_SEGMENT_BY_CATEGORY
 from identity_graph.resources.settings import GenerationSettings
 
 
@@ -38,7 +50,7 @@ def _message(cls, **values) -> str:
         # min > max
         (HouseholdsConfig, {"household_size_min": 5, "household_size_max": 3}, ["household_size_min", "5", "3"]),
         (DemographicsConfig, {"age_min": 60, "age_max": 40}, ["age_min", "60", "40"]),
-        (IdentifiersConfig, {"min_per_individual": 9, "max_per_individual": 4}, ["per_individual", "9", "4"]),
+        (IdentifiersConfig, {"min_per_individual": 9, "max_per_individual": 4}, ["min_per_individual", "9", "max_per_individual", "4"]),
         # age outside [18, 100]
         (DemographicsConfig, {"age_min": 16}, ["age_min", "16"]),
         (DemographicsConfig, {"age_max": 101}, ["age_max", "101"]),
@@ -133,3 +145,113 @@ def test_attribution_windows_of_responses_and_outcomes_must_agree():
     with pytest.raises(InvalidRunConfig) as caught:
         validate_run_config({"ops": {"outcome_metrics": {"config": {"attribution_window_hours": 48}}}})
     assert "outcome_metrics.attribution_window_hours (48" in str(caught.value)
+
+
+# -- engagement family ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cls", "values", "expected"),
+    [
+        (EngagementConfig, {"event_type_weights": {"view": 0.5, "click": 0.2}}, ["event_type_weights", "0.7"]),
+        (EngagementConfig, {"event_type_weights": {"view": 0.5, "poke": 0.5}}, ["event_type_weights", "poke"]),
+        (EngagementConfig, {"device_weights": {"mobile": 1.3, "ctv": -0.3}}, ["device_weights", "-0.3"]),
+        (EngagementConfig, {"device_weights": {"mobile": 0.5, "watch": 0.5}}, ["device_weights", "watch"]),
+        (EngagementConfig, {"category_weights": {"News": 0.5, "Cooking": 0.6}}, ["category_weights", "1.1"]),
+        (EngagementConfig, {"category_weights": {"News": 0.5, " ": 0.5}}, ["category_weights", "' '"]),
+        (EngagementConfig, {"category_weights": {}}, ["category_weights", "{}"]),
+        (EngagementConfig, {"temporal_pattern": "hourly"}, ["temporal_pattern", "hourly"]),
+        (EngagementConfig, {"weekend_factor": 0.0}, ["weekend_factor", "0.0"]),
+        (EngagementConfig, {"mean_events_per_day": -1.0}, ["mean_events_per_day", "-1.0"]),
+        (EngagementConfig, {"mean_events_per_day": float("nan")}, ["mean_events_per_day", "nan"]),
+        (CampaignsConfig, {"target_reach_max": float("nan")}, ["target_reach_max", "nan"]),
+        (EngagementConfig, {"power_law_exponent": 1.8}, ["power_law_exponent", "1.8"]),
+        (EngagementConfig, {"duration_median_seconds": 0}, ["duration_median_seconds", "0"]),
+        (EngagementConfig, {"duration_sigma": -0.5}, ["duration_sigma", "-0.5"]),
+        (EngagementConfig, {"duration_max_seconds": 0}, ["duration_max_seconds", "0"]),
+        (EngagementConfig, {"duration_median_seconds": 600, "duration_max_seconds": 300}, ["duration_median_seconds", "600", "300"]),
+        (EngagementConfig, {"favourite_category_share": 1.5}, ["favourite_category_share", "1.5"]),
+        (EngagementConfig, {"primary_device_share": -0.1}, ["primary_device_share", "-0.1"]),
+        (AudienceConfig, {"secondary_affinity_threshold": 0.0}, ["secondary_affinity_threshold", "0.0"]),
+        (AudienceConfig, {"heavy_user_threshold": -2.0}, ["heavy_user_threshold", "-2.0"]),
+        (AudienceConfig, {"moderate_user_threshold": 0}, ["moderate_user_threshold", "0"]),
+        (AudienceConfig, {"moderate_user_threshold": 5.0, "heavy_user_threshold": 2.0}, ["moderate_user_threshold", "5.0", "2.0"]),
+        (AudienceConfig, {"churn_inactive_days": 0}, ["churn_inactive_days", "0"]),
+        (AudienceConfig, {"segment_by_category": {"News": ""}}, ["segment_by_category", "News"]),
+    ],
+)
+def test_invalid_engagement_config_is_rejected_naming_field_and_value(cls, values, expected):
+    message = _message(cls, **values)
+    for fragment in expected:
+        assert fragment in message
+
+
+def test_engagement_defaults_given_explicitly_are_the_same_config():
+    # Weights are drawn in key order, so a validator that reordered explicit keys would change the rows.
+    for cls in (EngagementConfig, AudienceConfig):
+        implicit = cls().model_dump()
+        explicit = cls(**implicit).model_dump()
+        assert explicit == implicit
+        assert [list(v) for v in explicit.values() if isinstance(v, dict)] == [list(v) for v in implicit.values() if isinstance(v, dict)]
+
+
+# -- campaign family -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cls", "values", "expected"),
+    [
+        (CampaignsConfig, {"num_campaigns": 0}, ["num_campaigns", "0"]),
+        (CampaignsConfig, {"num_campaigns": -3}, ["num_campaigns", "-3"]),
+        (CampaignsConfig, {"num_campaigns": 70_000}, ["num_campaigns", "70000"]),
+        (CampaignsConfig, {"channel_weights": {"email": 0.5, "radio": 0.5}}, ["channel_weights", "radio"]),
+        (CampaignsConfig, {"channel_weights": {"email": 0.5, "social": 0.4}}, ["channel_weights", "0.9"]),
+        (CampaignsConfig, {"channel_weights": {"email": 1.3, "social": -0.3}}, ["channel_weights", "-0.3"]),
+        (CampaignsConfig, {"goal_weights": {"awareness": 0.5, "virality": 0.5}}, ["goal_weights", "virality"]),
+        (CampaignsConfig, {"goal_weights": {"awareness": 0.7}}, ["goal_weights", "0.7"]),
+        (CampaignsConfig, {"duration_min_days": 30, "duration_max_days": 10}, ["duration_min_days", "30", "duration_max_days", "10"]),
+        (CampaignsConfig, {"duration_min_days": 0}, ["duration_min_days", "0"]),
+        (CampaignsConfig, {"budget_min": 5e5, "budget_max": 1e5}, ["budget_min", "500000.0", "budget_max", "100000.0"]),
+        (CampaignsConfig, {"budget_min": 0}, ["budget_min", "0"]),
+        (CampaignsConfig, {"target_reach_min": 0.6, "target_reach_max": 0.2}, ["target_reach_min", "0.6", "0.2"]),
+        (CampaignsConfig, {"target_reach_max": 1.5}, ["target_reach_max", "1.5"]),
+        (CampaignsConfig, {"cpm_min": 40.0, "cpm_max": 5.0}, ["cpm_min", "40.0", "cpm_max", "5.0"]),
+        (CampaignsConfig, {"cpm_min": -1.0}, ["cpm_min", "-1.0"]),
+        (CampaignsConfig, {"frequency_cap": 0}, ["frequency_cap", "0"]),
+        (CampaignsConfig, {"frequency_mean": 12.0}, ["frequency_mean", "12.0", "frequency_cap"]),
+        (CampaignsConfig, {"frequency_mean": 0.5}, ["frequency_mean", "0.5"]),
+        (CampaignsConfig, {"target_segments": []}, ["target_segments", "[]"]),
+        (CampaignsConfig, {"target_segments": ["Sports Fans", "Sports Fans"]}, ["target_segments", "Sports Fans"]),
+        (CampaignsConfig, {"num_campaigns": "lots"}, ["num_campaigns", "lots"]),
+        (ResponsesConfig, {"base_rate": {"click": 0.1, "purchase": 0.1}}, ["base_rate", "purchase"]),
+        (ResponsesConfig, {"base_rate": {"click": 1.2}}, ["base_rate", "1.2"]),
+        (ResponsesConfig, {"base_rate": {"click": -0.1}}, ["base_rate", "-0.1"]),
+        (ResponsesConfig, {"base_rate": {"click": 0.6, "visit": 0.6}}, ["base_rate", "1.2"]),
+        (ResponsesConfig, {"propensity_effect": -1.0}, ["propensity_effect", "-1.0"]),
+        (ResponsesConfig, {"attribution_window_hours": 200.0}, ["attribution_window_hours", "200.0", "168"]),
+        (ResponsesConfig, {"attribution_window_hours": 0.0}, ["attribution_window_hours", "0.0"]),
+        (ResponsesConfig, {"conversion_value_median": 0.0}, ["conversion_value_median", "0.0"]),
+        (ResponsesConfig, {"conversion_value_sigma": -0.5}, ["conversion_value_sigma", "-0.5"]),
+        (OutcomesConfig, {"attribution_models": ["first_touch", "u_shaped"]}, ["attribution_models", "u_shaped"]),
+        (OutcomesConfig, {"attribution_models": []}, ["attribution_models", "[]"]),
+        (OutcomesConfig, {"attribution_models": ["linear", "linear"]}, ["attribution_models", "linear"]),
+        (OutcomesConfig, {"time_decay_half_life_hours": 0.0}, ["time_decay_half_life_hours", "0.0"]),
+        (OutcomesConfig, {"attribution_window_hours": 169.0}, ["attribution_window_hours", "169.0"]),
+    ],
+)
+def test_invalid_campaign_config_is_rejected_naming_field_and_value(cls, values, expected):
+    message = _message(cls, **values)
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} missing from: {message}"
+
+
+def test_config_defaults_are_valid_and_follow_the_data_model():
+    campaigns, responses, outcomes = CampaignsConfig(), ResponsesConfig(), OutcomesConfig()
+    assert (campaigns.num_campaigns, campaigns.duration_min_days, campaigns.duration_max_days) == (20, 7, 90)
+    assert list(DEFAULT_TARGET_SEGMENTS) == list(DEFAULT_SEGMENT_BY_CATEGORY.values()) == campaigns.target_segments
+    assert set(campaigns.channel_weights) == set(CHANNELS) and set(campaigns.goal_weights) == set(GOALS)
+    assert set(responses.base_rate) == set(RESPONSE_TYPES) and responses.attribution_window_hours <= 168
+    assert outcomes.attribution_models == list(ATTRIBUTION_MODELS)
+    # Every config field carries a description for the launchpad.
+    for cls in (CampaignsConfig, ResponsesConfig, OutcomesConfig):
+        assert all(field.description for field in cls.model_fields.values()), cls

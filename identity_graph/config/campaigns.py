@@ -5,7 +5,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field, field_validator, model_validator
 
-from identity_graph.config.checks import check_weights
+from identity_graph.config.checks import check_between, check_range, check_unique, check_weights
 
 CHANNELS = ("email", "social", "display", "video", "ctv")
 GOALS = ("awareness", "consideration", "conversion")
@@ -27,15 +27,9 @@ MAX_BUDGET = 999_999_999_999.99
 MAX_CPM = 999_999.99
 
 
-def _check_rate(field: str, v: float) -> float:
-    if not 0.0 <= v <= 1.0:
-        raise ValueError(f"{field} must be in [0, 1], got {v}")
-    return v
-
-
-def _check_min_max(low_field: str, low: float, high_field: str, high: float) -> None:
-    if low > high:
-        raise ValueError(f"{low_field} ({low}) must not exceed {high_field} ({high})")
+def check_attribution_window(v: float) -> float:
+    """The attribution window shared by responses and outcomes: (0, 168] hours."""
+    return check_between("attribution_window_hours", v, 0.0, MAX_ATTRIBUTION_WINDOW_HOURS, low_open=True)
 
 
 class CampaignsConfig(dg.Config):
@@ -92,9 +86,7 @@ class CampaignsConfig(dg.Config):
     @field_validator("num_campaigns")
     @classmethod
     def _count(cls, v: int) -> int:
-        if not 1 <= v <= MAX_CAMPAIGNS:
-            raise ValueError(f"num_campaigns must be in [1, {MAX_CAMPAIGNS}], got {v}")
-        return v
+        return int(check_between("num_campaigns", v, 1, MAX_CAMPAIGNS))
 
     @field_validator("channel_weights")
     @classmethod
@@ -109,35 +101,27 @@ class CampaignsConfig(dg.Config):
     @field_validator("duration_min_days", "duration_max_days")
     @classmethod
     def _duration(cls, v: int, info: Any) -> int:
-        if not DURATION_FLOOR <= v <= DURATION_CEILING:
-            raise ValueError(f"{info.field_name} must be in [{DURATION_FLOOR}, {DURATION_CEILING}], got {v}")
-        return v
+        return int(check_between(info.field_name, v, DURATION_FLOOR, DURATION_CEILING))
 
     @field_validator("budget_min", "budget_max")
     @classmethod
     def _budget(cls, v: float, info: Any) -> float:
-        if not 0 < v <= MAX_BUDGET:
-            raise ValueError(f"{info.field_name} must be in (0, {MAX_BUDGET}], got {v}")
-        return v
+        return check_between(info.field_name, v, 0.0, MAX_BUDGET, low_open=True)
 
     @field_validator("cpm_min", "cpm_max")
     @classmethod
     def _cpm(cls, v: float, info: Any) -> float:
-        if not 0 < v <= MAX_CPM:
-            raise ValueError(f"{info.field_name} must be in (0, {MAX_CPM}], got {v}")
-        return v
+        return check_between(info.field_name, v, 0.0, MAX_CPM, low_open=True)
 
     @field_validator("target_reach_min", "target_reach_max")
     @classmethod
     def _reach(cls, v: float, info: Any) -> float:
-        return _check_rate(info.field_name, v)
+        return check_between(info.field_name, v, 0.0, 1.0)
 
     @field_validator("frequency_cap")
     @classmethod
     def _cap(cls, v: int) -> int:
-        if not 1 <= v <= MAX_FREQUENCY_CAP:
-            raise ValueError(f"frequency_cap must be in [1, {MAX_FREQUENCY_CAP}], got {v}")
-        return v
+        return int(check_between("frequency_cap", v, 1, MAX_FREQUENCY_CAP))
 
     @field_validator("target_segments")
     @classmethod
@@ -147,17 +131,15 @@ class CampaignsConfig(dg.Config):
         blank = [s for s in v if not s.strip()]
         if blank:
             raise ValueError(f"target_segments: segment names must not be blank, got {v}")
-        duplicates = sorted({s for s in v if v.count(s) > 1})
-        if duplicates:
-            raise ValueError(f"target_segments: duplicate segment(s) {duplicates}")
+        check_unique("target_segments", v)
         return v
 
     @model_validator(mode="after")
     def _ranges(self) -> "CampaignsConfig":
-        _check_min_max("duration_min_days", self.duration_min_days, "duration_max_days", self.duration_max_days)
-        _check_min_max("budget_min", self.budget_min, "budget_max", self.budget_max)
-        _check_min_max("target_reach_min", self.target_reach_min, "target_reach_max", self.target_reach_max)
-        _check_min_max("cpm_min", self.cpm_min, "cpm_max", self.cpm_max)
+        check_range("duration_min_days", self.duration_min_days, "duration_max_days", self.duration_max_days)
+        check_range("budget_min", self.budget_min, "budget_max", self.budget_max)
+        check_range("target_reach_min", self.target_reach_min, "target_reach_max", self.target_reach_max)
+        check_range("cpm_min", self.cpm_min, "cpm_max", self.cpm_max)
         if not 1.0 <= self.frequency_mean <= self.frequency_cap:
             raise ValueError(
                 f"frequency_mean ({self.frequency_mean}) must lie in [1, frequency_cap] = [1, {self.frequency_cap}]"
@@ -210,30 +192,22 @@ class ResponsesConfig(dg.Config):
     @field_validator("propensity_effect")
     @classmethod
     def _effect(cls, v: float) -> float:
-        if not 0.0 <= v <= 20.0:
-            raise ValueError(f"propensity_effect must be in [0, 20], got {v}")
-        return v
+        return check_between("propensity_effect", v, 0.0, 20.0)
 
     @field_validator("attribution_window_hours")
     @classmethod
     def _window(cls, v: float) -> float:
-        if not 0.0 < v <= MAX_ATTRIBUTION_WINDOW_HOURS:
-            raise ValueError(f"attribution_window_hours must be in (0, {MAX_ATTRIBUTION_WINDOW_HOURS:g}], got {v}")
-        return v
+        return check_attribution_window(v)
 
     @field_validator("conversion_value_median")
     @classmethod
     def _median(cls, v: float) -> float:
-        if not 0.0 < v <= 1_000_000.0:
-            raise ValueError(f"conversion_value_median must be in (0, 1000000], got {v}")
-        return v
+        return check_between("conversion_value_median", v, 0.0, 1_000_000.0, low_open=True)
 
     @field_validator("conversion_value_sigma")
     @classmethod
     def _sigma(cls, v: float) -> float:
-        if not 0.0 <= v <= 5.0:
-            raise ValueError(f"conversion_value_sigma must be in [0, 5], got {v}")
-        return v
+        return check_between("conversion_value_sigma", v, 0.0, 5.0)
 
 
 class OutcomesConfig(dg.Config):
@@ -262,21 +236,15 @@ class OutcomesConfig(dg.Config):
         unknown = sorted(set(v) - set(ATTRIBUTION_MODELS))
         if unknown:
             raise ValueError(f"attribution_models: unknown model(s) {unknown}; allowed: {list(ATTRIBUTION_MODELS)}")
-        duplicates = sorted({m for m in v if v.count(m) > 1})
-        if duplicates:
-            raise ValueError(f"attribution_models: duplicate model(s) {duplicates}")
+        check_unique("attribution_models", v)
         return [m for m in ATTRIBUTION_MODELS if m in v]
 
     @field_validator("time_decay_half_life_hours")
     @classmethod
     def _half_life(cls, v: float) -> float:
-        if not 0.01 <= v <= 8760.0:
-            raise ValueError(f"time_decay_half_life_hours must be in [0.01, 8760], got {v}")
-        return v
+        return check_between("time_decay_half_life_hours", v, 0.01, 8760.0)
 
     @field_validator("attribution_window_hours")
     @classmethod
     def _window(cls, v: float) -> float:
-        if not 0.0 < v <= MAX_ATTRIBUTION_WINDOW_HOURS:
-            raise ValueError(f"attribution_window_hours must be in (0, {MAX_ATTRIBUTION_WINDOW_HOURS:g}], got {v}")
-        return v
+        return check_attribution_window(v)

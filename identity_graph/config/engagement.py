@@ -5,7 +5,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field, field_validator, model_validator
 
-from identity_graph.config.checks import check_weights
+from identity_graph.config.checks import check_between, check_range, check_weights
 from identity_graph.generation.segments import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
 
 ENGAGEMENT_TYPES = ("view", "click", "share", "like", "comment")
@@ -108,9 +108,7 @@ class EngagementConfig(dg.Config):
     @field_validator("weekend_factor", "mean_events_per_day", "duration_median_seconds")
     @classmethod
     def _positive(cls, v: float, info: Any) -> float:
-        if not v > 0:
-            raise ValueError(f"{info.field_name} must be > 0, got {v}")
-        return v
+        return check_between(info.field_name, v, 0.0, low_open=True)
 
     @field_validator("power_law_exponent")
     @classmethod
@@ -124,31 +122,21 @@ class EngagementConfig(dg.Config):
     @field_validator("duration_sigma")
     @classmethod
     def _sigma(cls, v: float) -> float:
-        if v < 0:
-            raise ValueError(f"duration_sigma must be ≥ 0, got {v}")
-        return v
+        return check_between("duration_sigma", v, 0.0)
 
     @field_validator("duration_max_seconds")
     @classmethod
     def _max_duration(cls, v: int) -> int:
-        if v < 1:
-            raise ValueError(f"duration_max_seconds must be ≥ 1, got {v}")
-        return v
+        return int(check_between("duration_max_seconds", v, 1))
 
     @field_validator("primary_device_share", "favourite_category_share")
     @classmethod
     def _share(cls, v: float, info: Any) -> float:
-        if not 0.0 <= v <= 1.0:
-            raise ValueError(f"{info.field_name} must be in [0, 1], got {v}")
-        return v
+        return check_between(info.field_name, v, 0.0, 1.0)
 
     @model_validator(mode="after")
     def _duration_range(self) -> "EngagementConfig":
-        if self.duration_median_seconds > self.duration_max_seconds:
-            raise ValueError(
-                f"duration_median_seconds ({self.duration_median_seconds}) must not exceed "
-                f"duration_max_seconds ({self.duration_max_seconds})"
-            )
+        check_range("duration_median_seconds", self.duration_median_seconds, "duration_max_seconds", self.duration_max_seconds)
         return self
 
 
@@ -188,29 +176,19 @@ class AudienceConfig(dg.Config):
     @field_validator("secondary_affinity_threshold")
     @classmethod
     def _threshold(cls, v: float) -> float:
-        if not 0.0 < v <= 1.0:
-            raise ValueError(f"secondary_affinity_threshold must be in (0, 1], got {v}")
-        return v
+        return check_between("secondary_affinity_threshold", v, 0.0, 1.0, low_open=True)
 
     @field_validator("heavy_user_threshold", "moderate_user_threshold")
     @classmethod
     def _frequency(cls, v: float, info: Any) -> float:
-        if not v > 0:
-            raise ValueError(f"{info.field_name} must be > 0, got {v}")
-        return v
+        return check_between(info.field_name, v, 0.0, low_open=True)
 
     @field_validator("churn_inactive_days")
     @classmethod
     def _churn(cls, v: int) -> int:
-        if v <= 0:
-            raise ValueError(f"churn_inactive_days must be > 0, got {v}")
-        return v
+        return int(check_between("churn_inactive_days", v, 0, low_open=True))
 
     @model_validator(mode="after")
     def _thresholds(self) -> "AudienceConfig":
-        if self.moderate_user_threshold > self.heavy_user_threshold:
-            raise ValueError(
-                f"moderate_user_threshold ({self.moderate_user_threshold}) must not exceed "
-                f"heavy_user_threshold ({self.heavy_user_threshold})"
-            )
+        check_range("moderate_user_threshold", self.moderate_user_threshold, "heavy_user_threshold", self.heavy_user_threshold)
         return self

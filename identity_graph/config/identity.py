@@ -75,7 +75,7 @@ class HouseholdsConfig(dg.Config):
 
     @model_validator(mode="after")
     def _size_range(self) -> "HouseholdsConfig":
-        check_range("household_size", self.household_size_min, self.household_size_max)
+        check_range("household_size_min", self.household_size_min, "household_size_max", self.household_size_max)
         return self
 
 
@@ -139,7 +139,7 @@ class DemographicsConfig(dg.Config):
 
     @model_validator(mode="after")
     def _age_range(self) -> "DemographicsConfig":
-        check_range("age", self.age_min, self.age_max)
+        check_range("age_min", self.age_min, "age_max", self.age_max)
         return self
 
 
@@ -204,7 +204,7 @@ class IdentifiersConfig(dg.Config):
 
     @model_validator(mode="after")
     def _counts(self) -> "IdentifiersConfig":
-        check_range("per_individual", self.min_per_individual, self.max_per_individual)
+        check_range("min_per_individual", self.min_per_individual, "max_per_individual", self.max_per_individual)
         if not self.min_per_individual <= self.mean_per_individual <= self.max_per_individual:
             raise ValueError(
                 f"mean_per_individual ({self.mean_per_individual}) must lie in "
