@@ -1,4 +1,4 @@
-"""``identity-graph``: generate the graph through Dagster from the command line.
+"""``identity-graph``: generate and check the graph through Dagster from the command line.
 
 Runs go through Dagster's own execution API and are recorded in the instance at
 ``$DAGSTER_HOME`` (default ``./.dagster_home``), so ``make dev`` shows them.
@@ -34,14 +34,39 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, help="Seed of every random draw (default 42).")
     gen.add_argument("--select", help="Dagster asset selection, e.g. 'campaigns*' (campaigns and downstream; default: every asset).")
     gen.add_argument("--config", type=Path, help="Run config YAML, the same the launchpad shows.")
-    gen.add_argument("--warehouse", help="Local Delta warehouse root (default $IDENTITY_GRAPH_WAREHOUSE or ./warehouse).")
-    gen.add_argument("--catalog", help="Catalog (default $IDENTITY_GRAPH_CATALOG or main).")
-    gen.add_argument("--schema", help="Schema (default $IDENTITY_GRAPH_SCHEMA or identity_graph).")
-    gen.add_argument("--master", help="Spark master URL (default $IDENTITY_GRAPH_SPARK_MASTER or local[*]).")
-    gen.add_argument(
+    _target_arguments(gen)
+    check = commands.add_parser(
+        "check",
+        help="Run every asset check against the stored tables, without regenerating them; exit 0 only if all ERROR checks pass.",
+    )
+    check.add_argument(
+        "--permissions-only", action="store_true", help="Only verify the target's permissions (no table is read)."
+    )
+    _target_arguments(check)
+    return parser
+
+
+def _target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", help="Local Delta warehouse root (default $IDENTITY_GRAPH_WAREHOUSE or ./warehouse).")
+    parser.add_argument("--catalog", help="Catalog (default $IDENTITY_GRAPH_CATALOG or main).")
+    parser.add_argument("--schema", help="Schema (default $IDENTITY_GRAPH_SCHEMA or identity_graph).")
+    parser.add_argument("--master", help="Spark master URL (default $IDENTITY_GRAPH_SPARK_MASTER or local[*]).")
+    parser.add_argument(
         "--spark-conf", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="Extra Spark setting (repeatable)."
     )
-    return parser
+
+
+def _target(args: argparse.Namespace):
+    """The target settings from the environment and the command line; ValueError when invalid."""
+    from identity_graph.resources.targets import TargetSettings
+
+    return TargetSettings.from_env(
+        warehouse=args.warehouse,
+        catalog=args.catalog,
+        schema=args.schema,
+        spark_master=args.master,
+        spark_conf=dict(args.spark_conf) or None,
+    )
 
 
 def _set(tree: dict[str, Any], path: Sequence[str], value: Any) -> None:
@@ -150,16 +175,9 @@ def generate(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from identity_graph.definitions import GENERATE_JOB, build_definitions
-    from identity_graph.resources.targets import TargetSettings
 
     try:
-        target = TargetSettings.from_env(
-            warehouse=args.warehouse,
-            catalog=args.catalog,
-            schema=args.schema,
-            spark_master=args.master,
-            spark_conf=dict(args.spark_conf) or None,
-        )
+        target = _target(args)
     except ValueError as error:
         print(f"identity-graph: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -215,20 +233,86 @@ def generate(args: argparse.Namespace) -> int:
         )
     if rows:
         print(format_table(["table", "rows", "delta version", "location"], rows))
-    status = "succeeded" if result.success else "FAILED"
+    failed_checks = print_check_summary(result)
+    return finish(result, elapsed, failed_checks)
+
+
+def print_check_summary(result: Any) -> int:
+    """Print one line per check of ``result``'s job; return how many ERROR checks failed or were skipped."""
+    evaluations = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    planned = result.job_def.asset_layer.asset_graph.asset_check_keys if result.job_def.asset_layer else set()
+    evaluated = {e.asset_check_key for e in evaluations}
+    # A failed blocking check skips the checks that read its table: they count as not passed.
+    skipped = sorted((key for key in planned if key not in evaluated), key=lambda k: (k.asset_key.to_user_string(), k.name))
+    if not evaluations and not skipped:
+        return 0
+    rows = []
+    for evaluation in sorted(evaluations, key=lambda e: (e.asset_key.to_user_string(), e.check_name)):
+        metadata = evaluation.metadata
+        failing = metadata.get("failing_rows")
+        rows.append(
+            [
+                evaluation.asset_key.to_user_string(),
+                evaluation.check_name,
+                evaluation.severity.value,
+                "pass" if evaluation.passed else "FAIL",
+                int(failing.value) if failing is not None else "",
+            ]
+        )
+    rows += [[key.asset_key.to_user_string(), key.name, "", "skipped", ""] for key in skipped]
+    print(format_table(["table", "check", "severity", "result", "failing rows"], rows))
+    failed_errors = sum(1 for e in evaluations if not e.passed and e.severity.value == "ERROR")
+    failed_warnings = sum(1 for e in evaluations if not e.passed and e.severity.value != "ERROR")
+    print(
+        f"\n{len(evaluations) + len(skipped)} checks: {failed_errors} ERROR failed, {failed_warnings} WARN failed, "
+        f"{len(skipped)} skipped (a blocking check on a table they read failed)."
+    )
+    for evaluation in evaluations:
+        if not evaluation.passed and evaluation.description:
+            print(f"  {evaluation.asset_key.to_user_string()} {evaluation.check_name}: {evaluation.description}")
+    return failed_errors + len(skipped)
+
+
+def finish(result: Any, elapsed: float, failed_checks: int) -> int:
+    """Report the run's outcome; the exit code is 0 only if the run succeeded and no ERROR check failed."""
+    ok = result.success and failed_checks == 0
+    status = "succeeded" if ok else "FAILED"
     print(f"\nRun {result.run_id} {status} in {elapsed:.1f}s (recorded in {os.environ['DAGSTER_HOME']}).")
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
                 print(f"  {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+            if event.event_type_value == "RUN_FAILURE" and event.message:
+                print(f"  {event.message.strip()}", file=sys.stderr)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def check(args: argparse.Namespace) -> int:
+    """Run the asset checks (or only the permission checks) against what is stored."""
+    try:
+        target = _target(args)
+    except ValueError as error:
+        print(f"identity-graph: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    from identity_graph.definitions import CHECK_JOB, CHECK_TARGET_JOB, build_definitions
+
+    defs = build_definitions(target)
+    job = CHECK_TARGET_JOB if args.permissions_only else CHECK_JOB
+    started = time.monotonic()
+    result = defs.resolve_job_def(job).execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}, instance=_instance(), raise_on_error=False
+    )
+    failed_checks = print_check_summary(result)
+    return finish(result, time.monotonic() - started, failed_checks)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "generate":
         return generate(args)
+    if args.command == "check":
+        return check(args)
     raise AssertionError(args.command)
 
 

@@ -21,7 +21,7 @@ from identity_graph.partitions import (
     exposures_for_responses,
     partition_days,
 )
-from identity_graph.assets import EVENT_TABLE_METADATA, KINDS, OWNERS
+from identity_graph.assets import EVENT_TABLE_METADATA, KINDS, OWNERS, requested
 from identity_graph.resources.settings import GenerationSettings
 
 GROUP = "campaigns"
@@ -40,7 +40,7 @@ def campaigns(
     """Campaigns: advertiser, flight dates overlapping the run's window, target segments,
     channels, budget, goal, and the reach, frequency cap and CPM their exposures follow."""
     context.log.info(f"Generating {config.num_campaigns} campaigns")
-    return generate_campaigns(spark.spark_session, config, generation.parameters())
+    return generate_campaigns(spark.spark_session, config, requested(context, generation, config))
 
 
 @dg.asset(
@@ -66,7 +66,7 @@ def campaign_exposures(
     days = partition_days(context.partition_time_window)
     context.log.info(f"Generating exposures for {len(days)} day(s): {days[0]} … {days[-1]}")
     return generate_campaign_exposures(
-        spark.spark_session, campaigns, audience_attributes, identity_mappings, generation.parameters(), days
+        spark.spark_session, campaigns, audience_attributes, identity_mappings, requested(context, generation), days
     )
 
 
@@ -94,7 +94,7 @@ def response_events(
     days = partition_days(context.partition_time_window)
     context.log.info(f"Generating responses for {len(days)} day(s): {days[0]} … {days[-1]}")
     return generate_response_events(
-        spark.spark_session, campaign_exposures, audience_attributes, config, generation.parameters(), days
+        spark.spark_session, campaign_exposures, audience_attributes, config, requested(context, generation, config), days
     )
 
 
@@ -116,7 +116,7 @@ def outcome_metrics(
     """Outcome metrics: each conversion in the run's window attributed to its touches under
     first-touch, last-touch, linear and time-decay models (weights sum to 1 per conversion
     and model), with revenue and an engagement score per touch."""
-    params = generation.parameters()
+    params = requested(context, generation, config)
     exposures_from = params.window_start - dt.timedelta(days=MAX_ATTRIBUTION_DAYS)
     context.log.info(f"Attributing conversions of {params.window_start} … {params.end_date} with {config.attribution_models}")
     responses = response_events.where(F.col(EVENT_DATE).between(params.window_start, params.end_date))

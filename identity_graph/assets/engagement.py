@@ -12,7 +12,7 @@ from identity_graph.generation.engagement import (
     generate_viewership_patterns,
 )
 from identity_graph.partitions import EVENT_DATE, daily_partitions, partition_days
-from identity_graph.assets import EVENT_TABLE_METADATA, KINDS, OWNERS
+from identity_graph.assets import EVENT_TABLE_METADATA, KINDS, OWNERS, requested
 from identity_graph.resources.settings import GenerationSettings
 
 GROUP = "engagement"
@@ -39,7 +39,7 @@ def content_engagements(
     follow the configured pattern. A run over several days writes them in one Spark job."""
     days = partition_days(context.partition_time_window)
     context.log.info(f"Generating engagements for {len(days)} day(s): {days[0]} … {days[-1]} ({config.temporal_pattern} pattern)")
-    return generate_content_engagements(spark.spark_session, individuals, config, generation.parameters(), days)
+    return generate_content_engagements(spark.spark_session, individuals, config, requested(context, generation, config), days)
 
 
 @dg.asset(
@@ -57,7 +57,7 @@ def viewership_patterns(
 ) -> DataFrame:
     """Viewership patterns: per individual over the run's window — total engagements, daily
     frequency, last engagement, top-3 categories, preferred device, peak hour."""
-    params = generation.parameters()
+    params = requested(context, generation)
     context.log.info(f"Summarising engagements of {params.window_start} … {params.end_date}")
     window = content_engagements.where(F.col(EVENT_DATE).between(params.window_start, params.end_date))
     return generate_viewership_patterns(spark.spark_session, window, params)
@@ -82,7 +82,7 @@ def audience_attributes(
     affinity scores, behavioural class (frequency thresholds, churn), propensity to convert
     and lifetime value estimate."""
     context.log.info("Deriving segments, affinities and propensities from viewership patterns")
-    return generate_audience_attributes(spark.spark_session, viewership_patterns, individuals, config, generation.parameters())
+    return generate_audience_attributes(spark.spark_session, viewership_patterns, individuals, config, requested(context, generation, config))
 
 
 ASSETS = [content_engagements, viewership_patterns, audience_attributes]

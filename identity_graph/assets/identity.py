@@ -7,7 +7,7 @@ from pyspark.sql import DataFrame
 
 from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.generation import generate_households, generate_identity_mappings, generate_individuals
-from identity_graph.assets import KINDS, OWNERS
+from identity_graph.assets import KINDS, OWNERS, requested
 from identity_graph.resources.settings import GenerationSettings
 
 GROUP = "identity"
@@ -26,7 +26,7 @@ def households(
     """Households: one row per household, with a consistent real US city/state/ZIP, income
     bracket, household size (normal, clipped to its range so the count is exact) and housing type."""
     context.log.info(f"Generating {config.num_households:,} households (seed {generation.seed})")
-    return generate_households(spark.spark_session, config, generation.parameters())
+    return generate_households(spark.spark_session, config, requested(context, generation, config))
 
 
 @dg.asset(
@@ -47,7 +47,7 @@ def individuals(
     gender, education, employment and income — income rising with age and education,
     students young and retirees old."""
     context.log.info("Generating individuals: household_size members per stored household")
-    return generate_individuals(spark.spark_session, households, config, generation.parameters())
+    return generate_individuals(spark.spark_session, households, config, requested(context, generation, config))
 
 
 @dg.asset(
@@ -70,7 +70,7 @@ def identity_mappings(
         f"Generating identifiers: {config.min_per_individual}–{config.max_per_individual} per individual, "
         f"mean {config.mean_per_individual}"
     )
-    return generate_identity_mappings(spark.spark_session, individuals, config, generation.parameters())
+    return generate_identity_mappings(spark.spark_session, individuals, config, requested(context, generation, config))
 
 
 ASSETS = [households, individuals, identity_mappings]

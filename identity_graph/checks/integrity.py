@@ -1,0 +1,119 @@
+"""Integrity measures over stored tables: pure Spark, no Dagster.
+
+Each function answers one question about one or two DataFrames with a :class:`Finding`:
+how many rows break the rule, how many were checked, and a few offending rows to look
+at. The asset checks in :mod:`identity_graph.checks.asset_checks` turn findings into
+Dagster check results; ``identity-graph check`` prints them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+#: Offending rows kept as an example in each finding.
+SAMPLE_SIZE = 5
+#: Attribution weights of one (response, model) must sum to 1 within this.
+WEIGHT_SUM_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The outcome of one integrity measure: rows breaking the rule, rows checked, examples."""
+
+    failing: int
+    checked: int
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.failing == 0
+
+
+def _sample(frame: DataFrame, columns: Sequence[str], order: Sequence[str]) -> list[dict[str, Any]]:
+    rows = frame.select(*columns).orderBy(*order).limit(SAMPLE_SIZE).collect()
+    return [{k: _plain(v) for k, v in row.asDict().items()} for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly form of a Spark value (dates and decimals as text)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def orphans(child: DataFrame, column: str, parent: DataFrame, parent_column: str, child_key: str) -> Finding:
+    """Rows of ``child`` whose non-NULL ``column`` matches no ``parent_column`` in ``parent``."""
+    referencing = child.where(F.col(column).isNotNull())
+    missing = referencing.join(
+        parent.select(F.col(parent_column).alias(column)).distinct(), column, "left_anti"
+    )
+    failing = missing.count()
+    sample = _sample(missing, [child_key, column], [column, child_key]) if failing else []
+    return Finding(failing=failing, checked=referencing.count(), sample=sample)
+
+
+def duplicate_keys(table: DataFrame, key: str) -> Finding:
+    """Rows whose ``key`` is NULL or appears more than once."""
+    counts = table.groupBy(key).agg(F.count(F.lit(1)).alias("rows"))
+    bad = counts.where(F.col(key).isNull() | (F.col("rows") > 1))
+    totals = bad.agg(F.coalesce(F.sum("rows"), F.lit(0)).alias("failing"), F.count(F.lit(1)).alias("keys")).first()
+    failing = int(totals["failing"])
+    sample = _sample(bad, [key, "rows"], [F.desc("rows"), key]) if failing else []
+    return Finding(failing=failing, checked=table.count(), sample=sample, figures={"duplicated_keys": int(totals["keys"])})
+
+
+def violations(table: DataFrame, holds: Column, columns: Sequence[str], order: Sequence[str]) -> Finding:
+    """Rows of ``table`` for which ``holds`` is false or NULL (NULL never passes)."""
+    flagged = table.select(*columns, F.coalesce(holds, F.lit(False)).alias("_holds"))
+    counts = flagged.agg(
+        F.count(F.lit(1)).alias("checked"), F.sum(F.when(~F.col("_holds"), 1).otherwise(0)).alias("failing")
+    ).first()
+    failing = int(counts["failing"] or 0)
+    sample = _sample(flagged.where(~F.col("_holds")), columns, order) if failing else []
+    return Finding(failing=failing, checked=int(counts["checked"]), sample=sample)
+
+
+def attribution_weight_sums(outcomes: DataFrame, tolerance: float = WEIGHT_SUM_TOLERANCE) -> Finding:
+    """(response_id, attribution_model) groups whose weights do not sum to 1 within ``tolerance``."""
+    sums = outcomes.groupBy("response_id", "attribution_model").agg(F.sum("attribution_weight").alias("weight_sum"))
+    return violations(
+        sums,
+        F.abs(F.col("weight_sum") - F.lit(1.0)) <= F.lit(tolerance),
+        ["response_id", "attribution_model", "weight_sum"],
+        ["response_id", "attribution_model"],
+    )
+
+
+def household_sizes(individuals: DataFrame, households: DataFrame) -> Finding:
+    """Households whose number of individuals differs from household_size."""
+    members = individuals.groupBy("household_id").agg(F.count(F.lit(1)).alias("members"))
+    joined = households.select("household_id", "household_size").join(members, "household_id", "left")
+    return violations(
+        joined,
+        F.coalesce(F.col("members"), F.lit(0)) == F.col("household_size"),
+        ["household_id", "household_size", "members"],
+        ["household_id"],
+    )
+
+
+def exact_count(table: DataFrame, expected: int) -> Finding:
+    """Whether ``table`` has exactly ``expected`` rows (failing = the absolute difference)."""
+    rows = table.count()
+    return Finding(failing=abs(rows - expected), checked=rows, figures={"expected": expected, "rows": rows})
+
+
+def share_gaps(table: DataFrame, column: str, weights: dict[str, float]) -> dict[str, float]:
+    """Realised share minus configured weight, per category of ``column`` (categories in either)."""
+    total = table.count()
+    counts = {r[column]: r["n"] for r in table.groupBy(column).agg(F.count(F.lit(1)).alias("n")).collect()}
+    categories = sorted(set(weights) | {c for c in counts if c is not None})
+    return {c: (counts.get(c, 0) / total if total else 0.0) - weights.get(c, 0.0) for c in categories}
