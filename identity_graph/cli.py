@@ -281,10 +281,19 @@ def finish(result: Any, elapsed: float, failed_checks: int) -> int:
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-                print(f"  {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
+                print(f"  {event.step_key}: {_error_chain(event.step_failure_data.error)}", file=sys.stderr)
             if event.event_type_value == "RUN_FAILURE" and event.message:
                 print(f"  {event.message.strip()}", file=sys.stderr)
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _error_chain(error: Any) -> str:
+    """An error's message with those of its causes: Dagster wraps the real cause (a Delta conflict, say)."""
+    messages = []
+    while error is not None and len(messages) < 5:
+        messages.append(error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "error")
+        error = error.cause
+    return "\n    caused by: ".join(messages)
 
 
 def check(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""Shared fixtures: one real local Spark session with Delta for the whole test session."""
+"""Shared fixtures: one real local Spark session with Delta for the whole test session, and one small graph."""
 
 from __future__ import annotations
 
@@ -37,3 +37,28 @@ def shuffle_partitions(spark):
 
     yield set_to
     spark.conf.set("spark.sql.shuffle.partitions", before)
+
+
+@pytest.fixture(scope="session")
+def graph_instance():
+    """The Dagster instance the shared graph was materialised in: its runs record the config checks compare with."""
+    import dagster as dg
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def graph(spark, graph_instance, tmp_path_factory):
+    """The whole graph, 400 households and 5 event days, materialised once through Dagster; its warehouse path."""
+    import dagster as dg
+
+    from identity_graph.definitions import ALL_ASSETS
+    from identity_graph_tests.stored_graph import RANGE, RUN_CONFIG, project_resources
+
+    warehouse = tmp_path_factory.mktemp("graph")
+    result = dg.materialize(
+        ALL_ASSETS, resources=project_resources(warehouse), run_config=RUN_CONFIG, tags=RANGE, instance=graph_instance
+    )
+    assert result.success
+    return warehouse

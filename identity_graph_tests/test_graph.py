@@ -3,37 +3,23 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import dagster as dg
-import pytest
 import yaml
-from dagster_pyspark import LazyPySparkResource
 
+from identity_graph import cli
 from identity_graph.definitions import ALL_ASSETS
-from identity_graph.resources.delta_io_manager import DeltaIOManager
-from identity_graph.resources.settings import GenerationSettings
-from identity_graph_tests.conftest import TEST_SPARK_CONFIG
 from identity_graph_tests.fingerprint import differing_rows
-
-ROOT = Path(__file__).resolve().parents[1]
-TABLES = [
-    "households", "individuals", "identity_mappings", "content_engagements", "viewership_patterns",
-    "audience_attributes", "campaigns", "campaign_exposures", "response_events", "outcome_metrics",
-]
-CAMPAIGN_FAMILY = {"campaigns", "campaign_exposures", "response_events", "outcome_metrics"}
-END_DATE, DAYS = "2026-10-31", 5
-FIRST_DAY = "2026-10-27"
-RUN_CONFIG = {
-    "ops": {
-        "households": {"config": {"num_households": 400}},
-        "campaigns": {"config": {"num_campaigns": 6}},
-        # Generous response rates so that a graph this small still has conversions to attribute.
-        "response_events": {"config": {"base_rate": {"click": 0.10, "conversion": 0.15, "engagement": 0.05, "visit": 0.05}}},
-    },
-    "resources": {"generation": {"config": {"end_date": END_DATE, "days": DAYS}}},
-}
-RANGE = {"dagster/asset_partition_range_start": FIRST_DAY, "dagster/asset_partition_range_end": END_DATE}
+from identity_graph_tests.stored_graph import (
+    CAMPAIGN_FAMILY,
+    RANGE,
+    ROOT,
+    RUN_CONFIG,
+    TABLES,
+    project_resources,
+    read,
+    versions,
+)
 
 #: (child table, column, parent table, parent key) for every foreign key in DATA_MODEL.md.
 FOREIGN_KEYS = [
@@ -53,30 +39,6 @@ FOREIGN_KEYS = [
 ]
 
 
-def project_resources(warehouse, partitions: int = 2) -> dict:
-    spark = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
-    return {
-        "spark": spark,
-        "generation": GenerationSettings(input_partitions=partitions),
-        "io_manager": DeltaIOManager(spark=spark, warehouse=str(warehouse)),
-    }
-
-
-def path(warehouse, table) -> str:
-    return os.path.join(warehouse, "main", "identity_graph", table)
-
-
-def read(spark, warehouse, table, version=None):
-    reader = spark.read.format("delta")
-    if version is not None:
-        reader = reader.option("versionAsOf", version)
-    return reader.load(path(warehouse, table))
-
-
-def versions(spark, warehouse) -> dict[str, int]:
-    return {t: spark.sql(f"DESCRIBE HISTORY delta.`{path(warehouse, t)}` LIMIT 1").first()["version"] for t in TABLES}
-
-
 def orphans(spark, warehouse) -> dict[str, int]:
     found = {}
     for child, column, parent, key in FOREIGN_KEYS:
@@ -84,14 +46,6 @@ def orphans(spark, warehouse) -> dict[str, int]:
         parent_df = read(spark, warehouse, parent).select(key).withColumnRenamed(key, column)
         found[f"{child}.{column}"] = child_df.join(parent_df, column, "left_anti").count()
     return found
-
-
-@pytest.fixture(scope="module")
-def graph(spark, tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("graph")
-    result = dg.materialize(ALL_ASSETS, resources=project_resources(warehouse), run_config=RUN_CONFIG, tags=RANGE)
-    assert result.success
-    return warehouse
 
 
 def test_all_ten_tables_are_written_with_zero_orphans(spark, graph):
@@ -142,7 +96,7 @@ def test_rematerialising_one_day_of_engagements_changes_only_that_day(spark, gra
     assert differing_rows(old, read(spark, graph, "content_engagements")) == 0
 
 
-def test_cli_in_another_process_with_7_partitions_writes_the_identical_graph(spark, graph, tmp_path):
+def test_cli_in_another_process_with_7_partitions_writes_the_identical_graph(spark, graph, tmp_path, monkeypatch, capsys):
     """`identity-graph generate` end to end: the whole graph in one Dagster run, recorded in the
     instance, row counts printed for all ten tables — and every table equal, row for row, to the
     in-process run's, though made by another process with 7 input and shuffle partitions instead of 2."""
@@ -157,11 +111,18 @@ def test_cli_in_another_process_with_7_partitions_writes_the_identical_graph(spa
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stderr[-4000:]
-    printed = {line.split()[0]: line.split()[1] for line in done.stdout.splitlines() if len(line.split()) > 1}
+    # Generation ends with every asset check, all passing.
+    assert "52 checks: 0 ERROR failed, 0 WARN failed, 0 skipped" in done.stdout, done.stdout[-3000:]
+    # The table of tables comes first (header "table  rows  ..."), then the table of checks.
+    lines = done.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.split()[:2] == ["table", "rows"]) + 2
+    last = next(i for i in range(first, len(lines)) if not lines[i].split() or lines[i].split()[:2] == ["table", "check"])
+    table_lines = [line.split() for line in lines[first:last]]
+    printed = {cells[0]: cells[1] for cells in table_lines}
     assert printed["households"] == "400"
     for table in TABLES:
         assert table in printed, done.stdout
-        assert sum(line.split()[0] == table for line in done.stdout.splitlines() if line.split()) == 1, table
+        assert sum(cells[0] == table for cells in table_lines) == 1, table
         assert differing_rows(read(spark, warehouse, table), read(spark, graph, table)) == 0, table
 
     instance = dg.DagsterInstance.from_config(str(home))
@@ -170,3 +131,23 @@ def test_cli_in_another_process_with_7_partitions_writes_the_identical_graph(spa
             assert instance.get_latest_materialization_event(dg.AssetKey(table)) is not None, table
     finally:
         instance.dispose()
+
+    # `identity-graph check` against what that process stored, without regenerating (in this
+    # process, on the session's Spark): every check passes, exit code 0.
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    versions_before = versions(spark, warehouse)
+    check = ["check", "--warehouse", str(warehouse), "--master", "local[2]"]
+    assert cli.main(check) == 0
+    out = capsys.readouterr().out
+    assert "52 checks: 0 ERROR failed, 0 WARN failed, 0 skipped" in out, out[-3000:]
+    assert "households           primary_key_unique" in out
+    assert versions(spark, warehouse) == versions_before
+
+    # A duplicated household: its key check fails, blocking every check that reads households.
+    duplicate = read(spark, warehouse, "households").where("household_id = 1")
+    duplicate.write.format("delta").mode("append").save(os.path.join(warehouse, "main", "identity_graph", "households"))
+    assert cli.main(check) == 1
+    out = capsys.readouterr().out
+    summary = next(line for line in out.splitlines() if line.endswith("(a blocking check on a table they read failed)."))
+    assert summary.startswith("52 checks: 2 ERROR failed") and " 0 skipped" not in summary, summary
+    assert "households primary_key_unique: households.household_id unique — failed: 2 of 401 rows" in out

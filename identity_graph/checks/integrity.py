@@ -52,23 +52,29 @@ def _plain(value: Any) -> Any:
 
 def orphans(child: DataFrame, column: str, parent: DataFrame, parent_column: str, child_key: str) -> Finding:
     """Rows of ``child`` whose non-NULL ``column`` matches no ``parent_column`` in ``parent``."""
-    referencing = child.where(F.col(column).isNotNull())
-    missing = referencing.join(
-        parent.select(F.col(parent_column).alias(column)).distinct(), column, "left_anti"
-    )
-    failing = missing.count()
+    parents = parent.select(F.col(parent_column).alias(column), F.lit(True).alias("_found")).distinct()
+    joined = child.where(F.col(column).isNotNull()).select(child_key, column).join(parents, column, "left")
+    missing = joined.where(F.col("_found").isNull())
+    counts = joined.agg(
+        F.count(F.lit(1)).alias("checked"), F.count(F.when(F.col("_found").isNull(), 1)).alias("failing")
+    ).first()
+    failing = int(counts["failing"])
     sample = _sample(missing, [child_key, column], [column, child_key]) if failing else []
-    return Finding(failing=failing, checked=referencing.count(), sample=sample)
+    return Finding(failing=failing, checked=int(counts["checked"]), sample=sample)
 
 
 def duplicate_keys(table: DataFrame, key: str) -> Finding:
     """Rows whose ``key`` is NULL or appears more than once."""
     counts = table.groupBy(key).agg(F.count(F.lit(1)).alias("rows"))
-    bad = counts.where(F.col(key).isNull() | (F.col("rows") > 1))
-    totals = bad.agg(F.coalesce(F.sum("rows"), F.lit(0)).alias("failing"), F.count(F.lit(1)).alias("keys")).first()
+    is_bad = F.col(key).isNull() | (F.col("rows") > 1)
+    totals = counts.agg(
+        F.coalesce(F.sum("rows"), F.lit(0)).alias("checked"),
+        F.coalesce(F.sum(F.when(is_bad, F.col("rows"))), F.lit(0)).alias("failing"),
+        F.count(F.when(is_bad, 1)).alias("keys"),
+    ).first()
     failing = int(totals["failing"])
-    sample = _sample(bad, [key, "rows"], [F.desc("rows"), key]) if failing else []
-    return Finding(failing=failing, checked=table.count(), sample=sample, figures={"duplicated_keys": int(totals["keys"])})
+    sample = _sample(counts.where(is_bad), [key, "rows"], [F.desc("rows"), key]) if failing else []
+    return Finding(failing=failing, checked=int(totals["checked"]), sample=sample, figures={"duplicated_keys": int(totals["keys"])})
 
 
 def violations(table: DataFrame, holds: Column, columns: Sequence[str], order: Sequence[str]) -> Finding:

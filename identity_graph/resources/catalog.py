@@ -1,10 +1,14 @@
-"""The target catalog as a resource: where tables go, and whether this run may write them.
+"""The target catalog: whether this identity may write the graph's tables there.
 
-At the start of every run that writes tables it verifies the target (the preflight): a
-run without the privileges it needs fails before the first table is generated, listing
-everything missing and the statements that grant it. The ``target_permissions`` asset
-checks run the same verification and report it per table.
+:func:`preflight` runs at the start of every run that writes tables (the Delta IO
+manager calls it when it is set up): a run without the privileges it needs fails before
+the first table is generated, listing everything missing and the statements that grant
+it. The ``target_permissions`` asset checks run the same verification through
+:class:`CatalogAccess` and report it per table.
 """
+
+from collections.abc import Callable, Sequence
+
 
 
 import dagster as dg
@@ -38,28 +42,25 @@ class CatalogAccess(dg.ConfigurableResource):
     warehouse: str = Field(default="warehouse", description="Root directory of the local Delta warehouse.")
     catalog: str = Field(default="main", description="Catalog: the first level of each table's name.")
     schema_name: str = Field(default="identity_graph", description="Schema: the second level of each table's name.")
-    preflight: bool = Field(
-        default=True, description="Verify the target at the start of every run that writes tables, and fail the run at once if it falls short."
-    )
 
-    def verify(self, tables: tuple[str, ...] | list[str] = ALL_TABLES) -> PermissionReport:
+    def verify(self, tables: Sequence[str] = ALL_TABLES) -> PermissionReport:
         """What this identity may and may not do on the target, for writing ``tables``."""
         return verify_local(self.warehouse, self.catalog, self.schema_name, list(tables))
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        if not self.preflight:
-            return
-        tables = tables_written_by_run(context)
-        if not tables:
-            return
-        report = self.verify(tables)
-        if context.log is not None:
-            context.log.info(report.describe())
-        if not report.ok:
-            raise TargetNotWritable(
-                description=f"Nothing was generated: the target cannot take this run's tables.\n{report.describe()}",
-                metadata={"missing": dg.MetadataValue.md(report.markdown()), "location": report.location},
-            )
+
+def preflight(context: dg.InitResourceContext, verify: Callable[[list[str]], PermissionReport]) -> None:
+    """Verify the target for the tables this run writes; raise :class:`TargetNotWritable` listing what is missing."""
+    tables = tables_written_by_run(context)
+    if not tables:
+        return
+    report = verify(tables)
+    if context.log is not None:
+        context.log.info(report.describe())
+    if not report.ok:
+        raise TargetNotWritable(
+            description=f"Nothing was generated: the target cannot take this run's tables.\n{report.describe()}",
+            metadata={"missing": dg.MetadataValue.md(report.markdown()), "location": report.location},
+        )
 
 
 def tables_written_by_run(context: dg.InitResourceContext) -> list[str]:
@@ -68,7 +69,7 @@ def tables_written_by_run(context: dg.InitResourceContext) -> list[str]:
     A run of checks alone writes nothing, so it needs no preflight (its permission checks
     report instead).
     """
-    run, instance = context.dagster_run, context.instance
+    run, instance = context.run, context.instance
     if run is None or instance is None or not run.execution_plan_snapshot_id:
         return []
     plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)

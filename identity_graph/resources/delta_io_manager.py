@@ -10,9 +10,11 @@ previous version intact and readable.
 """
 
 
+import json
 import os
 import tempfile
 import time
+import uuid
 from typing import Any
 
 import dagster as dg
@@ -20,6 +22,8 @@ from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 from pyspark.sql import DataFrame
 
+from identity_graph.resources.catalog import preflight
+from identity_graph.resources.permissions import verify_local
 from identity_graph.resources.retry import retry_transient
 
 
@@ -69,6 +73,10 @@ class DeltaIOManager(dg.ConfigurableIOManager):
     max_attempts: int = Field(default=4, description="Attempts per write or read when the failure is transient (≥ 1).")
     backoff_seconds: float = Field(default=2.0, description="First retry delay; doubles on each further attempt.")
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Before any step of a run that writes tables: fail at once if the target cannot take them.
+        preflight(context, lambda tables: verify_local(self.warehouse, self.catalog, self.schema_name, tables))
+
     # -- locations -----------------------------------------------------------------
     def table_name(self, table: str) -> str:
         """The three-level name users see: ``catalog.schema.table``."""
@@ -94,8 +102,12 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         partition_columns = list(context.definition_metadata.get("partition_columns") or [])
         replace_where = self._replace_where(context)
 
+        # A token on the commit finds this write's own entry in the history, whatever another
+        # writer committed to the same table meanwhile.
+        write_id = json.dumps({"dagster_run_id": context.run_id, "write_id": uuid.uuid4().hex})
+
         def write() -> None:
-            writer = obj.write.format("delta").mode("overwrite")
+            writer = obj.write.format("delta").mode("overwrite").option("userMetadata", write_id)
             if replace_where:
                 # Delta checks every written row against the predicate, so a partition
                 # write can never widen into days outside its window.
@@ -112,7 +124,7 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         retry_transient(
             write, attempts=self.max_attempts, base_delay=self.backoff_seconds, describe=f"write {table}", log=context.log.warning
         )
-        commit = self._last_commit(path)
+        commit = self._commit(path, write_id)
         metrics = commit.get("operationMetrics") or {}
         written = int(metrics.get("numOutputRows", 0))
         context.log.info(
@@ -158,9 +170,13 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         column = self._partition_expr(context)
         return f"{column} >= '{window.start.date().isoformat()}' AND {column} < '{window.end.date().isoformat()}'"
 
-    def _last_commit(self, path: str) -> dict[str, Any]:
-        row = self.spark.spark_session.sql(f"DESCRIBE HISTORY {_quoted_path(path)} LIMIT 1").collect()[0]
-        return row.asDict(recursive=True)
+    def _commit(self, path: str, write_id: str) -> dict[str, Any]:
+        """The history entry of the commit carrying ``write_id``."""
+        history = self.spark.spark_session.sql(f"DESCRIBE HISTORY {_quoted_path(path)}")
+        rows = history.where(history["userMetadata"] == write_id).limit(1).collect()
+        if not rows:
+            raise dg.Failure(description=f"The write to {path} succeeded but its commit is missing from the Delta history")
+        return rows[0].asDict(recursive=True)
 
     # -- reading -------------------------------------------------------------------
     def load_input(self, context: dg.InputContext) -> DataFrame:

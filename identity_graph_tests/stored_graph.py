@@ -1,0 +1,57 @@
+"""The shared small graph the end-to-end tests run on: its run config, resources and readers."""
+
+import os
+from pathlib import Path
+
+from dagster_pyspark import LazyPySparkResource
+
+from identity_graph.resources.catalog import CatalogAccess
+from identity_graph.resources.delta_io_manager import DeltaIOManager
+from identity_graph.resources.settings import GenerationSettings
+from identity_graph_tests.conftest import TEST_SPARK_CONFIG
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLES = [
+    "households", "individuals", "identity_mappings", "content_engagements", "viewership_patterns",
+    "audience_attributes", "campaigns", "campaign_exposures", "response_events", "outcome_metrics",
+]
+CAMPAIGN_FAMILY = {"campaigns", "campaign_exposures", "response_events", "outcome_metrics"}
+END_DATE, DAYS = "2026-10-31", 5
+FIRST_DAY = "2026-10-27"
+RUN_CONFIG = {
+    "ops": {
+        "households": {"config": {"num_households": 400}},
+        "campaigns": {"config": {"num_campaigns": 6}},
+        # Generous response rates so that a graph this small still has conversions to attribute.
+        "response_events": {"config": {"base_rate": {"click": 0.10, "conversion": 0.15, "engagement": 0.05, "visit": 0.05}}},
+    },
+    "resources": {"generation": {"config": {"end_date": END_DATE, "days": DAYS}}},
+}
+RANGE = {"dagster/asset_partition_range_start": FIRST_DAY, "dagster/asset_partition_range_end": END_DATE}
+
+
+def project_resources(warehouse, partitions: int = 2) -> dict:
+    """The project's resources on the test Spark session, writing under ``warehouse``."""
+    spark = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
+    return {
+        "spark": spark,
+        "generation": GenerationSettings(input_partitions=partitions),
+        "catalog": CatalogAccess(warehouse=str(warehouse)),
+        "io_manager": DeltaIOManager(spark=spark, warehouse=str(warehouse)),
+    }
+
+
+def path(warehouse, table) -> str:
+    return os.path.join(warehouse, "main", "identity_graph", table)
+
+
+def read(spark, warehouse, table, version=None):
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(path(warehouse, table))
+
+
+def versions(spark, warehouse, tables=TABLES) -> dict[str, int]:
+    """The current Delta version of each table."""
+    return {t: spark.sql(f"DESCRIBE HISTORY delta.`{path(warehouse, t)}` LIMIT 1").first()["version"] for t in tables}

@@ -1,0 +1,313 @@
+"""Asset checks on real stored tables: each corrupted on purpose in a copy of the shared graph.
+
+Every check here is shown failing with the right counts on a table broken in one known
+way; the CLI test in test_graph.py shows all of them passing on a clean graph. The
+corruptions are plain Delta SQL on a copy, so the shared graph stays intact.
+"""
+
+import shutil
+
+import dagster as dg
+import pytest
+from pyspark.sql import functions as F
+
+from identity_graph.checks.asset_checks import ASSET_CHECKS
+from identity_graph.definitions import ALL_ASSETS
+from identity_graph_tests.stored_graph import RUN_CONFIG, TABLES, path, project_resources, read, versions
+
+EVERYTHING = [*ALL_ASSETS, *ASSET_CHECKS]
+
+
+@pytest.fixture
+def copy(graph, tmp_path):
+    """A private copy of the shared graph's warehouse (Delta logs hold relative paths, so a copy is a valid table)."""
+    target = tmp_path / "warehouse"
+    shutil.copytree(graph, target)
+    return target
+
+
+def run_checks(warehouse, instance, *keys: tuple[str, str]) -> tuple[dg.ExecuteInProcessResult, dict]:
+    """Run the named checks (table, check) alone against ``warehouse``; their evaluations by key."""
+    selection = dg.AssetSelection.checks(*[dg.AssetCheckKey(dg.AssetKey(t), c) for t, c in keys])
+    result = dg.materialize(
+        EVERYTHING, selection=selection, resources=project_resources(warehouse), instance=instance, raise_on_error=False
+    )
+    evaluations = {
+        (e.asset_check_evaluation_data.asset_key.path[-1], e.asset_check_evaluation_data.check_name): e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    return result, evaluations
+
+
+def _tables(warehouse) -> dict[str, str]:
+    return {name: f"delta.`{path(warehouse, name)}`" for name in TABLES}
+
+
+def sql(spark, warehouse, statement: str) -> None:
+    """Run ``statement`` with ``{table}`` placeholders replaced by the copy's Delta paths."""
+    spark.sql(statement.format(**_tables(warehouse)))
+
+
+def append_copies(table: str, where: str, **changes: str):
+    """A corruption appending ``table``'s rows matching ``where``, with columns replaced by SQL expressions."""
+
+    def corrupt(spark, warehouse) -> None:
+        rows = read(spark, warehouse, table).where(where)
+        for column, expression in changes.items():
+            rows = rows.withColumn(column, F.expr(expression).cast(rows.schema[column].dataType))
+        rows.write.format("delta").mode("append").save(path(warehouse, table))
+
+    return corrupt
+
+
+def with_ids(query: str, statement: str):
+    """A corruption running ``statement`` with ``{ids}`` set to the keys ``query`` selects
+    (Delta's UPDATE and DELETE take no subqueries)."""
+
+    def corrupt(spark, warehouse) -> None:
+        tables = _tables(warehouse)
+        ids = [str(row[0]) for row in spark.sql(query.format(**tables)).collect()]
+        assert ids, query
+        spark.sql(statement.format(ids=", ".join(ids), **tables))
+
+    return corrupt
+
+
+def corrupt(spark, warehouse, corruption) -> None:
+    """Apply a corruption: Delta SQL with ``{table}`` placeholders, or a function of (spark, warehouse)."""
+    if callable(corruption):
+        corruption(spark, warehouse)
+    else:
+        sql(spark, warehouse, corruption)
+
+
+def value(evaluation, name):
+    return evaluation.metadata[name].value
+
+
+# (table, check, corrupting statement, rows the check must report failing)
+CORRUPTIONS = [
+    pytest.param(
+        "individuals", "foreign_key_household_id",
+        append_copies("individuals", "individual_id <= 3", individual_id="individual_id + 1000000", household_id="household_id + 900000"),
+        3, id="orphan individuals",
+    ),
+    pytest.param(
+        "response_events", "foreign_key_exposure_id",
+        with_ids("SELECT exposure_id FROM {response_events} ORDER BY response_id LIMIT 2", "DELETE FROM {campaign_exposures} WHERE exposure_id IN ({ids})"),
+        2, id="responses whose exposures are gone",
+    ),
+    pytest.param(
+        "households", "primary_key_unique",
+        "INSERT INTO {households} SELECT * FROM {households} WHERE household_id = 7",
+        2, id="duplicated household key",
+    ),
+    pytest.param(
+        "households", "requested_row_count",
+        "DELETE FROM {households} WHERE household_id > 395",
+        None, id="households short of the request",
+    ),
+    pytest.param(
+        "individuals", "individuals_per_household",
+        "DELETE FROM {individuals} WHERE individual_id IN (10, 20)",
+        2, id="households missing a member",
+    ),
+    pytest.param(
+        "identity_mappings", "first_seen_not_after_last_seen",
+        "UPDATE {identity_mappings} SET first_seen = last_seen + INTERVAL 1 DAY WHERE mapping_id = 5",
+        1, id="first_seen after last_seen",
+    ),
+    pytest.param(
+        "content_engagements", "duration_for_views_only",
+        with_ids(
+            "SELECT event_id FROM {content_engagements} WHERE engagement_type <> 'view' ORDER BY event_id LIMIT 3",
+            "UPDATE {content_engagements} SET duration_seconds = 5 WHERE event_id IN ({ids})",
+        ),
+        3, id="duration on non-views",
+    ),
+    pytest.param(
+        "content_engagements", "events_inside_window",
+        with_ids(
+            "SELECT event_id FROM {content_engagements} ORDER BY event_id LIMIT 4",
+            "UPDATE {content_engagements} SET event_ts = event_ts + INTERVAL 1 DAY WHERE event_id IN ({ids})",
+        ),
+        4, id="event_ts off its event_date",
+    ),
+    pytest.param(
+        "audience_attributes", "affinities_sum_to_one",
+        with_ids(
+            "SELECT min(individual_id) FROM {audience_attributes}",
+            "UPDATE {audience_attributes} SET affinity_scores = map('News', 0.5D) WHERE individual_id IN ({ids})",
+        ),
+        1, id="affinities summing to 0.5",
+    ),
+    pytest.param(
+        "campaigns", "flight_dates_ordered",
+        "UPDATE {campaigns} SET end_date = start_date - INTERVAL 1 DAY WHERE campaign_id = 2",
+        1, id="campaign ending before it starts",
+    ),
+    pytest.param(
+        "campaign_exposures", "inside_campaign_flight",
+        with_ids(
+            "SELECT exposure_id FROM {campaign_exposures} ORDER BY exposure_id LIMIT 2",
+            "UPDATE {campaign_exposures} SET channel = 'radio' WHERE exposure_id IN ({ids})",
+        ),
+        2, id="exposure on a channel the campaign does not use",
+    ),
+    pytest.param(
+        "response_events", "response_after_exposure",
+        with_ids(
+            "SELECT min(response_id) FROM {response_events}",
+            "UPDATE {response_events} SET response_ts = exposure_ts - INTERVAL 1 HOUR WHERE response_id IN ({ids})",
+        ),
+        1, id="response before its exposure",
+    ),
+    pytest.param(
+        "outcome_metrics", "attribution_weights_sum_to_one",
+        "UPDATE {outcome_metrics} SET attribution_weight = attribution_weight + 0.25 WHERE outcome_id = 1",
+        1, id="weights summing to 1.25",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("table", "check", "statement", "failing"), CORRUPTIONS)
+def test_each_check_fails_on_its_corruption_with_the_right_count(spark, graph_instance, copy, table, check, statement, failing):
+    _, before = run_checks(copy, graph_instance, (table, check))
+    assert before[(table, check)].passed, f"{table}.{check} must pass on the clean copy first"
+
+    corrupt(spark, copy, statement)
+    result, after = run_checks(copy, graph_instance, (table, check))
+    evaluation = after[(table, check)]
+    assert not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    if failing is not None:
+        assert value(evaluation, "failing_rows") == failing, evaluation.description
+    if "sample" in evaluation.metadata:
+        assert 0 < len(value(evaluation, "sample")) <= 5
+
+
+def test_the_count_check_names_the_requested_and_stored_counts(spark, graph_instance, copy):
+    sql(spark, copy, "DELETE FROM {households} WHERE household_id > 395")
+    _, found = run_checks(copy, graph_instance, ("households", "requested_row_count"))
+    evaluation = found[("households", "requested_row_count")]
+    assert (value(evaluation, "expected"), value(evaluation, "rows")) == (400, 395)
+    assert "recorded config" in evaluation.description
+
+
+def test_orphan_sample_names_the_missing_parents(spark, graph_instance, copy):
+    corrupt(spark, copy, CORRUPTIONS[0].values[2])
+    _, found = run_checks(copy, graph_instance, ("individuals", "foreign_key_household_id"))
+    sample = value(found[("individuals", "foreign_key_household_id")], "sample")
+    assert all(row["household_id"] > 900_000 for row in sample) and len(sample) == 3
+
+
+def test_a_distribution_check_warns_without_failing_the_run(spark, graph_instance, copy):
+    sql(spark, copy, "UPDATE {households} SET income_bracket = '<30K'")
+    result, found = run_checks(copy, graph_instance, ("households", "income_bracket_mix"))
+    evaluation = found[("households", "income_bracket_mix")]
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert set(value(evaluation, "outside_tolerance")) == {"<30K", "30-60K", "60-100K", "100-150K", "150K+"}
+    assert result.success
+
+
+def test_a_failing_blocking_check_stops_the_assets_downstream(spark, graph_instance, copy):
+    """viewership_patterns is rebuilt from engagements of a person no longer in individuals: its
+    foreign-key check fails, and audience_attributes, downstream, is not built on it."""
+    corrupt(spark, copy, with_ids("SELECT min(individual_id) FROM {content_engagements}", "DELETE FROM {individuals} WHERE individual_id IN ({ids})"))
+    before = versions(spark, copy)
+    selection = dg.AssetSelection.assets("viewership_patterns", "audience_attributes")
+    result = dg.materialize(
+        EVERYTHING, selection=selection, resources=project_resources(copy), instance=graph_instance, raise_on_error=False
+    )
+    assert not result.success
+    after = versions(spark, copy)
+    assert after["viewership_patterns"] == before["viewership_patterns"] + 1
+    assert after["audience_attributes"] == before["audience_attributes"]
+    failed = [
+        e.asset_check_evaluation_data.check_name
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+    ]
+    assert failed == ["foreign_key_individual_id"]
+
+    # With the cause fixed (individuals regenerated from the stored households), the same run succeeds.
+    fixed = dg.materialize(
+        EVERYTHING,
+        selection=dg.AssetSelection.assets("individuals", "viewership_patterns", "audience_attributes"),
+        resources=project_resources(copy),
+        run_config={"ops": {}, "resources": RUN_CONFIG["resources"]},
+        instance=graph_instance,
+    )
+    assert fixed.success
+    assert versions(spark, copy)["audience_attributes"] == before["audience_attributes"] + 1
+
+
+# -- the target's permissions ---------------------------------------------------------------
+
+
+def test_permission_checks_alone_report_every_table_and_the_remedy(tmp_path, graph_instance):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the warehouse should be")
+    warehouse = blocker / "warehouse"
+    result = dg.materialize(
+        EVERYTHING,
+        selection=dg.AssetSelection.checks(*[k for c in ASSET_CHECKS for k in c.check_keys if k.name == "target_permissions"]),
+        resources=project_resources(warehouse),
+        instance=graph_instance,
+        raise_on_error=False,
+    )
+    evaluations = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert len(evaluations) == 10
+    for evaluation in evaluations:
+        assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        assert str(blocker) in evaluation.description
+        assert value(evaluation, "statements"), evaluation.description
+
+
+def test_preflight_fails_the_run_before_any_table_is_generated(spark, graph_instance, copy):
+    """A table directory replaced by a file: a run of campaigns and downstream stops at run start,
+    naming the problem, and every stored table keeps its Delta version."""
+    before = versions(spark, copy)
+    blocked = copy / "main" / "identity_graph" / "outcome_metrics"
+    shutil.rmtree(blocked)
+    blocked.write_text("not a table")
+    result = dg.materialize(
+        EVERYTHING,
+        selection=dg.AssetSelection.from_string("campaigns*"),
+        resources=project_resources(copy),
+        instance=graph_instance,
+        raise_on_error=False,
+        tags={"dagster/asset_partition_range_start": "2026-10-27", "dagster/asset_partition_range_end": "2026-10-31"},
+    )
+    assert not result.success
+    assert not result.get_asset_materialization_events()
+    failure = "\n".join(
+        e.event_specific_data.error.message
+        for e in result.all_events
+        if getattr(e.event_specific_data, "error", None) is not None
+    )
+    assert "outcome_metrics" in failure and "Nothing was generated" in failure
+    others = [t for t in before if t != "outcome_metrics"]
+    assert versions(spark, copy, others) == {t: before[t] for t in others}
+    assert read(spark, copy, "campaigns").count() == 6
+
+
+def test_preflight_runs_without_any_check_selected(spark, tmp_path):
+    """The IO manager verifies the target when it is set up, so even a run of assets alone stops
+    before generating: here the warehouse would lie under a regular file."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the warehouse should be")
+    result = dg.materialize(ALL_ASSETS, selection=["households"], resources=project_resources(blocker / "wh"), raise_on_error=False)
+    assert not result.success and not result.get_asset_materialization_events()
+    failure = "\n".join(
+        e.event_specific_data.error.message for e in result.all_events if getattr(e.event_specific_data, "error", None) is not None
+    )
+    assert "Nothing was generated" in failure and str(blocker) in failure
+    assert not result.get_step_success_events()
+
+    # Once the cause is gone, the same run writes the table.
+    blocker.unlink()
+    blocker.mkdir()
+    config = {"ops": {"households": {"config": {"num_households": 50}}}}
+    assert dg.materialize(ALL_ASSETS, selection=["households"], resources=project_resources(blocker / "wh"), run_config=config).success
