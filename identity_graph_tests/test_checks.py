@@ -311,3 +311,18 @@ def test_preflight_runs_without_any_check_selected(spark, tmp_path):
     blocker.mkdir()
     config = {"ops": {"households": {"config": {"num_households": 50}}}}
     assert dg.materialize(ALL_ASSETS, selection=["households"], resources=project_resources(blocker / "wh"), run_config=config).success
+
+
+def test_cli_permissions_only_names_every_missing_location_and_exits_1(tmp_path, monkeypatch, capsys):
+    """`identity-graph check --permissions-only` reads no table (no Spark): with an uncreatable
+    warehouse it prints a FAIL line per table and the remedy, and exits 1."""
+    from identity_graph import cli
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the warehouse should be")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    assert cli.main(["check", "--permissions-only", "--warehouse", str(blocker / "wh")]) == 1
+    out = capsys.readouterr().out
+    assert "10 checks: 10 ERROR failed, 0 WARN failed, 0 skipped" in out, out
+    assert sum("target_permissions" in line and " FAIL " in line for line in out.splitlines()) == 10
+    assert str(blocker) in out

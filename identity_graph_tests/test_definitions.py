@@ -85,3 +85,27 @@ def test_responses_read_a_trailing_week_of_exposures():
     mapping = graph.get_partition_mapping(dg.AssetKey("response_events"), dg.AssetKey("campaign_exposures"))
     assert isinstance(mapping, dg.TimeWindowPartitionMapping)
     assert (mapping.start_offset, mapping.end_offset) == (-7, 0)
+
+
+def test_every_table_carries_its_permission_key_and_foreign_key_checks():
+    from identity_graph.checks.asset_checks import FOREIGN_KEYS
+    from identity_graph.definitions import CHECK_JOB, CHECK_TARGET_JOB
+
+    graph = defs.resolve_asset_graph()
+    checks = {(key.asset_key.to_user_string(), key.name): graph.get(key) for key in graph.asset_check_keys}
+    for table in EXPECTED_DEPS:
+        for name in ("target_permissions", "primary_key_unique"):
+            assert checks[(table, name)].blocking, (table, name)
+    # Every FK edge of the data model is a blocking check on the child table.
+    edges = {(fk.table, fk.parent) for fk in FOREIGN_KEYS}
+    assert {(child, parent) for child, parents in EXPECTED_DEPS.items() for parent in parents} - edges <= {
+        # Dependencies that are not foreign keys: the tables derived from them.
+        ("viewership_patterns", "content_engagements"), ("audience_attributes", "viewership_patterns"),
+        ("campaign_exposures", "audience_attributes"), ("response_events", "audience_attributes"),
+        ("campaign_exposures", "identity_mappings"),
+    }  # fmt: skip
+    assert len(FOREIGN_KEYS) == 14
+    for fk in FOREIGN_KEYS:
+        assert checks[(fk.table, fk.check_name)].blocking
+    assert defs.resolve_job_def(CHECK_JOB).asset_layer.asset_graph.asset_check_keys == set(graph.asset_check_keys)
+    assert {k.name for k in defs.resolve_job_def(CHECK_TARGET_JOB).asset_layer.asset_graph.asset_check_keys} == {"target_permissions"}
