@@ -324,5 +324,5 @@ def test_cli_permissions_only_names_every_missing_location_and_exits_1(tmp_path,
     assert cli.main(["check", "--permissions-only", "--warehouse", str(blocker / "wh")]) == 1
     out = capsys.readouterr().out
     assert "10 checks: 10 ERROR failed, 0 WARN failed, 0 skipped" in out, out
-    assert sum("target_permissions" in line and " FAIL " in line for line in out.splitlines()) == 10
+    assert sum(line.split()[1:2] == ["target_permissions"] and "FAIL" in line.split() for line in out.splitlines()) == 10
     assert str(blocker) in out
