@@ -809,3 +809,43 @@ def test_fixtures_are_documented():
         recorded = json.loads(path.read_text())
         assert recorded["source"], path
         assert path.relative_to(FIXTURES).as_posix() in readme, f"{path.name} is not listed in the fixtures README"
+
+
+def test_the_permission_asset_check_on_the_databricks_target_reports_every_grant(replay, tmp_path):
+    """The `target_permissions` asset check, run through Dagster with the catalog resource on the
+    databricks target, asks Unity Catalog (here: recorded answers on loopback) and fails with
+    the exact GRANT statements as metadata — never the token."""
+    import dagster as dg
+
+    from identity_graph.checks.asset_checks import ASSET_CHECKS
+    from identity_graph.definitions import ALL_ASSETS
+    from identity_graph.resources.catalog import CatalogAccess
+    from identity_graph_tests.stored_graph import project_resources
+
+    server = replay(
+        world(
+            **{
+                eff("catalog", "main"): "databricks/effective_none.json",
+                eff("schema", SCHEMA): "databricks/effective_none.json",
+                eff("table", HH): "databricks/effective_none.json",
+            }
+        )
+    )
+    catalog = CatalogAccess(target="databricks", databricks_host=server.host, databricks_token=TOKEN)
+    key = dg.AssetCheckKey(dg.AssetKey("households"), "target_permissions")
+    result = dg.materialize(
+        [*ALL_ASSETS, *ASSET_CHECKS],
+        selection=dg.AssetSelection.checks(key),
+        resources={**project_resources(tmp_path), "catalog": catalog},
+        raise_on_error=False,
+    )
+    (evaluation,) = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert evaluation.metadata["statements"].value == [
+        "GRANT USE CATALOG ON CATALOG `main` TO `someone@example.com`",
+        "GRANT USE SCHEMA ON SCHEMA `main`.`identity_graph` TO `someone@example.com`",
+        "GRANT MODIFY ON TABLE `main`.`identity_graph`.`households` TO `someone@example.com`",
+        "GRANT SELECT ON TABLE `main`.`identity_graph`.`households` TO `someone@example.com`",
+    ]
+    assert all(r["authorization"] == f"Bearer {TOKEN}" for r in server.requests)
+    assert TOKEN not in str(result.all_events)

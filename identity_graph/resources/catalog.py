@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import dagster as dg
 from pydantic import Field
 
-from identity_graph.resources.permissions import PermissionReport, verify_local
+from identity_graph.resources.permissions import PermissionReport, verify_local, verify_unity_catalog, workspace_client
 
 #: Every table of the graph, in dependency order.
 ALL_TABLES = (
@@ -36,15 +36,29 @@ class TargetNotWritable(dg.Failure):
 
 
 class CatalogAccess(dg.ConfigurableResource):
-    """The target catalog: its location, and the verification that this run may write there."""
+    """The target catalog: its location, and the verification that this identity may write there.
 
-    target: str = Field(default="local", description="Runtime target: 'local' (a Delta warehouse on disk).")
+    ``local``: a Delta warehouse directory. ``databricks``: Unity Catalog through
+    databricks-sdk, on ``databricks_host`` with ``databricks_token`` (pass it as
+    ``dg.EnvVar("DATABRICKS_TOKEN")``: it is never logged or shown).
+    """
+
+    target: str = Field(default="local", description="Runtime target: 'local' (a Delta warehouse on disk) or 'databricks' (Unity Catalog).")
     warehouse: str = Field(default="warehouse", description="Root directory of the local Delta warehouse.")
     catalog: str = Field(default="main", description="Catalog: the first level of each table's name.")
     schema_name: str = Field(default="identity_graph", description="Schema: the second level of each table's name.")
+    databricks_host: str | None = Field(default=None, description="Workspace URL (https://…), for the databricks target.")
+    databricks_token: str | None = Field(default=None, description="Access token for the databricks target; set it from an EnvVar.")
 
     def verify(self, tables: Sequence[str] = ALL_TABLES) -> PermissionReport:
         """What this identity may and may not do on the target, for writing ``tables``."""
+        if self.target == "databricks":
+            if not self.databricks_host or not self.databricks_token:
+                raise dg.Failure(
+                    description="The databricks target needs DATABRICKS_HOST and DATABRICKS_TOKEN to verify Unity Catalog privileges"
+                )
+            client = workspace_client(self.databricks_host, self.databricks_token)
+            return verify_unity_catalog(client, self.catalog, self.schema_name, list(tables))
         return verify_local(self.warehouse, self.catalog, self.schema_name, list(tables))
 
 
