@@ -8,6 +8,7 @@ from identity_graph.assets.campaigns import ASSETS as CAMPAIGN_ASSETS
 from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
 from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
 from identity_graph.checks.asset_checks import ASSET_CHECKS, PERMISSIONS_CHECK
+from identity_graph.maintenance import maintenance_job, maintenance_schedule
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.settings import GenerationSettings
@@ -44,7 +45,9 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
                 selection=dg.AssetSelection.checks(*permission_checks),
                 description="Verify the target catalog's permissions for every table, without touching data.",
             ),
+            maintenance_job,
         ],
+        schedules=[maintenance_schedule],
         resources={
             "spark": spark,
             "generation": GenerationSettings(),

@@ -7,14 +7,19 @@ it. The ``target_permissions`` asset checks run the same verification through
 :class:`CatalogAccess` and report it per table.
 """
 
+import os
 from collections.abc import Callable, Sequence
-
-
 
 import dagster as dg
 from pydantic import Field
 
-from identity_graph.resources.permissions import PermissionReport, verify_local, verify_unity_catalog, workspace_client
+from identity_graph.resources.permissions import (
+    PermissionReport,
+    quote_identifier,
+    verify_local,
+    verify_unity_catalog,
+    workspace_client,
+)
 
 #: Every table of the graph, in dependency order.
 ALL_TABLES = (
@@ -29,6 +34,11 @@ ALL_TABLES = (
     "response_events",
     "outcome_metrics",
 )
+
+
+def local_table_path(warehouse: str, catalog: str, schema_name: str, table: str) -> str:
+    """Where a table's files live on the local target: ``<absolute warehouse>/<catalog>/<schema>/<table>``."""
+    return os.path.join(os.path.abspath(warehouse), catalog, schema_name, table)
 
 
 class TargetNotWritable(dg.Failure):
@@ -49,6 +59,16 @@ class CatalogAccess(dg.ConfigurableResource):
     schema_name: str = Field(default="identity_graph", description="Schema: the second level of each table's name.")
     databricks_host: str | None = Field(default=None, description="Workspace URL (https://…), for the databricks target.")
     databricks_token: str | None = Field(default=None, description="Access token for the databricks target; set it from an EnvVar.")
+
+    def table_path(self, table: str) -> str:
+        """Where the table's files live on the local target (the Delta IO manager's location)."""
+        return local_table_path(self.warehouse, self.catalog, self.schema_name, table)
+
+    def table_identifier(self, table: str) -> str:
+        """The table as Spark SQL names it: delta.`<path>` on the local target, `catalog`.`schema`.`table` on Unity Catalog."""
+        if self.target == "databricks":
+            return ".".join(quote_identifier(part) for part in (self.catalog, self.schema_name, table))
+        return "delta." + quote_identifier(self.table_path(table))
 
     def verify(self, tables: Sequence[str] = ALL_TABLES) -> PermissionReport:
         """What this identity may and may not do on the target, for writing ``tables``."""

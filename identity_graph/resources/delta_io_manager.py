@@ -22,8 +22,8 @@ from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 from pyspark.sql import DataFrame
 
-from identity_graph.resources.catalog import preflight
-from identity_graph.resources.permissions import verify_local
+from identity_graph.resources.catalog import local_table_path, preflight
+from identity_graph.resources.permissions import quote_identifier, verify_local
 from identity_graph.resources.retry import retry_transient
 
 
@@ -60,7 +60,7 @@ def ensure_writable_directory(path: str) -> None:
 
 
 def _quoted_path(path: str) -> str:
-    return "delta.`" + path.replace("`", "``") + "`"
+    return "delta." + quote_identifier(path)
 
 
 class DeltaIOManager(dg.ConfigurableIOManager):
@@ -84,7 +84,7 @@ class DeltaIOManager(dg.ConfigurableIOManager):
 
     def table_path(self, table: str) -> str:
         """Where the table's files live."""
-        return os.path.join(os.path.abspath(self.warehouse), self.catalog, self.schema_name, table)
+        return local_table_path(self.warehouse, self.catalog, self.schema_name, table)
 
     @staticmethod
     def _table(context: dg.OutputContext | dg.InputContext) -> str:
