@@ -326,3 +326,31 @@ def test_cli_permissions_only_names_every_missing_location_and_exits_1(tmp_path,
     assert "10 checks: 10 ERROR failed, 0 WARN failed, 0 skipped" in out, out
     assert sum(line.split()[1:2] == ["target_permissions"] and "FAIL" in line.split() for line in out.splitlines()) == 10
     assert str(blocker) in out
+
+
+def test_every_foreign_key_and_primary_key_measure_counts_its_corruption(spark, copy):
+    """Every FK edge and every primary key, on the stored tables: one orphan row appended per edge
+    (the FK set to a value no parent has, under a fresh key), one duplicated row per table. The
+    measures the checks run find exactly those. (Dagster runs them as blocking checks, so a failed
+    one skips the checks reading its table: the Dagster-level tests above take one at a time.)"""
+    from identity_graph.checks import integrity
+    from identity_graph.checks.asset_checks import FOREIGN_KEYS, PRIMARY_KEYS
+
+    for table, key in PRIMARY_KEYS.items():
+        first = read(spark, copy, table).orderBy(key).limit(1).localCheckpoint()
+        rows = first  # a duplicate of the first row
+        for i, fk in enumerate(FOREIGN_KEYS):
+            if fk.table == table:
+                # A fresh key (unless the key is the FK itself, as in viewership_patterns), and a parent no one has.
+                orphan = first.withColumn(key, F.lit(10**15 + i).cast("bigint")).withColumn(fk.column, F.lit(-7).cast("bigint"))
+                rows = rows.unionByName(orphan)
+        rows.write.format("delta").mode("append").save(path(copy, table))
+
+    for fk in FOREIGN_KEYS:
+        found = integrity.orphans(
+            read(spark, copy, fk.table), fk.column, read(spark, copy, fk.parent), fk.parent_column, PRIMARY_KEYS[fk.table]
+        )
+        assert (found.failing, [row[fk.column] for row in found.sample]) == (1, [-7]), fk
+    for table, key in PRIMARY_KEYS.items():
+        found = integrity.duplicate_keys(read(spark, copy, table), key)
+        assert (found.failing, found.figures["duplicated_keys"]) == (2, 1), table
