@@ -23,7 +23,7 @@ CHECK_TARGET_JOB = "check_target"
 
 def build_definitions(target: TargetSettings) -> dg.Definitions:
     """Definitions for ``target``: local runs execute in-process on one Spark session."""
-    spark = local_spark_resource(target.spark_master, extra=target.spark_conf)
+    spark = local_spark_resource(target.spark_master, extra=target.spark_conf, remote=target.spark_remote)
     permission_checks = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PERMISSIONS_CHECK]
     return dg.Definitions(
         assets=ALL_ASSETS,

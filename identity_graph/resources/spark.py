@@ -51,10 +51,27 @@ def local_spark_config(
     return conf
 
 
+def remote_spark_config(remote: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Spark settings for a Spark Connect client of the server at ``remote`` (``sc://host:port``).
+
+    The server owns the JVM, its Delta jars and extensions; the client sets only session
+    settings. pyspark switches the builder to Spark Connect when ``spark.remote`` is set.
+    """
+    conf = {
+        "spark.remote": remote,
+        "spark.sql.session.timeZone": "UTC",
+    }
+    conf.update(extra or {})
+    return conf
+
+
 def local_spark_resource(
     master: str = DEFAULT_LOCAL_MASTER,
     shuffle_partitions: int | None = None,
     extra: Mapping[str, str] | None = None,
+    remote: str | None = None,
 ) -> LazyPySparkResource:
-    """A lazily started local Spark session with Delta."""
+    """A lazily started Spark session with Delta: a local JVM, or a Spark Connect client when ``remote`` is set."""
+    if remote:
+        return LazyPySparkResource(spark_config=remote_spark_config(remote, extra))
     return LazyPySparkResource(spark_config=local_spark_config(master, shuffle_partitions, extra))

@@ -6,17 +6,21 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-TARGETS = ("local",)
+TARGETS = ("local", "databricks")
 
 
 @dataclass(frozen=True)
 class TargetSettings:
     """Everything that differs between runtime targets.
 
-    ``IDENTITY_GRAPH_TARGET`` (default ``local``), ``IDENTITY_GRAPH_WAREHOUSE``
-    (default ``./warehouse``), ``IDENTITY_GRAPH_CATALOG`` (``main``),
-    ``IDENTITY_GRAPH_SCHEMA`` (``identity_graph``) and ``IDENTITY_GRAPH_SPARK_MASTER``
-    (``local[*]``) are read by :meth:`from_env` and nowhere else.
+    ``IDENTITY_GRAPH_TARGET`` (``local`` or ``databricks``; default ``local``),
+    ``IDENTITY_GRAPH_WAREHOUSE`` (default ``./warehouse``), ``IDENTITY_GRAPH_CATALOG``
+    (``main``), ``IDENTITY_GRAPH_SCHEMA`` (``identity_graph``),
+    ``IDENTITY_GRAPH_SPARK_MASTER`` (``local[*]``) and ``IDENTITY_GRAPH_SPARK_REMOTE``
+    (a Spark Connect URL ``sc://host:port``; when set, the local target's session is a
+    Connect client instead of a local JVM) are read by :meth:`from_env` and nowhere else.
+    The databricks target's own settings (workspace, cluster) are read by
+    :class:`identity_graph.resources.databricks.DatabricksSettings`.
     """
 
     target: str = "local"
@@ -24,6 +28,7 @@ class TargetSettings:
     catalog: str = "main"
     schema: str = "identity_graph"
     spark_master: str = "local[*]"
+    spark_remote: str | None = None
     spark_conf: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -35,6 +40,8 @@ class TargetSettings:
             value = getattr(self, name)
             if not value or "/" in value or value in (".", ".."):
                 raise ValueError(f"{name} must be a plain name, got {value!r}")
+        if self.spark_remote is not None and not self.spark_remote.startswith("sc://"):
+            raise ValueError(f"IDENTITY_GRAPH_SPARK_REMOTE must be a Spark Connect URL sc://host:port, got {self.spark_remote!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> TargetSettings:
@@ -46,6 +53,7 @@ class TargetSettings:
             "catalog": env.get("IDENTITY_GRAPH_CATALOG") or "main",
             "schema": env.get("IDENTITY_GRAPH_SCHEMA") or "identity_graph",
             "spark_master": env.get("IDENTITY_GRAPH_SPARK_MASTER") or "local[*]",
+            "spark_remote": env.get("IDENTITY_GRAPH_SPARK_REMOTE") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
