@@ -10,6 +10,7 @@ from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
 from identity_graph.checks.asset_checks import ASSET_CHECKS, PERMISSIONS_CHECK
 from identity_graph.maintenance import maintenance_job, maintenance_schedule
 from identity_graph.resources.catalog import CatalogAccess
+from identity_graph.resources.databricks import STEP_LAUNCHER
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.settings import GenerationSettings
 from identity_graph.resources.spark import local_spark_resource
@@ -50,6 +51,8 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
         schedules=[maintenance_schedule],
         resources={
             "spark": spark,
+            # Locally every step runs in this process; the databricks target puts its step launcher here.
+            STEP_LAUNCHER: dg.ResourceDefinition.none_resource(),
             "generation": GenerationSettings(),
             "catalog": CatalogAccess(
                 target=target.target, warehouse=target.warehouse, catalog=target.catalog, schema_name=target.schema

@@ -3,9 +3,11 @@
 import os
 from pathlib import Path
 
+import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
 from identity_graph.resources.catalog import CatalogAccess
+from identity_graph.resources.databricks import STEP_LAUNCHER
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.settings import GenerationSettings
 from identity_graph_tests.conftest import TEST_SPARK_CONFIG
@@ -35,6 +37,7 @@ def project_resources(warehouse, partitions: int = 2) -> dict:
     spark = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
     return {
         "spark": spark,
+        STEP_LAUNCHER: dg.ResourceDefinition.none_resource(),
         "generation": GenerationSettings(input_partitions=partitions),
         "catalog": CatalogAccess(warehouse=str(warehouse)),
         "io_manager": DeltaIOManager(spark=spark, warehouse=str(warehouse)),

@@ -22,6 +22,7 @@ from identity_graph.partitions import (
     partition_days,
 )
 from identity_graph.assets import EVENT_TABLE_METADATA, KINDS, OWNERS, requested
+from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
 
 GROUP = "campaigns"
@@ -35,7 +36,11 @@ GROUP = "campaigns"
     metadata={"primary_key": ["campaign_id"], "zorder_columns": ["campaign_id"]},
 )
 def campaigns(
-    context: dg.AssetExecutionContext, config: CampaignsConfig, spark: LazyPySparkResource, generation: GenerationSettings
+    context: dg.AssetExecutionContext,
+    config: CampaignsConfig,
+    spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
+    generation: GenerationSettings,
 ) -> DataFrame:
     """Campaigns: advertiser, flight dates overlapping the run's window, target segments,
     channels, budget, goal, and the reach, frequency cap and CPM their exposures follow."""
@@ -55,6 +60,7 @@ def campaigns(
 def campaign_exposures(
     context: dg.AssetExecutionContext,
     spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
     generation: GenerationSettings,
     campaigns: DataFrame,
     audience_attributes: DataFrame,
@@ -84,6 +90,7 @@ def response_events(
     context: dg.AssetExecutionContext,
     config: ResponsesConfig,
     spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
     generation: GenerationSettings,
     campaign_exposures: DataFrame,
     audience_attributes: DataFrame,
@@ -109,6 +116,7 @@ def outcome_metrics(
     context: dg.AssetExecutionContext,
     config: OutcomesConfig,
     spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
     generation: GenerationSettings,
     response_events: DataFrame,
     campaign_exposures: DataFrame,

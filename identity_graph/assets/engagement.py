@@ -13,6 +13,7 @@ from identity_graph.generation.engagement import (
 )
 from identity_graph.partitions import EVENT_DATE, daily_partitions, partition_days
 from identity_graph.assets import EVENT_TABLE_METADATA, KINDS, OWNERS, requested
+from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
 
 GROUP = "engagement"
@@ -31,6 +32,7 @@ def content_engagements(
     context: dg.AssetExecutionContext,
     config: EngagementConfig,
     spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
     generation: GenerationSettings,
     individuals: DataFrame,
 ) -> DataFrame:
@@ -52,6 +54,7 @@ def content_engagements(
 def viewership_patterns(
     context: dg.AssetExecutionContext,
     spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
     generation: GenerationSettings,
     content_engagements: DataFrame,
 ) -> DataFrame:
@@ -74,6 +77,7 @@ def audience_attributes(
     context: dg.AssetExecutionContext,
     config: AudienceConfig,
     spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
     generation: GenerationSettings,
     viewership_patterns: DataFrame,
     individuals: DataFrame,

@@ -8,6 +8,7 @@ from pyspark.sql import DataFrame
 from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.generation import generate_households, generate_identity_mappings, generate_individuals
 from identity_graph.assets import KINDS, OWNERS, requested
+from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
 
 GROUP = "identity"
@@ -21,7 +22,11 @@ GROUP = "identity"
     metadata={"primary_key": ["household_id"], "zorder_columns": ["household_id"]},
 )
 def households(
-    context: dg.AssetExecutionContext, config: HouseholdsConfig, spark: LazyPySparkResource, generation: GenerationSettings
+    context: dg.AssetExecutionContext,
+    config: HouseholdsConfig,
+    spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
+    generation: GenerationSettings,
 ) -> DataFrame:
     """Households: one row per household, with a consistent real US city/state/ZIP, income
     bracket, household size (normal, clipped to its range so the count is exact) and housing type."""
@@ -40,6 +45,7 @@ def individuals(
     context: dg.AssetExecutionContext,
     config: DemographicsConfig,
     spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
     generation: GenerationSettings,
     households: DataFrame,
 ) -> DataFrame:
@@ -61,6 +67,7 @@ def identity_mappings(
     context: dg.AssetExecutionContext,
     config: IdentifiersConfig,
     spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
     generation: GenerationSettings,
     individuals: DataFrame,
 ) -> DataFrame:
