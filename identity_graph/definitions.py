@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
+from dagster_pyspark import LazyPySparkResource
 
 from identity_graph.assets.campaigns import ASSETS as CAMPAIGN_ASSETS
 from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
@@ -10,7 +13,7 @@ from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
 from identity_graph.checks.asset_checks import ASSET_CHECKS, PERMISSIONS_CHECK
 from identity_graph.maintenance import maintenance_job, maintenance_schedule
 from identity_graph.resources.catalog import CatalogAccess
-from identity_graph.resources.databricks import STEP_LAUNCHER
+from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.settings import GenerationSettings
 from identity_graph.resources.spark import local_spark_resource
@@ -23,8 +26,33 @@ CHECK_TARGET_JOB = "check_target"
 
 
 def build_definitions(target: TargetSettings) -> dg.Definitions:
-    """Definitions for ``target``: local runs execute in-process on one Spark session."""
-    spark = local_spark_resource(target.spark_master, extra=target.spark_conf, remote=target.spark_remote)
+    """Definitions for ``target``.
+
+    ``local``: every step runs in this process on one lazily started Spark session (a
+    local JVM, or a Spark Connect client). ``databricks``: each asset step (and each check
+    that reads tables) is shipped to a Databricks cluster by the step launcher, steps run
+    in separate processes (the multiprocess executor), and tables are Unity Catalog
+    managed tables.
+    """
+    if target.target == "databricks":
+        databricks = DatabricksSettings.from_env()
+        # On the cluster, the runtime's own session: no settings to pass.
+        spark = LazyPySparkResource(spark_config={})
+        step_launcher: Any = databricks.step_launcher(target.environment())
+        credentials: dict[str, Any] = (
+            {"databricks_token": dg.EnvVar("DATABRICKS_TOKEN")}
+            if databricks.auth == "token"
+            else {"databricks_client_id": dg.EnvVar("DATABRICKS_CLIENT_ID"), "databricks_client_secret": dg.EnvVar("DATABRICKS_CLIENT_SECRET")}
+        )
+        location: dict[str, Any] = {"target": "databricks", "databricks_host": dg.EnvVar("DATABRICKS_HOST"), **credentials}
+        executor = dg.multiprocess_executor
+    else:
+        spark = local_spark_resource(target.spark_master, extra=target.spark_conf, remote=target.spark_remote)
+        # Every step runs in this process.
+        step_launcher = dg.ResourceDefinition.none_resource()
+        location = {"target": "local"}
+        executor = dg.in_process_executor
+    location.update(warehouse=target.warehouse, catalog=target.catalog, schema_name=target.schema)
     permission_checks = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PERMISSIONS_CHECK]
     return dg.Definitions(
         assets=ALL_ASSETS,
@@ -51,17 +79,12 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
         schedules=[maintenance_schedule],
         resources={
             "spark": spark,
-            # Locally every step runs in this process; the databricks target puts its step launcher here.
-            STEP_LAUNCHER: dg.ResourceDefinition.none_resource(),
+            STEP_LAUNCHER: step_launcher,
             "generation": GenerationSettings(),
-            "catalog": CatalogAccess(
-                target=target.target, warehouse=target.warehouse, catalog=target.catalog, schema_name=target.schema
-            ),
-            "io_manager": DeltaIOManager(
-                spark=spark, warehouse=target.warehouse, catalog=target.catalog, schema_name=target.schema
-            ),
+            "catalog": CatalogAccess(**location),
+            "io_manager": DeltaIOManager(spark=spark, **location),
         },
-        executor=dg.in_process_executor,
+        executor=executor,
     )
 
 

@@ -9,17 +9,24 @@ it. The ``target_permissions`` asset checks run the same verification through
 
 import os
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
 
 from identity_graph.resources.permissions import (
     PermissionReport,
+    UnityCatalogError,
     quote_identifier,
     verify_local,
     verify_unity_catalog,
     workspace_client,
 )
+
+from identity_graph.resources.databricks import on_databricks_cluster
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 #: Every table of the graph, in dependency order.
 ALL_TABLES = (
@@ -59,6 +66,8 @@ class CatalogAccess(dg.ConfigurableResource):
     schema_name: str = Field(default="identity_graph", description="Schema: the second level of each table's name.")
     databricks_host: str | None = Field(default=None, description="Workspace URL (https://…), for the databricks target.")
     databricks_token: str | None = Field(default=None, description="Access token for the databricks target; set it from an EnvVar.")
+    databricks_client_id: str | None = Field(default=None, description="Service principal's OAuth client id (instead of a token); from an EnvVar.")
+    databricks_client_secret: str | None = Field(default=None, description="Service principal's OAuth client secret; from an EnvVar.")
 
     def table_path(self, table: str) -> str:
         """Where the table's files live on the local target (the Delta IO manager's location)."""
@@ -70,20 +79,38 @@ class CatalogAccess(dg.ConfigurableResource):
             return ".".join(quote_identifier(part) for part in (self.catalog, self.schema_name, table))
         return "delta." + quote_identifier(self.table_path(table))
 
+    def workspace_client(self) -> "WorkspaceClient":
+        """A databricks-sdk client for the workspace, with timeouts bounded for a preflight check."""
+        if not self.databricks_host or not (self.databricks_token or (self.databricks_client_id and self.databricks_client_secret)):
+            raise dg.Failure(
+                description="The databricks target needs DATABRICKS_HOST and DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and "
+                "DATABRICKS_CLIENT_SECRET) to verify Unity Catalog privileges"
+            )
+        try:
+            return workspace_client(
+                self.databricks_host,
+                self.databricks_token,
+                client_id=self.databricks_client_id,
+                client_secret=self.databricks_client_secret,
+            )
+        except Exception as error:  # the SDK resolves OAuth endpoints when the client is built
+            message = str(error)
+            for secret in (self.databricks_token, self.databricks_client_secret):
+                if secret:
+                    message = message.replace(secret, "***")
+            raise UnityCatalogError(f"Cannot connect to Databricks at {self.databricks_host}: {type(error).__name__}: {message}") from None
+
     def verify(self, tables: Sequence[str] = ALL_TABLES) -> PermissionReport:
         """What this identity may and may not do on the target, for writing ``tables``."""
         if self.target == "databricks":
-            if not self.databricks_host or not self.databricks_token:
-                raise dg.Failure(
-                    description="The databricks target needs DATABRICKS_HOST and DATABRICKS_TOKEN to verify Unity Catalog privileges"
-                )
-            client = workspace_client(self.databricks_host, self.databricks_token)
-            return verify_unity_catalog(client, self.catalog, self.schema_name, list(tables))
+            return verify_unity_catalog(self.workspace_client(), self.catalog, self.schema_name, list(tables))
         return verify_local(self.warehouse, self.catalog, self.schema_name, list(tables))
 
 
 def preflight(context: dg.InitResourceContext, verify: Callable[[list[str]], PermissionReport]) -> None:
     """Verify the target for the tables this run writes; raise :class:`TargetNotWritable` listing what is missing."""
+    if on_databricks_cluster():
+        return  # the Dagster host verified the target before it launched this step
     tables = tables_written_by_run(context)
     if not tables:
         return

@@ -4,9 +4,22 @@ Everything Databricks-specific about *running* lives here. Each asset (and each 
 check that reads tables) names the ``step_launcher`` resource: on the databricks target it
 is dagster-databricks' ``databricks_pyspark_step_launcher``, which ships the step to a
 cluster; on the local target it is ``None`` and the step runs in the local process.
+
+Secrets never enter a config value that Dagster stores or shows: the launcher's host,
+token and OAuth client are ``{"env": ...}`` sources resolved when the resource starts,
+on the Dagster host from its environment and on the cluster from the Databricks secret
+scope that the launcher exports as environment variables.
 """
 
-from typing import Optional
+import hashlib
+import importlib.metadata
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
 
 import dagster as dg
 
@@ -15,3 +28,218 @@ STEP_LAUNCHER = "step_launcher"
 
 #: The type of the ``step_launcher`` parameter of assets and checks (``None`` locally).
 StepLauncherParam = dg.ResourceParam[Optional[dg.StepLauncher]]
+
+#: Databricks Runtime 17.3 LTS: Spark 4.0 and Python 3.12, the oldest LTS on Spark 4
+#: (the generation code is written against pyspark 4; dagster 1.13 needs Python >= 3.10).
+DEFAULT_SPARK_VERSION = "17.3.x-scala2.13"
+DEFAULT_NODE_TYPE = "i3.xlarge"
+DEFAULT_WORKERS = "2-8"
+DEFAULT_SECRET_SCOPE = "identity_graph"
+DEFAULT_STAGING_PREFIX = "/dagster_staging/identity_graph"
+
+#: PyPI packages the cluster needs beyond its runtime and dagster's own
+#: (``install_default_libraries`` adds dagster, dagster-databricks, dagster-pyspark and
+#: databricks-sdk at the local versions). pyspark and Delta come with the runtime.
+CLUSTER_PACKAGES = ("faker",)
+
+#: Set on every Databricks cluster; the Dagster host never has it.
+RUNTIME_VARIABLE = "DATABRICKS_RUNTIME_VERSION"
+
+
+def on_databricks_cluster(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this process is a step running on a Databricks cluster (not the Dagster host)."""
+    return RUNTIME_VARIABLE in (os.environ if environ is None else environ)
+
+
+@dataclass(frozen=True)
+class DatabricksSettings:
+    """Where and on what the databricks target runs, from the environment.
+
+    ``DATABRICKS_HOST`` (``https://…``) and either ``DATABRICKS_TOKEN`` or
+    ``DATABRICKS_CLIENT_ID`` + ``DATABRICKS_CLIENT_SECRET`` (a service principal) must be
+    set; only their *names* are kept here — the values are read when resources start.
+    ``IDENTITY_GRAPH_DATABRICKS_CLUSTER_ID`` runs every step on an existing cluster;
+    otherwise each step gets a new job cluster of ``IDENTITY_GRAPH_DATABRICKS_SPARK_VERSION``
+    on ``IDENTITY_GRAPH_DATABRICKS_NODE_TYPE`` with ``IDENTITY_GRAPH_DATABRICKS_WORKERS``
+    workers (``4``, or ``2-8`` to autoscale). ``IDENTITY_GRAPH_DATABRICKS_SECRET_SCOPE`` is
+    the secret scope holding the same credentials for the cluster side (keys
+    ``databricks_token``, or ``databricks_client_id`` and ``databricks_client_secret``).
+    """
+
+    host: str
+    auth: str  # "token" or "oauth"
+    cluster_id: str | None = None
+    spark_version: str = DEFAULT_SPARK_VERSION
+    node_type: str = DEFAULT_NODE_TYPE
+    workers: str = DEFAULT_WORKERS
+    secret_scope: str = DEFAULT_SECRET_SCOPE
+    staging_prefix: str = DEFAULT_STAGING_PREFIX
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.host.startswith(("https://", "http://")):
+            raise ValueError(f"DATABRICKS_HOST must be the workspace URL, https://…; got {self.host!r}")
+        if self.auth not in ("token", "oauth"):
+            raise ValueError(f"auth must be 'token' or 'oauth', got {self.auth!r}")
+        if not self.staging_prefix.startswith("/"):
+            raise ValueError(f"IDENTITY_GRAPH_DATABRICKS_STAGING must be an absolute DBFS path, got {self.staging_prefix!r}")
+        if not self.cluster_id:
+            self.size()  # validates the workers setting
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "DatabricksSettings":
+        """The settings from the environment; ValueError naming what is missing or wrong."""
+        env = os.environ if environ is None else environ
+        host = (env.get("DATABRICKS_HOST") or "").strip().rstrip("/")
+        if not host:
+            raise ValueError("IDENTITY_GRAPH_TARGET=databricks needs DATABRICKS_HOST (the workspace URL, https://…)")
+        if env.get("DATABRICKS_TOKEN"):
+            auth = "token"
+        elif env.get("DATABRICKS_CLIENT_ID") and env.get("DATABRICKS_CLIENT_SECRET"):
+            auth = "oauth"
+        else:
+            raise ValueError(
+                "IDENTITY_GRAPH_TARGET=databricks needs DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and "
+                "DATABRICKS_CLIENT_SECRET (a service principal)"
+            )
+        prefix = "IDENTITY_GRAPH_DATABRICKS_"
+        return cls(
+            host=host,
+            auth=auth,
+            cluster_id=env.get(prefix + "CLUSTER_ID") or None,
+            spark_version=env.get(prefix + "SPARK_VERSION") or DEFAULT_SPARK_VERSION,
+            node_type=env.get(prefix + "NODE_TYPE") or DEFAULT_NODE_TYPE,
+            workers=env.get(prefix + "WORKERS") or DEFAULT_WORKERS,
+            secret_scope=env.get(prefix + "SECRET_SCOPE") or DEFAULT_SECRET_SCOPE,
+            staging_prefix=env.get(prefix + "STAGING") or DEFAULT_STAGING_PREFIX,
+        )
+
+    # -- the pieces of the launcher's config -------------------------------------------
+    def size(self) -> dict[str, Any]:
+        """The new cluster's size: a fixed ``num_workers`` or an ``autoscale`` range."""
+        text = self.workers.strip()
+        try:
+            if "-" in text:
+                low, high = (int(part) for part in text.split("-", 1))
+                if not 0 < low <= high:
+                    raise ValueError
+                return {"autoscale": {"min_workers": low, "max_workers": high}}
+            count = int(text)
+            if count < 0:
+                raise ValueError
+            return {"num_workers": count}
+        except ValueError:
+            raise ValueError(
+                f"IDENTITY_GRAPH_DATABRICKS_WORKERS must be a worker count (4) or a range (2-8), got {self.workers!r}"
+            ) from None
+
+    def cluster(self) -> dict[str, Any]:
+        """The ``cluster`` entry of the run: the existing cluster, or a new job cluster's spec."""
+        if self.cluster_id:
+            return {"existing": self.cluster_id}
+        return {
+            "new": {
+                "size": self.size(),
+                "spark_version": self.spark_version,
+                "nodes": {"node_types": {"node_type_id": self.node_type}},
+                # Dedicated (single-user) access: the step launcher stages files on DBFS and
+                # runs a Python task, which standard (shared) access mode does not allow.
+                "data_security_mode": "SINGLE_USER",
+                "spark_conf": dict(self.spark_conf),
+                "custom_tags": [{"key": "application", "value": "identity_graph"}],
+            }
+        }
+
+    def libraries(self) -> list[dict[str, Any]]:
+        """The project's own PyPI dependencies, pinned to the versions installed here."""
+        return [{"pypi": {"package": f"{name}=={importlib.metadata.version(name)}"}} for name in CLUSTER_PACKAGES]
+
+    def credentials(self) -> dict[str, Any]:
+        """The launcher's credential config: environment sources, never values."""
+        if self.auth == "token":
+            return {"databricks_token": {"env": "DATABRICKS_TOKEN"}}
+        return {"oauth_client_id": {"env": "DATABRICKS_CLIENT_ID"}, "oauth_client_secret": {"env": "DATABRICKS_CLIENT_SECRET"}}
+
+    def cluster_secrets(self) -> list[dict[str, str]]:
+        """The credentials the cluster side reads from the secret scope into its environment."""
+        names = ["DATABRICKS_TOKEN"] if self.auth == "token" else ["DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET"]
+        return [{"name": name, "key": name.lower(), "scope": self.secret_scope} for name in names]
+
+    def cluster_environment(self, target_environment: Mapping[str, str]) -> dict[str, str]:
+        """Non-secret environment for the cluster side: the host and the target's settings."""
+        return {"DATABRICKS_HOST": self.host, **target_environment}
+
+    def step_launcher(self, target_environment: Mapping[str, str], package_root: str | None = None) -> dg.ResourceDefinition:
+        """dagster-databricks' ``databricks_pyspark_step_launcher`` for these settings.
+
+        ``target_environment`` (the ``IDENTITY_GRAPH_*`` settings) is exported on the
+        cluster so that the rebuilt resources there name the same catalog and schema.
+        """
+        from dagster_databricks import databricks_pyspark_step_launcher
+
+        # On the cluster the launcher is only rebuilt, never launched: no package to stage there.
+        package = package_root or (str(Path(__file__).resolve().parents[2]) if on_databricks_cluster() else staged_package())
+        static = {
+            "run_config": {
+                "run_name": "identity_graph step",
+                "cluster": self.cluster(),
+                "libraries": self.libraries(),
+                "install_default_libraries": True,
+            },
+            "env_variables": self.cluster_environment(target_environment),
+            "secrets_to_env_variables": self.cluster_secrets(),
+            "local_pipeline_package_path": package,
+            "staging_prefix": self.staging_prefix,
+            "wait_for_logs": False,
+            "verbose_logs": False,
+        }
+        secret_schema = {
+            "databricks_host": dg.Field(dg.StringSource),
+            "databricks_token": dg.Field(dg.Noneable(dg.StringSource), default_value=None),
+            "oauth_client_id": dg.Field(dg.Noneable(dg.StringSource), default_value=None),
+            "oauth_client_secret": dg.Field(dg.Noneable(dg.StringSource), default_value=None),
+        }
+
+        def launcher_config(resolved: Mapping[str, Any]) -> dict[str, Any]:
+            # Runs when the resource starts: the env sources above are resolved by then.
+            oauth = (
+                {"client_id": resolved["oauth_client_id"], "client_secret": resolved["oauth_client_secret"]}
+                if resolved.get("oauth_client_id")
+                else None
+            )
+            return {
+                **static,
+                "databricks_host": resolved["databricks_host"],
+                "databricks_token": resolved.get("databricks_token"),
+                "oauth_credentials": oauth,
+            }
+
+        with_secrets = databricks_pyspark_step_launcher.configured(launcher_config, config_schema=secret_schema)
+        return with_secrets.configured({"databricks_host": {"env": "DATABRICKS_HOST"}, **self.credentials()})
+
+
+def staged_package() -> str:
+    """A directory holding only the ``identity_graph`` package, for the launcher to zip.
+
+    The launcher zips the whole directory it is given, so it must not be the project root
+    (virtualenvs, warehouses) or site-packages. The copy's name carries a hash of the
+    sources, so a changed package is staged anew and an unchanged one is reused.
+    """
+    source = Path(__file__).resolve().parents[1]
+    files = sorted(p for p in source.rglob("*.py") if "__pycache__" not in p.parts)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(source)).encode())
+        digest.update(path.read_bytes())
+    root = Path(tempfile.gettempdir()) / f"identity_graph_package_{digest.hexdigest()[:16]}"
+    if not (root / "identity_graph" / "__init__.py").exists():
+        scratch = Path(tempfile.mkdtemp(prefix="identity_graph_package_"))
+        for path in files:
+            destination = scratch / "identity_graph" / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+        try:
+            scratch.rename(root)
+        except OSError:  # another process staged the same sources first
+            shutil.rmtree(scratch, ignore_errors=True)
+    return str(root)

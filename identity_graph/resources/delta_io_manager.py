@@ -5,6 +5,8 @@ and hands downstream assets a DataFrame read back from the stored table, so any
 subset of the graph can be re-materialised from what is already stored.
 
 Local target: path-based tables at ``<warehouse>/<catalog>/<schema>/<table>``.
+Databricks target: Unity Catalog managed tables `` `catalog`.`schema`.`table` ``, the
+schema created when missing, with optimized writes and auto-compaction on.
 A full overwrite is one Delta commit, so a write that fails part-way leaves the
 previous version intact and readable.
 """
@@ -22,9 +24,9 @@ from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 from pyspark.sql import DataFrame
 
-from identity_graph.resources.catalog import local_table_path, preflight
-from identity_graph.resources.permissions import quote_identifier, verify_local
+from identity_graph.resources.catalog import CatalogAccess, preflight
 from identity_graph.resources.retry import retry_transient
+from identity_graph.resources.spark import session_conf
 
 
 class WarehouseNotWritable(dg.Failure):
@@ -59,32 +61,53 @@ def ensure_writable_directory(path: str) -> None:
         ) from error
 
 
-def _quoted_path(path: str) -> str:
-    return "delta." + quote_identifier(path)
+#: Table properties of every Unity Catalog table the graph writes: Delta's optimized writes
+#: (fewer, larger files per write) and auto-compaction (small files merged after a write).
+MANAGED_TABLE_PROPERTIES = {"delta.autoOptimize.optimizeWrite": "true", "delta.autoOptimize.autoCompact": "true"}
 
 
-class DeltaIOManager(dg.ConfigurableIOManager):
-    """Writes each asset as a Delta table and reads it back as a Spark DataFrame."""
+class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
+    """Writes each asset as a Delta table and reads it back as a Spark DataFrame.
+
+    Where tables go (target, warehouse, catalog, schema, credentials) is
+    :class:`CatalogAccess`'s, so the preflight verifies exactly what is written.
+    """
 
     spark: dg.ResourceDependency[LazyPySparkResource]
-    warehouse: str = Field(description="Root directory of the local Delta warehouse.")
-    catalog: str = Field(default="main", description="Catalog: the first level of each table's location.")
-    schema_name: str = Field(default="identity_graph", description="Schema: the second level of each table's location.")
     max_attempts: int = Field(default=4, description="Attempts per write or read when the failure is transient (≥ 1).")
     backoff_seconds: float = Field(default=2.0, description="First retry delay; doubles on each further attempt.")
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Before any step of a run that writes tables: fail at once if the target cannot take them.
-        preflight(context, lambda tables: verify_local(self.warehouse, self.catalog, self.schema_name, tables))
+        preflight(context, self.verify)
 
     # -- locations -----------------------------------------------------------------
+    @property
+    def managed(self) -> bool:
+        """Whether tables are Unity Catalog managed tables named by catalog.schema.table (else Delta paths)."""
+        return self.target == "databricks"
+
     def table_name(self, table: str) -> str:
         """The three-level name users see: ``catalog.schema.table``."""
         return f"{self.catalog}.{self.schema_name}.{table}"
 
-    def table_path(self, table: str) -> str:
-        """Where the table's files live."""
-        return local_table_path(self.warehouse, self.catalog, self.schema_name, table)
+    def location(self, table: str) -> str:
+        """Where the table is: its directory locally, its three-level name on Unity Catalog."""
+        return self.table_name(table) if self.managed else self.table_path(table)
+
+    def _exists(self, table: str) -> bool:
+        if self.managed:
+            return self.spark.spark_session.catalog.tableExists(self.table_identifier(table))
+        return os.path.isdir(os.path.join(self.table_path(table), "_delta_log"))
+
+    def _read(self, table: str) -> DataFrame:
+        reader = self.spark.spark_session.read.format("delta")
+        return reader.table(self.table_identifier(table)) if self.managed else reader.load(self.table_path(table))
+
+    def _create_schema(self, table: str) -> None:
+        """Create the table's schema when it is missing (Unity Catalog)."""
+        schema = self.table_identifier(table).rsplit(".", 1)[0]
+        self.spark.spark_session.sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
     @staticmethod
     def _table(context: dg.OutputContext | dg.InputContext) -> str:
@@ -97,8 +120,11 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         if not isinstance(obj, DataFrame):
             raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}; expected a Spark DataFrame")
         table = self._table(context)
-        path = self.table_path(table)
-        ensure_writable_directory(os.path.dirname(path))
+        location = self.location(table)
+        if self.managed:
+            self._create_schema(table)
+        else:
+            ensure_writable_directory(os.path.dirname(location))
         partition_columns = list(context.definition_metadata.get("partition_columns") or [])
         replace_where = self._replace_where(context)
 
@@ -116,15 +142,21 @@ class DeltaIOManager(dg.ConfigurableIOManager):
                 writer = writer.option("overwriteSchema", "true")
             if partition_columns:
                 writer = writer.partitionBy(*partition_columns)
-            writer.save(path)
+            if self.managed:
+                # Delta's defaults for tables created by this write; an existing table keeps its own.
+                defaults = {f"spark.databricks.delta.properties.defaults.{k.removeprefix('delta.')}": v for k, v in MANAGED_TABLE_PROPERTIES.items()}
+                with session_conf(self.spark.spark_session, defaults):
+                    writer.saveAsTable(self.table_identifier(table))
+            else:
+                writer.save(location)
 
         scope = f" where {replace_where}" if replace_where else ""
-        context.log.info(f"Writing {self.table_name(table)} to {path}{scope}")
+        context.log.info(f"Writing {self.table_name(table)}" + ("" if self.managed else f" to {location}") + scope)
         started = time.monotonic()
         retry_transient(
             write, attempts=self.max_attempts, base_delay=self.backoff_seconds, describe=f"write {table}", log=context.log.warning
         )
-        commit = self._commit(path, write_id)
+        commit = self._commit(table, write_id)
         metrics = commit.get("operationMetrics") or {}
         written = int(metrics.get("numOutputRows", 0))
         context.log.info(
@@ -135,14 +167,14 @@ class DeltaIOManager(dg.ConfigurableIOManager):
             "dagster/table_name": self.table_name(table),
             "dagster/column_schema": table_schema(obj),
             "dagster/storage_kind": "delta",
-            "uri": dg.MetadataValue.path(path),
+            "uri": dg.MetadataValue.text(location) if self.managed else dg.MetadataValue.path(location),
             "delta_version": int(commit["version"]),
             "bytes_written": int(metrics.get("numOutputBytes", 0)),
             "files_written": int(metrics.get("numFiles", metrics.get("numAddedFiles", 0))),
         }
         if replace_where:
             # Delta answers count(*) from its file statistics, without scanning the data.
-            total = self.spark.spark_session.read.format("delta").load(path).count()
+            total = self._read(table).count()
             metadata.update(
                 {"dagster/row_count": total, "dagster/partition_row_count": written, "write_mode": f"replaceWhere {replace_where}"}
             )
@@ -170,26 +202,29 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         column = self._partition_expr(context)
         return f"{column} >= '{window.start.date().isoformat()}' AND {column} < '{window.end.date().isoformat()}'"
 
-    def _commit(self, path: str, write_id: str) -> dict[str, Any]:
+    def _commit(self, table: str, write_id: str) -> dict[str, Any]:
         """The history entry of the commit carrying ``write_id``."""
-        history = self.spark.spark_session.sql(f"DESCRIBE HISTORY {_quoted_path(path)}")
+        history = self.spark.spark_session.sql(f"DESCRIBE HISTORY {self.table_identifier(table)}")
         rows = history.where(history["userMetadata"] == write_id).limit(1).collect()
         if not rows:
-            raise dg.Failure(description=f"The write to {path} succeeded but its commit is missing from the Delta history")
+            raise dg.Failure(
+                description=f"The write to {self.location(table)} succeeded but its commit is missing from the Delta history"
+            )
         return rows[0].asDict(recursive=True)
 
     # -- reading -------------------------------------------------------------------
     def load_input(self, context: dg.InputContext) -> DataFrame:
         table = self._table(context)
-        path = self.table_path(table)
-        if not os.path.isdir(os.path.join(path, "_delta_log")):
+        location = self.location(table)
+        if not self._exists(table):
             raise dg.Failure(
-                description=f"Upstream table {self.table_name(table)} is not stored at {path}; materialise "
-                f"{context.asset_key.to_user_string()} first (or include it in the selection).",
+                description=f"Upstream table {self.table_name(table)} is not stored"
+                + ("" if self.managed else f" at {location}")
+                + f"; materialise {context.asset_key.to_user_string()} first (or include it in the selection).",
             )
 
         def read() -> DataFrame:
-            frame = self.spark.spark_session.read.format("delta").load(path)
+            frame = self._read(table)
             if context.has_asset_partitions:
                 window = context.asset_partitions_time_window
                 column = self._partition_expr(context)
@@ -202,7 +237,7 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         if context.has_asset_partitions:
             window = context.asset_partitions_time_window
             scope = f" for {window.start.date().isoformat()} … {window.end.date().isoformat()} (end exclusive)"
-        context.log.info(f"Reading {self.table_name(table)} from {path}{scope}")
+        context.log.info(f"Reading {self.table_name(table)}" + ("" if self.managed else f" from {location}") + scope)
         return retry_transient(
             read, attempts=self.max_attempts, base_delay=self.backoff_seconds, describe=f"read {table}", log=context.log.warning
         )

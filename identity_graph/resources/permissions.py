@@ -411,24 +411,32 @@ class UnityCatalogError(RuntimeError):
 
 
 def workspace_client(
-    host: str, token: str, *, http_timeout_seconds: int = 30, retry_timeout_seconds: int = 60
+    host: str,
+    token: str | None = None,
+    *,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    http_timeout_seconds: int = 10,
+    retry_timeout_seconds: int = 10,
 ) -> WorkspaceClient:
-    """A ``databricks.sdk.WorkspaceClient`` with a personal access token and bounded timeouts.
+    """A ``databricks.sdk.WorkspaceClient`` with a personal access token (or a service
+    principal's OAuth client id and secret) and bounded timeouts.
 
-    The SDK otherwise retries connection errors for 300 s, which is too long for a
-    preflight check.
+    The SDK otherwise retries connection errors for 300 s; a preflight check must fail
+    well inside a minute (an unanswered request costs ``http_timeout_seconds``, retries
+    stop after ``retry_timeout_seconds``).
     """
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.core import Config
 
+    if token:
+        auth: dict[str, str] = {"token": token, "auth_type": "pat"}
+    elif client_id and client_secret:
+        auth = {"client_id": client_id, "client_secret": client_secret, "auth_type": "oauth-m2m"}
+    else:
+        raise ValueError(f"No credentials for {host}: set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET")
     return WorkspaceClient(
-        config=Config(
-            host=host,
-            token=token,
-            auth_type="pat",
-            http_timeout_seconds=http_timeout_seconds,
-            retry_timeout_seconds=retry_timeout_seconds,
-        )
+        config=Config(host=host, http_timeout_seconds=http_timeout_seconds, retry_timeout_seconds=retry_timeout_seconds, **auth)
     )
 
 

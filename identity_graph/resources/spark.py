@@ -8,10 +8,12 @@ its ``spark_config``.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import pyspark
 from dagster_pyspark import LazyPySparkResource
+from pyspark.sql import SparkSession
 
 DEFAULT_LOCAL_MASTER = "local[*]"
 
@@ -75,3 +77,19 @@ def local_spark_resource(
     if remote:
         return LazyPySparkResource(spark_config=remote_spark_config(remote, extra))
     return LazyPySparkResource(spark_config=local_spark_config(master, shuffle_partitions, extra))
+
+
+@contextmanager
+def session_conf(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """Set Spark session settings for the duration of a block, then restore (or unset) each."""
+    before = {key: spark.conf.get(key, None) for key in settings}
+    try:
+        for key, value in settings.items():
+            spark.conf.set(key, value)
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)

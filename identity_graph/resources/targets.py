@@ -43,6 +43,10 @@ class TargetSettings:
         if self.spark_remote is not None and not self.spark_remote.startswith("sc://"):
             raise ValueError(f"IDENTITY_GRAPH_SPARK_REMOTE must be a Spark Connect URL sc://host:port, got {self.spark_remote!r}")
 
+    def environment(self) -> dict[str, str]:
+        """These settings as the environment variables :meth:`from_env` reads (for a remote process)."""
+        return {"IDENTITY_GRAPH_TARGET": self.target, "IDENTITY_GRAPH_CATALOG": self.catalog, "IDENTITY_GRAPH_SCHEMA": self.schema}
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> TargetSettings:
         """Settings from the environment, with explicit overrides (``None`` values are ignored)."""

@@ -1,0 +1,348 @@
+"""The databricks target: definitions, the step launcher's resolved config, Unity Catalog
+managed-table writes, and failing fast (and without secrets) on a bad workspace.
+
+No workspace runs here. What can run does: the definitions load and compile an execution
+plan; the launcher resource is built by Dagster from our config; the IO manager's Unity
+Catalog branch writes managed tables by three-level name in the local Spark session
+catalog (``spark_catalog``, the same code path); and whole Dagster runs of the databricks
+target go against servers on loopback that refuse, hang, or reject the token.
+"""
+
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+import zipfile
+
+import dagster as dg
+import pytest
+from dagster._serdes import serialize_value
+from dagster._core.execution.api import create_execution_plan
+from dagster._core.execution.resources_init import get_required_resource_keys_for_step
+from dagster_pyspark import LazyPySparkResource
+from dagster_pyspark.utils import build_pyspark_zip
+
+from identity_graph.definitions import CHECK_JOB, GENERATE_JOB, build_definitions
+from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings, on_databricks_cluster
+from identity_graph.resources.delta_io_manager import MANAGED_TABLE_PROPERTIES, DeltaIOManager
+from identity_graph.resources.targets import TargetSettings
+from identity_graph_tests.conftest import TEST_SPARK_CONFIG
+from identity_graph_tests.test_permissions import FIXTURES, ME, RecordedUnityCatalog
+
+EXPECTED_TABLES = (
+    "households", "individuals", "identity_mappings", "content_engagements", "viewership_patterns",
+    "audience_attributes", "campaigns", "campaign_exposures", "response_events", "outcome_metrics",
+)  # fmt: skip
+TOKEN = "dapi-TEST-SECRET-0123456789abcdef"
+HOST = "https://dbc-0123.cloud.databricks.com"
+CLIENT_SECRET = "oauth-TEST-SECRET-fedcba9876543210"
+
+
+@pytest.fixture
+def databricks_env(monkeypatch):
+    """A clean environment with the databricks target selected; returns a setter for more variables."""
+    for name in list(os.environ):
+        if name.startswith(("DATABRICKS_", "IDENTITY_GRAPH_", "ARM_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("IDENTITY_GRAPH_TARGET", "databricks")
+
+    def set_env(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return set_env
+
+
+def databricks_definitions() -> dg.Definitions:
+    return build_definitions(TargetSettings.from_env())
+
+
+def generate_job() -> dg.JobDefinition:
+    """The generate job as the environment defines it (rebuilt in every step process)."""
+    return databricks_definitions().resolve_job_def(GENERATE_JOB)
+
+
+# --------------------------------------------------------------------------- definitions and plan
+
+
+def test_definitions_load_under_the_databricks_target(databricks_env):
+    databricks_env(DATABRICKS_HOST=HOST, DATABRICKS_TOKEN=TOKEN)
+    defs = databricks_definitions()
+    dg.Definitions.validate_loadable(defs)
+    job = defs.resolve_job_def(GENERATE_JOB)
+    assert job.executor_def is dg.multiprocess_executor
+    io_manager = defs.resources["io_manager"]
+    assert (io_manager.target, io_manager.table_identifier("households")) == ("databricks", "`main`.`identity_graph`.`households`")
+
+
+def test_every_asset_step_goes_through_the_step_launcher(databricks_env):
+    databricks_env(DATABRICKS_HOST=HOST, DATABRICKS_TOKEN=TOKEN)
+    defs = databricks_definitions()
+    for job_name in (GENERATE_JOB, CHECK_JOB):
+        job = defs.resolve_job_def(job_name)
+        plan = create_execution_plan(job)
+        assets = {key.to_python_identifier() for key in job.asset_layer.asset_graph.get_all_asset_keys()}
+        launched = set()
+        for step in plan.steps:
+            keys = get_required_resource_keys_for_step(job, step, plan)
+            if STEP_LAUNCHER in keys:
+                launched.add(step.key)
+            if step.key.endswith("target_permissions"):
+                # Verifying privileges is an API call from the Dagster host, not Spark work.
+                assert STEP_LAUNCHER not in keys, step.key
+        if job_name == GENERATE_JOB:
+            assert assets == {t.replace("-", "_") for t in EXPECTED_TABLES}
+            assert assets <= launched, assets - launched
+
+
+def test_the_step_launcher_resolves_cluster_package_libraries_and_environment(databricks_env):
+    databricks_env(
+        DATABRICKS_HOST=HOST,
+        DATABRICKS_TOKEN=TOKEN,
+        IDENTITY_GRAPH_CATALOG="prod",
+        IDENTITY_GRAPH_SCHEMA="synthetic",
+        IDENTITY_GRAPH_DATABRICKS_WORKERS="4",
+        IDENTITY_GRAPH_DATABRICKS_NODE_TYPE="m5d.2xlarge",
+        IDENTITY_GRAPH_DATABRICKS_SECRET_SCOPE="ig-secrets",
+    )
+    defs = databricks_definitions()
+    with dg.build_resources({STEP_LAUNCHER: defs.resources[STEP_LAUNCHER]}) as resources:
+        launcher = resources.step_launcher
+    assert type(launcher).__name__ == "DatabricksPySparkStepLauncher"
+    assert launcher.databricks_host == HOST
+    assert launcher.databricks_runner.client.workspace_client.config.token == TOKEN
+    assert launcher.run_config["cluster"] == {
+        "new": {
+            "size": {"num_workers": 4},
+            "spark_version": "17.3.x-scala2.13",
+            "nodes": {"node_types": {"node_type_id": "m5d.2xlarge"}},
+            "data_security_mode": "SINGLE_USER",
+            "spark_conf": {},
+            "custom_tags": [{"key": "application", "value": "identity_graph"}],
+        }
+    }
+    assert launcher.run_config["libraries"] == [{"pypi": {"package": "faker==40.63.0"}}]
+    assert launcher.run_config["install_default_libraries"] is True
+    assert launcher.env_variables == {
+        "DATABRICKS_HOST": HOST,
+        "IDENTITY_GRAPH_TARGET": "databricks",
+        "IDENTITY_GRAPH_CATALOG": "prod",
+        "IDENTITY_GRAPH_SCHEMA": "synthetic",
+    }
+    assert launcher.secrets == [{"name": "DATABRICKS_TOKEN", "key": "databricks_token", "scope": "ig-secrets"}]
+    assert launcher.staging_prefix == "/dagster_staging/identity_graph"
+
+    # The code the launcher ships: exactly the package, importable from the zip's root.
+    archive = os.path.join(launcher.local_dagster_job_package_path, "..", f"code-{uuid.uuid4().hex}.zip")
+    build_pyspark_zip(archive, launcher.local_dagster_job_package_path)
+    try:
+        names = zipfile.ZipFile(archive).namelist()
+    finally:
+        os.remove(archive)
+    assert "identity_graph/definitions.py" in names and "identity_graph/generation/households.py" in names
+    assert all(name.startswith("identity_graph/") and name.endswith(".py") for name in names), names
+
+
+def test_an_existing_cluster_and_autoscaling_are_chosen_from_the_environment():
+    env = {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN}
+    assert DatabricksSettings.from_env({**env, "IDENTITY_GRAPH_DATABRICKS_CLUSTER_ID": "0123-456789-abc"}).cluster() == {
+        "existing": "0123-456789-abc"
+    }
+    assert DatabricksSettings.from_env(env).cluster()["new"]["size"] == {"autoscale": {"min_workers": 2, "max_workers": 8}}
+    oauth = DatabricksSettings.from_env({"DATABRICKS_HOST": HOST, "DATABRICKS_CLIENT_ID": "sp", "DATABRICKS_CLIENT_SECRET": "x"})
+    assert oauth.credentials() == {
+        "oauth_client_id": {"env": "DATABRICKS_CLIENT_ID"},
+        "oauth_client_secret": {"env": "DATABRICKS_CLIENT_SECRET"},
+    }
+    assert [s["name"] for s in oauth.cluster_secrets()] == ["DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET"]
+
+
+def test_oauth_credentials_reach_the_launcher_from_the_environment(databricks_env):
+    databricks_env(DATABRICKS_HOST=HOST, DATABRICKS_CLIENT_ID="sp-client", DATABRICKS_CLIENT_SECRET=CLIENT_SECRET)
+    defs = databricks_definitions()
+    assert defs.resources["io_manager"].databricks_client_secret is not None
+    config = defs.resources[STEP_LAUNCHER].config_schema  # the outer configured() schema holds env sources only
+    assert CLIENT_SECRET not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("environ", "fragment"),
+    [
+        ({}, "needs DATABRICKS_HOST"),
+        ({"DATABRICKS_HOST": HOST}, "needs DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET"),
+        ({"DATABRICKS_HOST": "dbc-0123.cloud.databricks.com", "DATABRICKS_TOKEN": TOKEN}, "https://"),
+        ({"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "IDENTITY_GRAPH_DATABRICKS_WORKERS": "8-2"}, "a range (2-8)"),
+        ({"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "IDENTITY_GRAPH_DATABRICKS_STAGING": "dbfs:/x"}, "absolute DBFS"),
+    ],
+)
+def test_bad_databricks_settings_are_named(environ, fragment):
+    with pytest.raises(ValueError, match=fragment.replace("(", r"\(").replace(")", r"\)")) as raised:
+        DatabricksSettings.from_env(environ)
+    assert TOKEN not in str(raised.value)
+
+
+def test_no_secret_in_the_definitions_snapshot(databricks_env):
+    from dagster._core.remote_representation.external_data import RepositorySnap
+
+    databricks_env(DATABRICKS_HOST=HOST, DATABRICKS_TOKEN=TOKEN)
+    snapshot = serialize_value(RepositorySnap.from_def(databricks_definitions().get_repository_def()))
+    assert TOKEN not in snapshot
+
+
+def test_a_cluster_process_knows_it_is_on_a_cluster():
+    assert on_databricks_cluster({"DATABRICKS_RUNTIME_VERSION": "17.3"})
+    assert not on_databricks_cluster({})
+
+
+# --------------------------------------------------------------------------- Unity Catalog managed tables
+
+
+class ManagedTables(DeltaIOManager):
+    """The databricks-target IO manager with the preflight left out: privileges are a
+    workspace API this test has no server for (test_permissions covers them)."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        pass
+
+
+@dg.asset(metadata={"partition_columns": ["event_date"], "partition_expr": "event_date"},
+          partitions_def=dg.DailyPartitionsDefinition(start_date="2026-10-01", end_date="2026-10-04"))  # fmt: skip
+def daily(context: dg.AssetExecutionContext, spark: LazyPySparkResource):
+    """Ten rows on the partition's day."""
+    day = context.partition_key
+    # Partition column last: Spark's own session catalog (not Unity Catalog) asserts that
+    # order when a stored table is replaced ("Corrupted table metadata detected").
+    return spark.spark_session.range(10).selectExpr("id", f"'{context.run_id}' AS run", f"DATE'{day}' AS event_date")
+
+
+@dg.asset
+def summary(daily):
+    """One row per stored day."""
+    return daily.groupBy("event_date").count()
+
+
+def test_unity_catalog_branch_writes_managed_tables_by_three_level_name(spark):
+    schema = f"ig_uc_{uuid.uuid4().hex[:8]}"
+    session = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
+    io_manager = ManagedTables(spark=session, target="databricks", catalog="spark_catalog", schema_name=schema)
+    resources = {"spark": session, "io_manager": io_manager}
+    try:
+        assert not spark.catalog.databaseExists(f"spark_catalog.{schema}")
+        for day in ("2026-10-01", "2026-10-02"):
+            assert dg.materialize([daily], partition_key=day, resources=resources).success
+        result = dg.materialize([daily, summary], selection=[summary], resources=resources)
+        assert result.success
+        name = f"spark_catalog.{schema}"
+        # The schema was created, the tables are managed (no path given) and carry their properties.
+        assert spark.catalog.databaseExists(name)
+        detail = spark.sql(f"DESCRIBE DETAIL {name}.daily").first()
+        assert detail["partitionColumns"] == ["event_date"]
+        properties = {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES {name}.daily").collect()}
+        for key, value in MANAGED_TABLE_PROPERTIES.items():
+            assert properties.get(key) == value, (key, properties)
+        assert {(r.event_date.isoformat(), r["count"]) for r in spark.table(f"{name}.summary").collect()} == {
+            ("2026-10-01", 10), ("2026-10-02", 10)
+        }
+        # A re-run of one day replaces that day only.
+        before = {r.run for r in spark.table(f"{name}.daily").where("event_date = '2026-10-01'").collect()}
+        rerun = dg.materialize([daily], partition_key="2026-10-02", resources=resources)
+        rows = spark.table(f"{name}.daily").groupBy("event_date", "run").count().collect()
+        assert {(r.event_date.isoformat(), r.run, r["count"]) for r in rows} == {
+            ("2026-10-01", before.pop(), 10), ("2026-10-02", rerun.run_id, 10)
+        }
+        metadata = rerun.asset_materializations_for_node("daily")[0].metadata
+        assert metadata["dagster/table_name"].value == f"spark_catalog.{schema}.daily"
+        assert metadata["uri"].value == f"spark_catalog.{schema}.daily"
+        assert metadata["dagster/partition_row_count"].value == 10 and metadata["dagster/row_count"].value == 20
+        # Reading a table that was never written names it.
+        missing = ManagedTables(spark=session, target="databricks", catalog="spark_catalog", schema_name=schema + "_none")
+        failed = dg.materialize([daily, summary], selection=[summary], resources={"spark": session, "io_manager": missing},
+                                raise_on_error=False)  # fmt: skip
+        assert not failed.success
+        assert f"Upstream table spark_catalog.{schema}_none.daily is not stored" in str(failed.get_step_failure_events()[0].event_specific_data.error.message)
+    finally:
+        spark.sql(f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
+
+
+# --------------------------------------------------------------------------- failing fast on a bad workspace
+
+
+class Unanswering:
+    """A TCP server on loopback that accepts connections and never answers."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(64)
+        self.host = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            self._held.append(connection)
+
+    def close(self) -> None:
+        self._socket.close()
+        for connection in self._held:
+            connection.close()
+
+
+def closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def run_generate(tmp_path, *, as_the_ui_does: bool):
+    """Run the generate job; the result, seconds taken, and every event's text.
+
+    ``as_the_ui_does``: through the job's own multiprocess executor, each step in its own
+    process, as a launch from the UI runs it; otherwise in this process (the CLI's way).
+    """
+    (tmp_path / "dagster_home").mkdir()
+    with dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home")) as instance:
+        started = time.monotonic()
+        if as_the_ui_does:
+            result = dg.execute_job(dg.reconstructable(generate_job), instance=instance)
+        else:
+            result = generate_job().execute_in_process(instance=instance, raise_on_error=False)
+        elapsed = time.monotonic() - started
+        text = "\n".join(serialize_value(record) for record in instance.all_logs(result.run_id))
+        return result, elapsed, text
+
+
+@pytest.mark.parametrize("workspace", ["refuses connections", "never answers", "rejects the token"])
+def test_a_bad_workspace_fails_the_run_within_a_minute_naming_host_and_cause(databricks_env, tmp_path, workspace):
+    server = None
+    if workspace == "refuses connections":
+        host, cause = closed_port(), "ConnectionError"
+    elif workspace == "never answers":
+        server = Unanswering()
+        host, cause = server.host, "Timeout"
+    else:
+        server = RecordedUnityCatalog({ME: "databricks/error_403_invalid_token.json"})
+        host, cause = server.host, json.loads((FIXTURES / "databricks/error_403_invalid_token.json").read_text())["body"]["message"]
+    databricks_env(DATABRICKS_HOST=host, DATABRICKS_TOKEN=TOKEN, IDENTITY_GRAPH_WAREHOUSE=str(tmp_path / "unused"))
+    try:
+        # The slowest case goes through the multiprocess executor; the others in-process, to save suite time.
+        result, elapsed, events = run_generate(tmp_path, as_the_ui_does=workspace == "never answers")
+    finally:
+        if server is not None:
+            server.close()
+    assert not result.success
+    assert elapsed < 60, f"the run took {elapsed:.1f}s to fail"
+    failures = [e for e in result.all_events if getattr(e.event_specific_data, "error", None)]
+    assert failures, "no failure recorded"
+    message = failures[0].event_specific_data.error.to_string()
+    assert host in message and cause in message, message
+    assert TOKEN not in events
+    assert not any(e.event_type_value == "ASSET_MATERIALIZATION" for e in result.all_events)
