@@ -52,21 +52,33 @@ def _target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", help="Schema (default $IDENTITY_GRAPH_SCHEMA or identity_graph).")
     parser.add_argument("--master", help="Spark master URL (default $IDENTITY_GRAPH_SPARK_MASTER or local[*]).")
     parser.add_argument(
+        "--remote", help="Spark Connect server, sc://host:port, instead of a local Spark (default $IDENTITY_GRAPH_SPARK_REMOTE)."
+    )
+    parser.add_argument(
         "--spark-conf", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="Extra Spark setting (repeatable)."
     )
 
 
-def _target(args: argparse.Namespace):
-    """The target settings from the environment and the command line; ValueError when invalid."""
+def _definitions(args: argparse.Namespace) -> Any:
+    """The Definitions for the target the environment and the command line select, or None
+    (after printing why) when those settings are invalid."""
+    from identity_graph.project import build_definitions
     from identity_graph.resources.targets import TargetSettings
 
-    return TargetSettings.from_env(
-        warehouse=args.warehouse,
-        catalog=args.catalog,
-        schema=args.schema,
-        spark_master=args.master,
-        spark_conf=dict(args.spark_conf) or None,
-    )
+    try:
+        return build_definitions(
+            TargetSettings.from_env(
+                warehouse=args.warehouse,
+                catalog=args.catalog,
+                schema=args.schema,
+                spark_master=args.master,
+                spark_remote=args.remote,
+                spark_conf=dict(args.spark_conf) or None,
+            )
+        )
+    except ValueError as error:
+        print(f"identity-graph: {error}", file=sys.stderr)
+        return None
 
 
 def _set(tree: dict[str, Any], path: Sequence[str], value: Any) -> None:
@@ -174,14 +186,11 @@ def generate(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
-    from identity_graph.definitions import GENERATE_JOB, build_definitions
+    from identity_graph.project import GENERATE_JOB
 
-    try:
-        target = _target(args)
-    except ValueError as error:
-        print(f"identity-graph: {error}", file=sys.stderr)
+    defs = _definitions(args)
+    if defs is None:
         return EXIT_BAD_INPUT
-    defs = build_definitions(target)
     asset_graph = defs.resolve_asset_graph()
     selection = None
     if args.select:
@@ -298,15 +307,11 @@ def _error_chain(error: Any) -> str:
 
 def check(args: argparse.Namespace) -> int:
     """Run the asset checks (or only the permission checks) against what is stored."""
-    try:
-        target = _target(args)
-    except ValueError as error:
-        print(f"identity-graph: {error}", file=sys.stderr)
+    from identity_graph.project import CHECK_JOB, CHECK_TARGET_JOB
+
+    defs = _definitions(args)
+    if defs is None:
         return EXIT_BAD_INPUT
-
-    from identity_graph.definitions import CHECK_JOB, CHECK_TARGET_JOB, build_definitions
-
-    defs = build_definitions(target)
     job = CHECK_TARGET_JOB if args.permissions_only else CHECK_JOB
     started = time.monotonic()
     result = defs.resolve_job_def(job).execute_in_process(

@@ -1,91 +1,9 @@
-"""The one Definitions object: assets, checks, jobs and resources for the selected runtime target."""
+"""The code location: the project's Definitions for the runtime target the environment selects
+(``IDENTITY_GRAPH_TARGET`` and friends; see ``identity_graph.resources.targets``)."""
 
-from __future__ import annotations
-
-from typing import Any
-
-import dagster as dg
-from dagster_pyspark import LazyPySparkResource
-
-from identity_graph.assets.campaigns import ASSETS as CAMPAIGN_ASSETS
-from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
-from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
-from identity_graph.checks.asset_checks import ASSET_CHECKS, PERMISSIONS_CHECK
-from identity_graph.maintenance import maintenance_job, maintenance_schedule
-from identity_graph.resources.catalog import CatalogAccess
-from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings
-from identity_graph.resources.delta_io_manager import DeltaIOManager
-from identity_graph.resources.settings import GenerationSettings
-from identity_graph.resources.spark import local_spark_resource
+from identity_graph.project import ALL_ASSETS, CHECK_JOB, CHECK_TARGET_JOB, GENERATE_JOB, build_definitions
 from identity_graph.resources.targets import TargetSettings
 
-ALL_ASSETS = [*IDENTITY_ASSETS, *ENGAGEMENT_ASSETS, *CAMPAIGN_ASSETS]
-GENERATE_JOB = "generate_identity_graph"
-CHECK_JOB = "check_identity_graph"
-CHECK_TARGET_JOB = "check_target"
-
-
-def build_definitions(target: TargetSettings) -> dg.Definitions:
-    """Definitions for ``target``.
-
-    ``local``: every step runs in this process on one lazily started Spark session (a
-    local JVM, or a Spark Connect client). ``databricks``: each asset step (and each check
-    that reads tables) is shipped to a Databricks cluster by the step launcher, steps run
-    in separate processes (the multiprocess executor), and tables are Unity Catalog
-    managed tables.
-    """
-    if target.target == "databricks":
-        databricks = DatabricksSettings.from_env()
-        # On the cluster, the runtime's own session: no settings to pass.
-        spark = LazyPySparkResource(spark_config={})
-        step_launcher: Any = databricks.step_launcher(target.environment())
-        credentials: dict[str, Any] = (
-            {"databricks_token": dg.EnvVar("DATABRICKS_TOKEN")}
-            if databricks.auth == "token"
-            else {"databricks_client_id": dg.EnvVar("DATABRICKS_CLIENT_ID"), "databricks_client_secret": dg.EnvVar("DATABRICKS_CLIENT_SECRET")}
-        )
-        location: dict[str, Any] = {"target": "databricks", "databricks_host": dg.EnvVar("DATABRICKS_HOST"), **credentials}
-        executor = dg.multiprocess_executor
-    else:
-        spark = local_spark_resource(target.spark_master, extra=target.spark_conf, remote=target.spark_remote)
-        # Every step runs in this process.
-        step_launcher = dg.ResourceDefinition.none_resource()
-        location = {"target": "local"}
-        executor = dg.in_process_executor
-    location.update(warehouse=target.warehouse, catalog=target.catalog, schema_name=target.schema)
-    permission_checks = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PERMISSIONS_CHECK]
-    return dg.Definitions(
-        assets=ALL_ASSETS,
-        asset_checks=ASSET_CHECKS,
-        jobs=[
-            dg.define_asset_job(
-                GENERATE_JOB,
-                selection=dg.AssetSelection.assets(*ALL_ASSETS),
-                description="Generate the identity graph (or the part selected at launch) into the target catalog, "
-                "then check it. The target's permissions are verified before anything is generated.",
-            ),
-            dg.define_asset_job(
-                CHECK_JOB,
-                selection=dg.AssetSelection.all_asset_checks(),
-                description="Run every asset check against the stored tables, without regenerating them.",
-            ),
-            dg.define_asset_job(
-                CHECK_TARGET_JOB,
-                selection=dg.AssetSelection.checks(*permission_checks),
-                description="Verify the target catalog's permissions for every table, without touching data.",
-            ),
-            maintenance_job,
-        ],
-        schedules=[maintenance_schedule],
-        resources={
-            "spark": spark,
-            STEP_LAUNCHER: step_launcher,
-            "generation": GenerationSettings(),
-            "catalog": CatalogAccess(**location),
-            "io_manager": DeltaIOManager(spark=spark, **location),
-        },
-        executor=executor,
-    )
-
+__all__ = ["ALL_ASSETS", "CHECK_JOB", "CHECK_TARGET_JOB", "GENERATE_JOB", "build_definitions", "defs"]
 
 defs = build_definitions(TargetSettings.from_env())

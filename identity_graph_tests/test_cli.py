@@ -23,6 +23,7 @@ def run_cli(args, tmp_path, timeout=600):
         (["--households", "0"], ["households.num_households", "got 0"]),
         (["--end-date", "yesterday"], ["generation.end_date", "yesterday"]),
         (["--select", "no_such_asset"], ["--select", "no_such_asset"]),
+        (["--remote", "localhost:15002"], ["IDENTITY_GRAPH_SPARK_REMOTE", "sc://host:port", "localhost:15002"]),
     ],
 )
 def test_invalid_input_exits_2_naming_the_problem_and_writes_nothing(tmp_path, args, fragments):
@@ -40,3 +41,14 @@ def test_config_file_with_a_bad_weight_is_rejected(tmp_path):
     done = run_cli(["generate", "--config", str(config), "--warehouse", str(tmp_path / "w")], tmp_path, timeout=120)
     assert done.returncode == 2
     assert "individuals.gender_weights" in done.stderr and "1.4" in done.stderr
+
+
+@pytest.mark.parametrize("command", [["generate"], ["check"]])
+def test_the_databricks_target_without_a_workspace_exits_2_naming_the_variable(tmp_path, monkeypatch, command):
+    for name in list(os.environ):
+        if name.startswith("DATABRICKS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("IDENTITY_GRAPH_TARGET", "databricks")
+    done = run_cli(command, tmp_path, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "IDENTITY_GRAPH_TARGET=databricks needs DATABRICKS_HOST" in done.stderr

@@ -24,7 +24,7 @@ from dagster._core.execution.resources_init import get_required_resource_keys_fo
 from dagster_pyspark import LazyPySparkResource
 from dagster_pyspark.utils import build_pyspark_zip
 
-from identity_graph.definitions import CHECK_JOB, GENERATE_JOB, build_definitions
+from identity_graph.project import CHECK_JOB, GENERATE_JOB, build_definitions
 from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings, on_databricks_cluster
 from identity_graph.resources.delta_io_manager import MANAGED_TABLE_PROPERTIES, DeltaIOManager
 from identity_graph.resources.targets import TargetSettings
