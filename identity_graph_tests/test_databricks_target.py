@@ -346,3 +346,25 @@ def test_a_bad_workspace_fails_the_run_within_a_minute_naming_host_and_cause(dat
     assert host in message and cause in message, message
     assert TOKEN not in events
     assert not any(e.event_type_value == "ASSET_MATERIALIZATION" for e in result.all_events)
+
+
+def test_the_dagster_plus_code_location_loads_the_databricks_target(databricks_env):
+    """dagster_cloud.yaml's module, imported as a code server would, with the deployment's variables."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    (location,) = yaml.safe_load((root / "dagster_cloud.yaml").read_text())["locations"]
+    module = location["code_source"]["module_name"]
+    databricks_env(DATABRICKS_HOST=HOST, DATABRICKS_TOKEN=TOKEN)
+    probe = (
+        f"import {module} as m, dagster as dg; "
+        "job = m.defs.resolve_job_def(m.GENERATE_JOB); "
+        "print(job.executor_def is dg.multiprocess_executor, m.defs.resources['io_manager'].target)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "databricks"]
