@@ -22,6 +22,7 @@ from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.settings import GenerationSettings
 from identity_graph.resources.spark import local_spark_resource
 from identity_graph.resources.targets import TargetSettings
+from identity_graph.schedules import daily_refresh_job, daily_refresh_schedule
 
 ALL_ASSETS = [*IDENTITY_ASSETS, *ENGAGEMENT_ASSETS, *CAMPAIGN_ASSETS]
 GENERATE_JOB = "generate_identity_graph"
@@ -79,8 +80,9 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
                 description="Verify the target catalog's permissions for every table, without touching data.",
             ),
             maintenance_job,
+            daily_refresh_job,
         ],
-        schedules=[maintenance_schedule],
+        schedules=[maintenance_schedule, daily_refresh_schedule],
         resources={
             "spark": spark,
             STEP_LAUNCHER: step_launcher,
