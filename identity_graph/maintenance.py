@@ -239,6 +239,14 @@ def table_exists(spark: LazyPySparkResource, catalog: CatalogAccess, table: str)
     return os.path.isdir(os.path.join(catalog.table_path(table), "_delta_log"))
 
 
+def _cores(session: SparkSession) -> int:
+    """The local session's default parallelism; a Spark Connect client has no SparkContext, so this machine's cores."""
+    try:
+        return session.sparkContext.defaultParallelism
+    except AttributeError:  # PySparkAttributeError on Spark Connect
+        return os.cpu_count() or 1
+
+
 def _size(n: int) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
@@ -304,7 +312,7 @@ def maintain_tables(
                 f"{'' if done.version is not None else ', nothing to rewrite'}) in {done.seconds:.1f}s"
             )
             # Locally, list files in as many tasks as the session has cores, not Spark's 10,000.
-            listing = None if catalog.target == "databricks" else session.sparkContext.defaultParallelism
+            listing = None if catalog.target == "databricks" else _cores(session)
             vacuumed = vacuum(session, identifier, config.retention_hours, config.allow_retention_below_default, listing)
             row["vacuum"] = asdict(vacuumed)
             context.log.info(
