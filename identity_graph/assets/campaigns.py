@@ -44,7 +44,10 @@ def campaigns(
 ) -> DataFrame:
     """Campaigns: advertiser, flight dates overlapping the run's window, target segments,
     channels, budget, goal, and the reach, frequency cap and CPM their exposures follow."""
-    context.log.info(f"Generating {config.num_campaigns} campaigns")
+    context.log.info(
+        f"Generating {config.num_campaigns} campaigns with flights overlapping the {generation.days} days ending "
+        f"{generation.end_date}, {config.duration_min_days}–{config.duration_max_days} days long (seed {generation.seed})"
+    )
     return generate_campaigns(spark.spark_session, config, requested(context, generation, config))
 
 
@@ -70,7 +73,10 @@ def campaign_exposures(
     campaign's reach, within its dates and channels, capped in frequency, costed by CPM;
     partitioned by event_date."""
     days = partition_days(context.partition_time_window)
-    context.log.info(f"Generating exposures for {len(days)} day(s): {days[0]} … {days[-1]}")
+    context.log.info(
+        f"Generating exposures for {len(days)} day(s): {days[0]} … {days[-1]}, each stored campaign on its targeted "
+        f"segments (seed {generation.seed})"
+    )
     return generate_campaign_exposures(
         spark.spark_session, campaigns, audience_attributes, identity_mappings, requested(context, generation), days
     )
@@ -99,7 +105,11 @@ def response_events(
     within the attribution window, more likely the higher the person's propensity to convert;
     partitioned by the response's event_date (reading exposures up to 7 days earlier)."""
     days = partition_days(context.partition_time_window)
-    context.log.info(f"Generating responses for {len(days)} day(s): {days[0]} … {days[-1]}")
+    context.log.info(
+        f"Generating responses for {len(days)} day(s): {days[0]} … {days[-1]} from the exposures of "
+        f"{days[0] - dt.timedelta(days=MAX_ATTRIBUTION_DAYS)} … {days[-1]}, base rates {config.base_rate}, "
+        f"attribution window {config.attribution_window_hours} h (seed {generation.seed})"
+    )
     return generate_response_events(
         spark.spark_session, campaign_exposures, audience_attributes, config, requested(context, generation, config), days
     )
@@ -126,7 +136,11 @@ def outcome_metrics(
     and model), with revenue and an engagement score per touch."""
     params = requested(context, generation, config)
     exposures_from = params.window_start - dt.timedelta(days=MAX_ATTRIBUTION_DAYS)
-    context.log.info(f"Attributing conversions of {params.window_start} … {params.end_date} with {config.attribution_models}")
+    context.log.info(
+        f"Attributing conversions of {params.window_start} … {params.end_date} with {config.attribution_models} "
+        f"to the exposures from {exposures_from} (window {config.attribution_window_hours} h, time-decay half-life "
+        f"{config.time_decay_half_life_hours} h)"
+    )
     responses = response_events.where(F.col(EVENT_DATE).between(params.window_start, params.end_date))
     exposures = campaign_exposures.where(F.col(EVENT_DATE).between(exposures_from, params.end_date))
     return generate_outcome_metrics(spark.spark_session, responses, exposures, config, params)

@@ -40,7 +40,11 @@ def content_engagements(
     event_date. Activity per person is heavy-tailed (power law); time of day and day of week
     follow the configured pattern. A run over several days writes them in one Spark job."""
     days = partition_days(context.partition_time_window)
-    context.log.info(f"Generating engagements for {len(days)} day(s): {days[0]} … {days[-1]} ({config.temporal_pattern} pattern)")
+    context.log.info(
+        f"Generating engagements for {len(days)} day(s): {days[0]} … {days[-1]} ({config.temporal_pattern} pattern, "
+        f"{config.mean_events_per_day} events per person-day on average, power law exponent {config.power_law_exponent}, "
+        f"seed {generation.seed})"
+    )
     return generate_content_engagements(spark.spark_session, individuals, config, requested(context, generation, config), days)
 
 
@@ -61,7 +65,7 @@ def viewership_patterns(
     """Viewership patterns: per individual over the run's window — total engagements, daily
     frequency, last engagement, top-3 categories, preferred device, peak hour."""
     params = requested(context, generation)
-    context.log.info(f"Summarising engagements of {params.window_start} … {params.end_date}")
+    context.log.info(f"Summarising engagements of {params.window_start} … {params.end_date} ({params.days} days) per individual")
     window = content_engagements.where(F.col(EVENT_DATE).between(params.window_start, params.end_date))
     return generate_viewership_patterns(spark.spark_session, window, params)
 
@@ -85,7 +89,10 @@ def audience_attributes(
     """Audience attributes: segment (from the highest content affinity), secondary segments,
     affinity scores, behavioural class (frequency thresholds, churn), propensity to convert
     and lifetime value estimate."""
-    context.log.info("Deriving segments, affinities and propensities from viewership patterns")
+    context.log.info(
+        f"Deriving segments, affinities and propensities from viewership patterns: heavy ≥ {config.heavy_user_threshold}, "
+        f"moderate ≥ {config.moderate_user_threshold} events/day, churned after {config.churn_inactive_days} inactive days"
+    )
     return generate_audience_attributes(spark.spark_session, viewership_patterns, individuals, config, requested(context, generation, config))
 
 

@@ -30,7 +30,10 @@ def households(
 ) -> DataFrame:
     """Households: one row per household, with a consistent real US city/state/ZIP, income
     bracket, household size (normal, clipped to its range so the count is exact) and housing type."""
-    context.log.info(f"Generating {config.num_households:,} households (seed {generation.seed})")
+    context.log.info(
+        f"Generating {config.num_households:,} households (seed {generation.seed}): household_size mean "
+        f"{config.household_size_mean}, σ {config.household_size_stddev}, clipped to [{config.household_size_min}, {config.household_size_max}]"
+    )
     return generate_households(spark.spark_session, config, requested(context, generation, config))
 
 
@@ -52,7 +55,10 @@ def individuals(
     """Individuals: one row per adult, household_size of them per household, with names, age,
     gender, education, employment and income — income rising with age and education,
     students young and retirees old."""
-    context.log.info("Generating individuals: household_size members per stored household")
+    context.log.info(
+        f"Generating individuals: household_size members per stored household, ages {config.age_min}–{config.age_max}, "
+        f"income withheld by {config.income_missing_rate:.0%} (seed {generation.seed})"
+    )
     return generate_individuals(spark.spark_session, households, config, requested(context, generation, config))
 
 
@@ -75,7 +81,7 @@ def identity_mappings(
     cookie, mobile-ad, device and CTV ids), first/last seen and whether still active."""
     context.log.info(
         f"Generating identifiers: {config.min_per_individual}–{config.max_per_individual} per individual, "
-        f"mean {config.mean_per_individual}"
+        f"mean {config.mean_per_individual}, active if seen in the last {config.active_window_days} days (seed {generation.seed})"
     )
     return generate_identity_mappings(spark.spark_session, individuals, config, requested(context, generation, config))
 

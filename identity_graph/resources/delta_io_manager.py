@@ -24,6 +24,7 @@ from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 from pyspark.sql import DataFrame
 
+from identity_graph.profiles import profile_table
 from identity_graph.resources.catalog import CatalogAccess, preflight
 from identity_graph.resources.retry import retry_transient
 from identity_graph.resources.spark import session_conf
@@ -180,7 +181,24 @@ class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
             )
         else:
             metadata.update({"dagster/row_count": written, "write_mode": "overwrite"})
+        profile = self._profile(context, table)
+        if profile is not None:
+            metadata["profile"] = dg.MetadataValue.md(profile)
         context.add_output_metadata(metadata)
+
+    def _profile(self, context: dg.OutputContext, table: str) -> str | None:
+        """The stored table's profile (:mod:`identity_graph.profiles`) as markdown, or None when the
+        table has none or its profile failed: a failure is logged as a warning, never failing the write."""
+        started = time.monotonic()
+        try:
+            profile = profile_table(table, self._read)
+        except Exception as error:  # noqa: BLE001 - the table is committed; a profile is a nicety on top of it
+            first_line = (str(error).strip().splitlines() or [""])[0][:500]
+            context.log.warning(f"Profile of {self.table_name(table)} skipped: {type(error).__name__}: {first_line}")
+            return None
+        if profile is not None:
+            context.log.info(f"Profiled {self.table_name(table)} in {time.monotonic() - started:.1f}s")
+        return profile
 
     @staticmethod
     def _partition_expr(context: dg.OutputContext | dg.InputContext) -> str:

@@ -1,0 +1,584 @@
+"""Profiles of the stored tables: the small markdown tables an asset page shows for each materialisation.
+
+Each profile is a pure function of Spark DataFrames read from the stored tables (the
+table itself first, then the tables its :data:`PROFILES` entry ``needs``) returning a
+markdown string. Each runs exactly one Spark action (a ``collect``) on an aggregate of
+at most a few hundred rows, because it runs after every write. A profile covers the
+whole stored table — for a daily-partitioned table every stored day, not only the
+days just written — and says which days that is.
+
+No Dagster here: the Delta IO manager calls :func:`profile_table` after a write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+#: Value orders of the data contract (../shared/DATA_MODEL.md); values outside them are shown after, sorted.
+INCOME_BRACKETS = ("<30K", "30-60K", "60-100K", "100-150K", "150K+")
+GENDERS = ("Male", "Female", "Non-Binary", "Prefer not to say")
+IDENTIFIER_TYPES = ("email_hash", "cookie_id", "mobile_ad_id", "device_id", "ctv_id", "hashed_phone")
+ENGAGEMENT_TYPES = ("view", "click", "share", "like", "comment")
+DEVICES = ("mobile", "desktop", "tablet", "ctv")
+BEHAVIOURAL_CLASSES = ("Heavy User", "Moderate User", "Light User", "Churned")
+CHANNELS = ("email", "social", "display", "video", "ctv")
+GOALS = ("awareness", "consideration", "conversion")
+#: Lower bounds of the age bands of the individuals profile; the last band is open.
+AGE_BANDS = (18, 25, 35, 45, 55, 65)
+#: Longest tables shown: the most recent days of campaign_exposures, the first campaigns by id.
+MAX_DAYS_SHOWN = 31
+MAX_CAMPAIGNS_SHOWN = 25
+BAR_WIDTH = 20
+
+SECONDS_PER_DAY, SECONDS_PER_HOUR = 86_400, 3_600
+
+
+# -- markdown ------------------------------------------------------------------------------
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], left: int = 1) -> str:
+    """A markdown table; the first ``left`` columns are left-aligned, the others (numbers) right-aligned."""
+    align = ["---" if i < left else "---:" for i in range(len(headers))]
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    """A table cell: '–' for missing, thousands separators for integers, pipes escaped."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value).replace("|", "\\|")
+
+
+def _pct(part: float | None, whole: float | None, digits: int = 1) -> str | None:
+    """``part / whole`` as a percentage, None when undefined."""
+    ratio = _ratio(part, whole)
+    return None if ratio is None else f"{100 * ratio:.{digits}f} %"
+
+
+def _ratio(part: float | Decimal | None, whole: float | Decimal | None) -> float | None:
+    """``part / whole``, None when either is missing or ``whole`` is 0."""
+    if part is None or not whole:
+        return None
+    return float(part) / float(whole)
+
+
+def _num(value: float | Decimal | None, digits: int = 2) -> str | None:
+    """A number with thousands separators and ``digits`` decimals, None when missing."""
+    return None if value is None else f"{float(value):,.{digits}f}"
+
+
+def _bar(value: float, largest: float) -> str:
+    """A text bar of up to :data:`BAR_WIDTH` blocks, proportional to ``value / largest``."""
+    return "█" * round(BAR_WIDTH * value / largest) if largest else ""
+
+
+def _ordered(values: Iterable[Any], order: Sequence[Any]) -> list[Any]:
+    """``values`` in the contract's ``order``, then any others sorted (NULL last)."""
+    present = set(values)
+    known = [v for v in order if v in present]
+    others = sorted((v for v in present if v not in order and v is not None), key=str)
+    return known + others + ([None] if None in present else [])
+
+
+def _label(value: Any) -> str:
+    """A category as shown: NULL spelled out."""
+    return "NULL" if value is None else str(value)
+
+
+def _days(first: dt.date | None, last: dt.date | None) -> str:
+    """The stored days ``first … last`` as shown in a heading."""
+    return "no stored day" if first is None else f"{first.isoformat()} … {last.isoformat()}"
+
+
+def _ones(condition: Column) -> Column:
+    """Rows where ``condition`` holds, as a sum."""
+    return F.sum(F.when(condition, F.lit(1)).otherwise(F.lit(0)))
+
+
+def _utc_hour(ts: str) -> Column:
+    """Hour of day (0–23) of a timestamp in UTC, whatever the session's time zone."""
+    return F.floor(F.pmod(F.unix_timestamp(F.col(ts)), F.lit(SECONDS_PER_DAY)) / F.lit(SECONDS_PER_HOUR)).cast("int")
+
+
+# -- identity --------------------------------------------------------------------------------
+
+
+def profile_households(households: DataFrame) -> str:
+    """Income bracket mix (households, share, mean household_size per bracket) and the household_size distribution."""
+    rows = households.groupBy("income_bracket", "household_size").agg(F.count(F.lit(1)).alias("n")).collect()
+    total = sum(r.n for r in rows)
+    by_bracket: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    by_size: dict[Any, int] = defaultdict(int)
+    for r in rows:
+        by_bracket[r.income_bracket][0] += r.n
+        by_bracket[r.income_bracket][1] += r.n * (r.household_size or 0)
+        by_size[r.household_size] += r.n
+    mix = markdown_table(
+        ["income_bracket", "households", "share", "mean household_size"],
+        [
+            [_label(b), by_bracket[b][0], _pct(by_bracket[b][0], total), _num(_ratio(by_bracket[b][1], by_bracket[b][0]))]
+            for b in _ordered(by_bracket, INCOME_BRACKETS)
+        ]
+        + [["**all**", total, _pct(total, total), _num(_ratio(sum(v[1] for v in by_bracket.values()), total))]],
+    )
+    sizes = _ordered(by_size, sorted(s for s in by_size if s is not None))
+    size_table = markdown_table(
+        ["household_size", *[_label(s) for s in sizes]],
+        [["households", *[by_size[s] for s in sizes]], ["share", *[_pct(by_size[s], total) for s in sizes]]],
+    )
+    return f"**Income bracket mix** — {total:,} households\n\n{mix}\n\n**Household size**\n\n{size_table}\n"
+
+
+def _age_band(age: Column) -> Column:
+    """The lower bound of the age's band in :data:`AGE_BANDS` (ages below the first fall in the first)."""
+    band = F.lit(AGE_BANDS[0])
+    for low in AGE_BANDS[1:]:
+        band = F.when(age >= F.lit(low), F.lit(low)).otherwise(band)
+    return band
+
+
+def _band_label(low: int | None) -> str:
+    """'25–34', or '65+' for the open last band."""
+    if low is None:
+        return "NULL"
+    i = AGE_BANDS.index(low)
+    return f"{low}+" if i == len(AGE_BANDS) - 1 else f"{low}–{AGE_BANDS[i + 1] - 1}"
+
+
+def profile_individuals(individuals: DataFrame) -> str:
+    """Age band × gender counts, with each band's share, share disclosing income and mean income_individual."""
+    rows = (
+        individuals.groupBy(F.when(F.col("age").isNotNull(), _age_band(F.col("age"))).alias("band"), "gender")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.count("income_individual").alias("with_income"),
+            F.sum("income_individual").alias("income"),
+        )
+        .collect()
+    )
+    total = sum(r.n for r in rows)
+    genders = _ordered({r.gender for r in rows}, GENDERS)
+    cells: dict[tuple[Any, Any], int] = {(r.band, r.gender): r.n for r in rows}
+    bands = _ordered({r.band for r in rows}, AGE_BANDS)
+
+    def line(label: str, selected: list[Any]) -> list[Any]:
+        """The table row of the age bands ``selected``."""
+        chosen = [r for r in rows if r.band in selected]
+        n = sum(r.n for r in chosen)
+        with_income = sum(r.with_income for r in chosen)
+        income = sum((r.income for r in chosen if r.income is not None), Decimal(0))
+        per_gender = [sum(cells.get((b, g), 0) for b in selected) for g in genders]
+        return [label, *per_gender, n, _pct(n, total), _pct(with_income, n), _num(_ratio(income, with_income), 0)]
+
+    table = markdown_table(
+        ["age", *[_label(g) for g in genders], "individuals", "share", "income disclosed", "mean income_individual"],
+        [line(_band_label(b), [b]) for b in bands] + [line("**all**", bands)],
+    )
+    return f"**Age band × gender** — {total:,} individuals\n\n{table}\n"
+
+
+def profile_identity_mappings(mappings: DataFrame) -> str:
+    """Identifiers per identifier_type: how many, how many individuals hold one, identifiers per holder, share active."""
+    rows = (
+        mappings.rollup("identifier_type")
+        .agg(
+            F.grouping("identifier_type").alias("all"),
+            F.count(F.lit(1)).alias("n"),
+            F.countDistinct("individual_id").alias("people"),
+            _ones(F.col("active")).alias("active"),
+        )
+        .collect()
+    )
+    total = next(r for r in rows if r["all"])
+    per_type = {r.identifier_type: r for r in rows if not r["all"]}
+
+    def line(label: str, r: Any) -> list[Any]:
+        """The table row of one identifier type's aggregate (or the total)."""
+        return [label, r.n, r.people, _pct(r.people, total.people), _num(_ratio(r.n, r.people)), _pct(r.active, r.n)]
+
+    table = markdown_table(
+        ["identifier_type", "identifiers", "individuals holding", "share of individuals", "per holder", "active"],
+        [line(_label(t), per_type[t]) for t in _ordered(per_type, IDENTIFIER_TYPES)] + [line("**all**", total)],
+    )
+    return (
+        f"**Identifiers per type** — {total.n:,} identifiers of {total.people:,} individuals "
+        f"(share of individuals: of those holding any identifier)\n\n{table}\n"
+    )
+
+
+# -- engagement ------------------------------------------------------------------------------
+
+
+def profile_content_engagements(engagements: DataFrame) -> str:
+    """Events by hour of day (UTC) and engagement_type over every stored day, with a text bar per hour."""
+    rows = (
+        engagements.groupBy(_utc_hour("event_ts").alias("hour"), "engagement_type")
+        .agg(F.count(F.lit(1)).alias("n"), F.min("event_date").alias("first"), F.max("event_date").alias("last"))
+        .collect()
+    )
+    total = sum(r.n for r in rows)
+    types = _ordered({r.engagement_type for r in rows}, ENGAGEMENT_TYPES)
+    cells = {(r.hour, r.engagement_type): r.n for r in rows}
+    per_hour = {h: sum(cells.get((h, t), 0) for t in types) for h in range(24)}
+    per_type = {t: sum(cells.get((h, t), 0) for h in range(24)) for t in types}
+    largest = max(per_hour.values(), default=0)
+    table = markdown_table(
+        ["hour (UTC)", "events", "% of events", *[_label(t) for t in types], ""],
+        [[f"{h:02d}", per_hour[h], _pct(per_hour[h], total), *[cells.get((h, t), 0) for t in types], _bar(per_hour[h], largest)] for h in range(24)]
+        + [["**all**", total, _pct(total, total), *[per_type[t] for t in types], ""]]
+        + [["% of events", None, None, *[_pct(per_type[t], total) for t in types], ""]],
+    )
+    first = min((r.first for r in rows if r.first), default=None)
+    last = max((r.last for r in rows if r.last), default=None)
+    return f"**Events by hour of day and engagement_type** — {total:,} events, {_days(first, last)}\n\n{table}\n"
+
+
+def profile_viewership_patterns(patterns: DataFrame) -> str:
+    """People by their top preferred category and preferred_device, with mean total_engagements and frequency_daily_avg."""
+    rows = (
+        patterns.groupBy(F.element_at("preferred_categories", 1).alias("category"), "preferred_device")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum("total_engagements").alias("events"),
+            F.sum("frequency_daily_avg").alias("frequency"),
+        )
+        .collect()
+    )
+    total = sum(r.n for r in rows)
+    devices = _ordered({r.preferred_device for r in rows}, DEVICES)
+    per_category: dict[Any, list[Any]] = defaultdict(list)
+    for r in rows:
+        per_category[r.category].append(r)
+
+    def line(label: str, chosen: list[Any]) -> list[Any]:
+        """The table row of the (category, device) aggregates ``chosen``."""
+        n = sum(r.n for r in chosen)
+        by_device = [sum(r.n for r in chosen if r.preferred_device == d) for d in devices]
+        events = sum(r.events or 0 for r in chosen)
+        frequency = sum(r.frequency or 0.0 for r in chosen)
+        return [label, n, _pct(n, total), _num(_ratio(events, n), 1), _num(_ratio(frequency, n)), *by_device]
+
+    categories = sorted(per_category, key=lambda c: (-sum(r.n for r in per_category[c]), _label(c)))
+    table = markdown_table(
+        ["top preferred category", "people", "share", "mean total_engagements", "mean frequency_daily_avg", *[_label(d) for d in devices]],
+        [line(_label(c), per_category[c]) for c in categories] + [line("**all**", rows)],
+    )
+    return f"**Top preferred category × preferred_device** — {total:,} people\n\n{table}\n"
+
+
+def profile_audience_attributes(audience: DataFrame) -> str:
+    """Segments by size: behavioural classes, mean propensity_to_convert and mean lifetime_value_estimate per segment_primary."""
+    rows = (
+        audience.groupBy("segment_primary", "behavioral_classification")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum("propensity_to_convert").alias("propensity"),
+            F.sum("lifetime_value_estimate").alias("value"),
+        )
+        .collect()
+    )
+    total = sum(r.n for r in rows)
+    classes = _ordered({r.behavioral_classification for r in rows}, BEHAVIOURAL_CLASSES)
+    per_segment: dict[Any, list[Any]] = defaultdict(list)
+    for r in rows:
+        per_segment[r.segment_primary].append(r)
+
+    def line(label: str, chosen: list[Any]) -> list[Any]:
+        """The table row of the (segment, class) aggregates ``chosen``."""
+        n = sum(r.n for r in chosen)
+        by_class = [sum(r.n for r in chosen if r.behavioral_classification == c) for c in classes]
+        propensity = sum(r.propensity or 0.0 for r in chosen)
+        value = sum(float(r.value or 0) for r in chosen)
+        return [label, n, _pct(n, total), *by_class, _num(_ratio(propensity, n), 3), _num(_ratio(value, n))]
+
+    segments = sorted(per_segment, key=lambda s: (-sum(r.n for r in per_segment[s]), _label(s)))
+    table = markdown_table(
+        ["segment_primary", "people", "share", *[_label(c) for c in classes], "mean propensity_to_convert", "mean lifetime_value_estimate"],
+        [line(_label(s), per_segment[s]) for s in segments] + [line("**all**", rows)],
+    )
+    return f"**Segments** — {total:,} people, largest segment first\n\n{table}\n"
+
+
+# -- campaigns -------------------------------------------------------------------------------
+
+
+def profile_campaigns(campaigns: DataFrame) -> str:
+    """Campaigns per goal: budget, flight length and how many run on each channel."""
+    known = F.array(*[F.lit(c) for c in CHANNELS])
+    rows = (
+        campaigns.groupBy("goal")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum("budget").alias("budget"),
+            F.sum(F.datediff("end_date", "start_date") + F.lit(1)).alias("flight_days"),
+            F.min("start_date").alias("first"),
+            F.max("end_date").alias("last"),
+            *[_ones(F.array_contains("channels", c)).alias(f"on_{c}") for c in CHANNELS],
+            _ones(F.size(F.array_except("channels", known)) > 0).alias("on_other"),
+        )
+        .collect()
+    )
+    total = sum(r.n for r in rows)
+    other = any(r.on_other for r in rows)
+
+    def line(label: str, chosen: list[Any]) -> list[Any]:
+        """The table row of the goal aggregates ``chosen``."""
+        n = sum(r.n for r in chosen)
+        budget = sum((r.budget for r in chosen if r.budget is not None), Decimal(0))
+        days = sum(r.flight_days or 0 for r in chosen)
+        channels = [sum(r[f"on_{c}"] for r in chosen) for c in CHANNELS] + ([sum(r.on_other for r in chosen)] if other else [])
+        return [label, n, _num(budget), _num(_ratio(budget, n)), _num(_ratio(days, n), 1), *channels]
+
+    by_goal = {r.goal: r for r in rows}
+    table = markdown_table(
+        ["goal", "campaigns", "budget", "mean budget", "mean flight days", *CHANNELS, *(["other channel"] if other else [])],
+        [line(_label(g), [by_goal[g]]) for g in _ordered(by_goal, GOALS)] + [line("**all**", rows)],
+    )
+    first = min((r.first for r in rows if r.first), default=None)
+    last = max((r.last for r in rows if r.last), default=None)
+    return (
+        f"**Campaigns by goal and channel** — {total:,} campaigns, flights {_days(first, last)}; "
+        f"a channel column counts the campaigns running on it\n\n{table}\n"
+    )
+
+
+def profile_campaign_exposures(exposures: DataFrame) -> str:
+    """Impressions per channel per day (the most recent :data:`MAX_DAYS_SHOWN` stored days), with spend (Σ cost) per day."""
+    rows = exposures.groupBy("event_date", "channel").agg(F.count(F.lit(1)).alias("n"), F.sum("cost").alias("cost")).collect()
+    channels = _ordered({r.channel for r in rows}, CHANNELS)
+    days = sorted({r.event_date for r in rows if r.event_date is not None})
+    cells = {(r.event_date, r.channel): r for r in rows}
+
+    def line(label: str, selected: Sequence[dt.date]) -> list[Any]:
+        """The table row of the days ``selected``."""
+        chosen = [r for r in rows if r.event_date in selected]
+        per_channel = [sum(cells[(d, c)].n for d in selected if (d, c) in cells) for c in channels]
+        spend = sum((r.cost for r in chosen if r.cost is not None), Decimal(0))
+        return [label, *per_channel, sum(r.n for r in chosen), _num(spend)]
+
+    shown = days[-MAX_DAYS_SHOWN:]
+    total = sum(r.n for r in rows)
+    table = markdown_table(
+        ["event_date", *[_label(c) for c in channels], "impressions", "spend"],
+        [line(d.isoformat(), [d]) for d in shown] + [line(f"**all {len(days)} days**", days)],
+    )
+    scope = f"the last {len(shown)} of {len(days)} stored days shown" if len(shown) < len(days) else "every stored day"
+    return (
+        f"**Impressions per channel per day** — {total:,} impressions, "
+        f"{_days(days[0] if days else None, days[-1] if days else None)} ({scope}); spend is Σ cost\n\n{table}\n"
+    )
+
+
+def profile_response_events(responses: DataFrame, exposures: DataFrame, audience: DataFrame) -> str:
+    """Response rate by propensity decile: responses per exposure for the people of each decile of propensity_to_convert.
+
+    Deciles rank the people of audience_attributes by (propensity_to_convert,
+    individual_id) into ten groups of equal size (``ntile(10)``: exact, not approximate,
+    quantiles). A decile's rate is the stored response_events of its people divided by the
+    stored campaign_exposures of its people, over every stored day. Each response answers
+    one exposure of the same person and an exposure responds at most once, so this is the
+    share of exposures that drew a response. People exposed but missing from
+    audience_attributes get their own row.
+    """
+    # One union and one grouping by person rather than joins: a single Spark job without broadcasts.
+    sides = [
+        audience.select("individual_id", "propensity_to_convert", F.lit(1).alias("in_audience")),
+        exposures.select("individual_id", F.lit(1).alias("exposed"), F.col("event_date").alias("exposed_on")),
+        responses.select(
+            "individual_id",
+            F.lit(1).alias("responded"),
+            F.when(F.col("response_type") == "click", F.lit(1)).alias("clicked"),
+            F.when(F.col("response_type") == "conversion", F.lit(1)).alias("converted"),
+            F.col("event_date").alias("responded_on"),
+        ),
+    ]
+    union = sides[0].unionByName(sides[1], allowMissingColumns=True).unionByName(sides[2], allowMissingColumns=True)
+    people = union.groupBy("individual_id").agg(
+        F.max("propensity_to_convert").alias("propensity_to_convert"),
+        F.max("in_audience").alias("in_audience"),
+        *[F.sum(c).alias(c) for c in ("exposed", "responded", "clicked", "converted")],
+        *[F.min(c).alias(f"first_{c}") for c in ("exposed_on", "responded_on")],
+        *[F.max(c).alias(f"last_{c}") for c in ("exposed_on", "responded_on")],
+    )
+    ranked = Window.partitionBy("in_audience").orderBy("propensity_to_convert", "individual_id")
+    rows = (
+        people.withColumn("decile", F.when(F.col("in_audience") == 1, F.ntile(10).over(ranked)))
+        .where((F.col("in_audience") == 1) | (F.col("exposed") > 0))
+        .groupBy("decile")
+        .agg(
+            F.min("propensity_to_convert").alias("low"),
+            F.max("propensity_to_convert").alias("high"),
+            *[F.coalesce(F.sum(c), F.lit(0)).alias(c) for c in ("exposed", "responded", "clicked", "converted")],
+            *[F.min(f"first_{c}").alias(f"first_{c}") for c in ("exposed_on", "responded_on")],
+            *[F.max(f"last_{c}").alias(f"last_{c}") for c in ("exposed_on", "responded_on")],
+        )
+        .collect()
+    )
+    by_decile = {r.decile: r for r in rows}
+    largest = max((_ratio(r.responded, r.exposed) or 0.0 for r in rows), default=0.0)
+
+    def line(label: str, r: Any) -> list[Any]:
+        """The table row of one decile's aggregate."""
+        rate = _ratio(r.responded, r.exposed)
+        span = None if r.low is None else f"{r.low:.3f} – {r.high:.3f}"
+        return [
+            label, span, r.exposed, r.responded, _pct(rate, 1, 2), _pct(r.clicked, r.exposed, 2),
+            _pct(r.converted, r.exposed, 2), _bar(rate or 0.0, largest),
+        ]
+
+    table = markdown_table(
+        ["propensity decile", "propensity_to_convert", "exposures", "responses", "response rate", "click rate", "conversion rate", ""],
+        [line(str(d) if d is not None else "not in audience_attributes", by_decile[d]) for d in _ordered(by_decile, range(1, 11))],
+    )
+    exposed, responded = sum(r.exposed for r in rows), sum(r.responded for r in rows)
+    top, bottom = by_decile.get(10), by_decile.get(1)
+    lift = _ratio(_ratio(top.responded, top.exposed), _ratio(bottom.responded, bottom.exposed)) if top and bottom else None
+
+    def span(column: str) -> str:
+        """The stored days of the dates in ``column`` ('exposed_on' or 'responded_on')."""
+        return _days(
+            min((r[f"first_{column}"] for r in rows if r[f"first_{column}"]), default=None),
+            max((r[f"last_{column}"] for r in rows if r[f"last_{column}"]), default=None),
+        )
+
+    return (
+        f"**Response rate by propensity decile** — {responded:,} responses to {exposed:,} exposures "
+        f"({_pct(responded, exposed, 2) or '–'}); top decile ÷ bottom decile: {'–' if lift is None else f'{lift:.1f}×'}\n\n"
+        f"{table}\n\n"
+        "Deciles: the people of audience_attributes ranked by propensity_to_convert (ties by individual_id), "
+        "ten groups of equal size. Response rate: the decile's stored response_events ÷ its stored campaign_exposures "
+        f"(exposures {span('exposed_on')}, responses {span('responded_on')}); a response answers one exposure and an "
+        "exposure responds at most once, so this is the share of exposures that drew a response. Exposures of the "
+        "last stored days can still draw responses on days not generated yet.\n"
+    )
+
+
+def profile_outcome_metrics(outcomes: DataFrame, campaigns: DataFrame, exposures: DataFrame, responses: DataFrame) -> str:
+    """Campaign KPIs per campaign and over all campaigns, from every stored exposure and response.
+
+    impressions = campaign_exposures rows; reach = distinct individual_id exposed;
+    frequency = impressions / reach; clicks = response_events with response_type 'click'
+    and CTR = clicks / impressions; conversions = response_events with response_type
+    'conversion' and revenue = Σ their value; spend = Σ cost; ROAS = revenue / spend.
+    From outcome_metrics itself: the conversions it attributes (distinct response_id)
+    and the mean touches credited per conversion (rows ÷ attribution models ÷ conversions).
+    """
+    # The four aggregates travel in one union (a row per campaign and source) and are merged
+    # here: a single Spark job, where joins would add a broadcast job per side.
+    parts = [
+        campaigns.select(F.lit("campaigns").alias("source"), F.col("campaign_id").cast("bigint"), "campaign_name"),
+        # rollup: the grand total row (all_campaigns = 1) carries the reach over all campaigns.
+        exposures.rollup("campaign_id").agg(
+            F.lit("exposures").alias("source"),
+            F.grouping("campaign_id").alias("all_campaigns"),
+            F.count(F.lit(1)).alias("impressions"),
+            F.countDistinct("individual_id").alias("reach"),
+            F.sum("cost").cast("decimal(38,6)").alias("spend"),
+            F.min("event_date").alias("first"),
+            F.max("event_date").alias("last"),
+        ),
+        responses.groupBy("campaign_id").agg(
+            F.lit("responses").alias("source"),
+            _ones(F.col("response_type") == "click").alias("clicks"),
+            _ones(F.col("response_type") == "conversion").alias("conversions"),
+            F.sum(F.when(F.col("response_type") == "conversion", F.col("value"))).cast("decimal(38,6)").alias("revenue"),
+        ),
+        outcomes.groupBy("campaign_id").agg(
+            F.lit("outcomes").alias("source"),
+            F.countDistinct("response_id").alias("attributed"),
+            F.count(F.lit(1)).alias("credits"),
+            F.countDistinct("attribution_model").alias("models"),
+        ),
+    ]
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.unionByName(part.withColumn("campaign_id", F.col("campaign_id").cast("bigint")), allowMissingColumns=True)
+    merged: dict[Any, dict[str, Any]] = defaultdict(dict)
+    total: dict[str, Any] = {}
+    for r in union.collect():
+        values = {k: v for k, v in r.asDict().items() if v is not None and k not in ("source", "campaign_id", "all_campaigns")}
+        (total if r.all_campaigns == 1 else merged[r.campaign_id]).update(values)
+    for part in merged.values():
+        for key in ("clicks", "conversions", "revenue", "attributed", "credits"):
+            total[key] = total.get(key, 0) + part.get(key, 0)
+    # A response belongs to one campaign, so summing per-campaign distinct responses is exact.
+    total["models"] = max((part.get("models", 0) for part in merged.values()), default=0)
+
+    def line(label: str, k: dict[str, Any]) -> list[Any]:
+        """The KPI row of one campaign's merged aggregates (or of all campaigns)."""
+        impressions, reach, clicks = k.get("impressions", 0), k.get("reach", 0), k.get("clicks", 0)
+        spend, revenue = k.get("spend", Decimal(0)), k.get("revenue", Decimal(0))
+        roas = _ratio(revenue, spend)
+        touches = _ratio(_ratio(k.get("credits"), k.get("models")), k.get("attributed"))
+        return [
+            label, impressions, reach, _num(_ratio(impressions, reach)), clicks, _pct(clicks, impressions, 2),
+            k.get("conversions", 0), _num(spend), _num(revenue), None if roas is None else f"{roas:.2f}×",
+            k.get("attributed", 0), _num(touches),
+        ]
+
+    ids = sorted(merged, key=lambda c: (c is None, c if c is not None else 0))
+    shown = ids[:MAX_CAMPAIGNS_SHOWN]
+    table = markdown_table(
+        ["campaign", "impressions", "reach", "frequency", "clicks", "CTR", "conversions", "spend", "revenue", "ROAS",
+         "attributed conversions", "touches per conversion"],
+        [line(f"{_label(c)} {merged[c].get('campaign_name', '(not in campaigns)')}", merged[c]) for c in shown]
+        + [line(f"**all {len(ids)} campaigns**", total)],
+    )
+    more = f"; the first {len(shown)} campaigns by id shown" if len(shown) < len(ids) else ""
+    return (
+        f"**Campaign KPIs** — exposures {_days(total.get('first'), total.get('last'))}{more}\n\n{table}\n\n"
+        "impressions: campaign_exposures rows; reach: distinct individuals exposed; frequency: impressions ÷ reach; "
+        "clicks and conversions: response_events of that response_type; CTR: clicks ÷ impressions; "
+        "spend: Σ cost; revenue: Σ value of conversions; ROAS: revenue ÷ spend (every stored day). "
+        "attributed conversions and touches per conversion (credited exposures per conversion) come from "
+        "outcome_metrics, over its own attribution window.\n"
+    )
+
+
+# -- registry --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one table is profiled: ``render(table, *needs)`` with the stored tables named in ``needs``."""
+
+    render: Callable[..., str]
+    needs: tuple[str, ...] = ()
+
+
+#: Table name → its profile. A table missing here has no profile.
+PROFILES: dict[str, Profile] = {
+    "households": Profile(profile_households),
+    "individuals": Profile(profile_individuals),
+    "identity_mappings": Profile(profile_identity_mappings),
+    "content_engagements": Profile(profile_content_engagements),
+    "viewership_patterns": Profile(profile_viewership_patterns),
+    "audience_attributes": Profile(profile_audience_attributes),
+    "campaigns": Profile(profile_campaigns),
+    "campaign_exposures": Profile(profile_campaign_exposures),
+    "response_events": Profile(profile_response_events, ("campaign_exposures", "audience_attributes")),
+    "outcome_metrics": Profile(profile_outcome_metrics, ("campaigns", "campaign_exposures", "response_events")),
+}
+
+
+def profile_table(table: str, read: Callable[[str], DataFrame]) -> str | None:
+    """The markdown profile of the stored ``table``, reading it and the tables its profile needs
+    with ``read`` (table name → DataFrame); None when the table has no profile. Errors propagate."""
+    entry = PROFILES.get(table)
+    if entry is None:
+        return None
+    return entry.render(read(table), *(read(name) for name in entry.needs))

@@ -1,0 +1,209 @@
+"""Asset-page profiles: every materialisation of the shared graph carries one, its numbers are
+recomputed here independently from the stored tables, and a failing profile never fails a write."""
+
+import logging
+import os
+from decimal import Decimal
+
+import dagster as dg
+import pytest
+from dagster_pyspark import LazyPySparkResource
+from pyspark.errors import AnalysisException
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from identity_graph import profiles
+from identity_graph.profiles import PROFILES, Profile, markdown_table, profile_households
+from identity_graph.resources.delta_io_manager import DeltaIOManager
+from identity_graph_tests.conftest import TEST_SPARK_CONFIG
+from identity_graph_tests.stored_graph import TABLES, path, read
+
+
+def graph_profile(instance: dg.DagsterInstance, warehouse, table: str) -> str:
+    """The profile of the shared graph's own latest materialisation of ``table`` (other tests
+    materialise copies of the graph in the same instance, so the location tells them apart)."""
+    records = instance.fetch_materializations(dg.AssetKey(table), limit=1000).records
+    for record in records:
+        metadata = record.asset_materialization.metadata
+        if metadata["uri"].value == path(warehouse, table):
+            return metadata["profile"].value
+    raise AssertionError(f"no materialisation of {table} at {path(warehouse, table)}")
+
+
+def rows_of(markdown: str, first_header: str) -> list[dict[str, str]]:
+    """The rows of the markdown table whose first header is ``first_header``, as header → cell."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |"))
+    headers = [h.strip() for h in lines[start].strip("|").split("|")]
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(dict(zip(headers, (c.strip() for c in line.strip("|").split("|")))))
+    return rows
+
+
+def number(cell: str) -> float:
+    """A shown number: thousands separators, '%' and '×' dropped."""
+    return float(cell.replace(",", "").replace("%", "").replace("×", "").strip())
+
+
+def test_every_materialisation_of_the_graph_carries_a_profile(graph, graph_instance):
+    """Each of the ten tables' materialisations shows a markdown profile."""
+    for table in TABLES:
+        profile = graph_profile(graph_instance, graph, table)
+        assert profile.startswith("**") and "| ---" in profile, table
+
+
+def test_income_bracket_mix_counts_every_household_and_shares_sum_to_one(spark, graph, graph_instance):
+    """The income mix counts match a recount of the stored households and the shares sum to 100 %."""
+    mix = rows_of(graph_profile(graph_instance, graph, "households"), "income_bracket")
+    brackets, total = mix[:-1], mix[-1]
+    stored = {r.income_bracket: r["count"] for r in read(spark, graph, "households").groupBy("income_bracket").count().collect()}
+    assert {r["income_bracket"]: int(number(r["households"])) for r in brackets} == stored
+    assert number(total["households"]) == sum(stored.values()) == 400
+    # Shares are shown to 0.1 %: five rounded shares sum to 100 % within 5 × 0.05 %.
+    assert sum(number(r["share"]) for r in brackets) == pytest.approx(100.0, abs=0.25)
+
+
+def test_events_by_hour_total_the_row_count_and_match_a_recount(spark, graph, graph_instance):
+    """Events by hour: each hour recounted with Spark's hour(), the 24 rows total the table, each row its types."""
+    hours = rows_of(graph_profile(graph_instance, graph, "content_engagements"), "hour (UTC)")[:24]
+    assert [r["hour (UTC)"] for r in hours] == [f"{h:02d}" for h in range(24)]
+    stored = read(spark, graph, "content_engagements")
+    # The session's time zone is UTC, so Spark's own hour() is an independent recount.
+    recount = {r.hour: r["count"] for r in stored.groupBy(F.hour("event_ts").alias("hour")).count().collect()}
+    assert {int(r["hour (UTC)"]): int(number(r["events"])) for r in hours} == {h: recount.get(h, 0) for h in range(24)}
+    assert sum(number(r["events"]) for r in hours) == stored.count()
+    for r in hours:
+        assert sum(number(r[t]) for t in ("view", "click", "share", "like", "comment")) == number(r["events"])
+
+
+def test_kpi_row_of_one_campaign_is_recomputed_from_the_stored_tables(spark, graph, graph_instance):
+    """One campaign's KPIs, recomputed in Python from its stored exposures and responses."""
+    kpis = rows_of(graph_profile(graph_instance, graph, "outcome_metrics"), "campaign")
+    responses = read(spark, graph, "response_events").collect()
+    # The campaign with both clicks and conversions and the most of them: every KPI is non-trivial.
+    best = max(
+        {r.campaign_id for r in responses},
+        key=lambda c: (
+            min(sum(r.campaign_id == c and r.response_type == t for r in responses) for t in ("click", "conversion")),
+            sum(r.campaign_id == c for r in responses),
+            -c,
+        ),
+    )
+    row = next(r for r in kpis if r["campaign"].split(" ")[0] == str(best))
+
+    exposures = read(spark, graph, "campaign_exposures").where(F.col("campaign_id") == best).collect()
+    mine = [r for r in responses if r.campaign_id == best]
+    impressions = len(exposures)
+    reach = len({e.individual_id for e in exposures})
+    spend = sum((e.cost for e in exposures), Decimal(0))
+    clicks = sum(r.response_type == "click" for r in mine)
+    revenue = sum((r.value for r in mine if r.response_type == "conversion"), Decimal(0))
+    assert impressions > 0 and clicks > 0 and revenue > 0, best
+    assert number(row["impressions"]) == impressions
+    assert number(row["reach"]) == reach
+    assert number(row["frequency"]) == pytest.approx(impressions / reach, abs=0.005)
+    assert number(row["clicks"]) == clicks
+    assert number(row["CTR"]) == pytest.approx(100 * clicks / impressions, abs=0.005)
+    assert number(row["conversions"]) == sum(r.response_type == "conversion" for r in mine)
+    assert number(row["spend"]) == pytest.approx(float(spend), abs=0.005)
+    assert number(row["revenue"]) == pytest.approx(float(revenue), abs=0.005)
+    assert number(row["ROAS"]) == pytest.approx(float(revenue / spend), abs=0.005)
+
+    everyone = kpis[-1]
+    assert everyone["campaign"].startswith("**all")
+    assert number(everyone["impressions"]) == read(spark, graph, "campaign_exposures").count()
+
+
+def test_response_rate_by_propensity_decile_is_recomputed_in_python(spark, graph, graph_instance):
+    """Deciles and rates recomputed in Python from the stored audience, exposures and responses."""
+    deciles = rows_of(graph_profile(graph_instance, graph, "response_events"), "propensity decile")
+    people = sorted(
+        (r.propensity_to_convert, r.individual_id)
+        for r in read(spark, graph, "audience_attributes").select("propensity_to_convert", "individual_id").collect()
+    )
+    # ntile(10): ten groups in rank order, the first len % 10 of them one larger.
+    size, extra = divmod(len(people), 10)
+    decile_of, start = {}, 0
+    for d in range(1, 11):
+        end = start + size + (1 if d <= extra else 0)
+        decile_of.update({individual: d for _, individual in people[start:end]})
+        start = end
+    exposed = [decile_of[r.individual_id] for r in read(spark, graph, "campaign_exposures").select("individual_id").collect()]
+    answered = [decile_of[r.individual_id] for r in read(spark, graph, "response_events").select("individual_id").collect()]
+    exposures = {d: exposed.count(d) for d in range(1, 11)}
+    responses = {d: answered.count(d) for d in range(1, 11)}
+    assert sum(responses.values()) > 0
+
+    assert [r["propensity decile"] for r in deciles] == [str(d) for d in range(1, 11)]
+    for r in deciles:
+        d = int(r["propensity decile"])
+        assert (number(r["exposures"]), number(r["responses"])) == (exposures[d], responses[d])
+        if exposures[d]:
+            assert number(r["response rate"]) == pytest.approx(100 * responses[d] / exposures[d], abs=0.005)
+
+
+def test_a_profile_missing_its_column_fails_loudly(spark):
+    """A profile function on a table without its columns raises rather than showing a wrong table."""
+    with pytest.raises(AnalysisException):
+        profile_households(spark.range(3).withColumnRenamed("id", "household_size"))
+
+
+# -- a failing profile never fails the write --------------------------------------------------
+
+
+@dg.asset
+def profiled_ok(spark: LazyPySparkResource) -> DataFrame:
+    """Ids 1..10, profiled by a registry entry that works."""
+    return spark.spark_session.range(1, 11)
+
+
+@dg.asset
+def profiled_broken(spark: LazyPySparkResource) -> DataFrame:
+    """Ids 1..10, profiled by a registry entry that asks Spark for a column the table lacks."""
+    return spark.spark_session.range(1, 11)
+
+
+@dg.asset
+def profiled_lonely(spark: LazyPySparkResource) -> DataFrame:
+    """Ids 1..10, profiled by a registry entry that needs a table nobody stored."""
+    return spark.spark_session.range(1, 11)
+
+
+def count_profile(frame: DataFrame, *others: DataFrame) -> str:
+    """The row count as a one-row markdown table."""
+    return markdown_table(["rows"], [[frame.count()]], left=0)
+
+
+def missing_column_profile(frame: DataFrame) -> str:
+    """A profile reading a column the table does not have: Spark raises."""
+    return str(frame.select("no_such_column").collect())
+
+
+def test_a_failing_profile_is_a_warning_and_the_write_succeeds(spark, tmp_path, monkeypatch):
+    """A profile that raises, or needs a table nobody stored, is a warning: the write commits, without a profile."""
+    monkeypatch.setitem(PROFILES, "profiled_ok", Profile(count_profile))
+    monkeypatch.setitem(PROFILES, "profiled_broken", Profile(missing_column_profile))
+    monkeypatch.setitem(PROFILES, "profiled_lonely", Profile(count_profile, ("nowhere",)))
+    session = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
+    resources = {"spark": session, "io_manager": DeltaIOManager(spark=session, warehouse=str(tmp_path), backoff_seconds=0.01)}
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([profiled_ok, profiled_broken, profiled_lonely], resources=resources, instance=instance)
+        warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
+    assert result.success
+    metadata = {name: result.asset_materializations_for_node(name)[0].metadata for name in ("profiled_ok", "profiled_broken", "profiled_lonely")}
+    assert metadata["profiled_ok"]["profile"].value == "| rows |\n| ---: |\n| 10 |"
+    for name in ("profiled_broken", "profiled_lonely"):
+        assert "profile" not in metadata[name] and metadata[name]["dagster/row_count"].value == 10
+        assert spark.read.format("delta").load(os.path.join(tmp_path, "main", "identity_graph", name)).count() == 10
+    assert any("Profile of main.identity_graph.profiled_broken skipped: AnalysisException" in w for w in warnings), warnings
+    assert any("Profile of main.identity_graph.profiled_lonely skipped" in w and "nowhere" in w for w in warnings), warnings
+
+
+def test_every_table_of_the_graph_has_a_profile_and_only_those():
+    """The registry names the graph's ten tables and needs only them; an unknown table has no profile."""
+    assert set(PROFILES) == set(TABLES)
+    assert all(set(entry.needs) <= set(TABLES) for entry in PROFILES.values())
+    assert profiles.profile_table("not_a_table", lambda name: pytest.fail("nothing to read")) is None
