@@ -12,7 +12,6 @@ partition columns (Delta refuses to Z-order by a partition column).
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,7 +23,10 @@ from pyspark.sql import SparkSession
 from identity_graph.assets.campaigns import ASSETS as CAMPAIGN_ASSETS
 from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
 from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
-from identity_graph.resources.catalog import ALL_TABLES, CatalogAccess, quote_identifier
+from identity_graph.resources.catalog import ALL_TABLES, CatalogAccess
+from identity_graph.resources.databricks import StepLauncherParam
+from identity_graph.resources.permissions import quote_identifier
+from identity_graph.resources.spark import session_conf
 
 MAINTENANCE_JOB = "maintain_identity_graph"
 MAINTENANCE_OP = "maintain_tables"
@@ -85,22 +87,6 @@ class VacuumResult:
     bytes_deleted: int
     version: int | None
     seconds: float
-
-
-@contextmanager
-def session_conf(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
-    """Set Spark session settings for the duration of a block, then restore (or unset) each."""
-    before = {key: spark.conf.get(key, None) for key in settings}
-    try:
-        for key, value in settings.items():
-            spark.conf.set(key, value)
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
 
 
 def latest_version(spark: SparkSession, identifier: str) -> int:
@@ -235,7 +221,7 @@ class MaintenanceConfig(dg.Config):
 def table_exists(spark: LazyPySparkResource, catalog: CatalogAccess, table: str) -> bool:
     """Whether the table has been written yet (local: its ``_delta_log`` directory exists)."""
     if catalog.target == "databricks":
-        return spark.spark_session.catalog.tableExists(f"{catalog.catalog}.{catalog.schema_name}.{table}")
+        return spark.spark_session.catalog.tableExists(catalog.table_identifier(table))
     return os.path.isdir(os.path.join(catalog.table_path(table), "_delta_log"))
 
 
@@ -288,7 +274,11 @@ def _markdown(rows: list[dict[str, Any]]) -> str:
     "retention; a table that does not exist yet is skipped. Records each table's result as an asset observation.",
 )
 def maintain_tables(
-    context: dg.OpExecutionContext, config: MaintenanceConfig, spark: LazyPySparkResource, catalog: CatalogAccess
+    context: dg.OpExecutionContext,
+    config: MaintenanceConfig,
+    spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
+    catalog: CatalogAccess,
 ) -> Iterator[dg.AssetObservation | dg.Output]:
     rows: list[dict[str, Any]] = []
     for table in config.tables:

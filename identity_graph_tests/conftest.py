@@ -62,3 +62,12 @@ def graph(spark, graph_instance, tmp_path_factory):
     )
     assert result.success
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def connect_url(tmp_path_factory):
+    """A Delta-enabled Spark Connect server on loopback for the whole test session: its ``sc://`` URL."""
+    from identity_graph_tests.connect_server import connect_server
+
+    with connect_server(tmp_path_factory.mktemp("connect_server")) as url:
+        yield url

@@ -24,6 +24,7 @@ from dagster._core.execution.resources_init import get_required_resource_keys_fo
 from dagster_pyspark import LazyPySparkResource
 from dagster_pyspark.utils import build_pyspark_zip
 
+from identity_graph.maintenance import MAINTENANCE_JOB
 from identity_graph.project import CHECK_JOB, GENERATE_JOB, build_definitions
 from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings, on_databricks_cluster
 from identity_graph.resources.delta_io_manager import MANAGED_TABLE_PROPERTIES, DeltaIOManager
@@ -96,6 +97,10 @@ def test_every_asset_step_goes_through_the_step_launcher(databricks_env):
         if job_name == GENERATE_JOB:
             assert assets == {t.replace("-", "_") for t in EXPECTED_TABLES}
             assert assets <= launched, assets - launched
+    # Table maintenance runs its OPTIMIZE and VACUUM statements on the cluster too.
+    maintenance = defs.resolve_job_def(MAINTENANCE_JOB)
+    plan = create_execution_plan(maintenance)
+    assert [STEP_LAUNCHER in get_required_resource_keys_for_step(maintenance, s, plan) for s in plan.steps] == [True]
 
 
 def test_the_step_launcher_resolves_cluster_package_libraries_and_environment(databricks_env):

@@ -96,10 +96,14 @@ def test_rematerialising_one_day_of_engagements_changes_only_that_day(spark, gra
     assert differing_rows(old, read(spark, graph, "content_engagements")) == 0
 
 
-def test_cli_in_another_process_with_7_partitions_writes_the_identical_graph(spark, graph, tmp_path, monkeypatch, capsys):
-    """`identity-graph generate` end to end: the whole graph in one Dagster run, recorded in the
-    instance, row counts printed for all ten tables — and every table equal, row for row, to the
-    in-process run's, though made by another process with 7 input and shuffle partitions instead of 2."""
+def test_cli_over_spark_connect_with_7_partitions_writes_the_identical_graph(
+    spark, graph, connect_url, tmp_path, monkeypatch, capsys
+):
+    """`identity-graph generate --remote sc://…` end to end: the whole graph and every check in
+    one Dagster run over a Spark Connect server on loopback, recorded in the instance, row counts
+    printed for all ten tables — and every table equal, row for row, to the in-process local run's,
+    though made by another process, through Spark Connect, with 7 input and shuffle partitions
+    instead of 2."""
     config = {**RUN_CONFIG, "resources": {"generation": {"config": {**RUN_CONFIG["resources"]["generation"]["config"], "input_partitions": 7}}}}
     config_file = tmp_path / "run.yaml"
     config_file.write_text(yaml.safe_dump(config))
@@ -107,7 +111,7 @@ def test_cli_in_another_process_with_7_partitions_writes_the_identical_graph(spa
     env = {**os.environ, "DAGSTER_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1", "PYTHONHASHSEED": "977"}
     done = subprocess.run(
         [sys.executable, "-m", "identity_graph.cli", "generate", "--config", str(config_file), "--warehouse", str(warehouse),
-         "--master", "local[2]", "--spark-conf", "spark.sql.shuffle.partitions=7", "--spark-conf", "spark.ui.enabled=false"],
+         "--remote", connect_url, "--spark-conf", "spark.sql.shuffle.partitions=7"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stderr[-4000:]
