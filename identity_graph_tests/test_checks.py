@@ -11,8 +11,9 @@ import dagster as dg
 import pytest
 from pyspark.sql import functions as F
 
-from identity_graph.checks.asset_checks import ASSET_CHECKS
+from identity_graph.checks.asset_checks import ASSET_CHECKS, DATA_CHECKS, PERMISSIONS_CHECK
 from identity_graph.definitions import ALL_ASSETS
+from identity_graph.resources.databricks import STEP_LAUNCHER
 from identity_graph_tests.stored_graph import RUN_CONFIG, TABLES, path, project_resources, read, versions
 
 EVERYTHING = [*ALL_ASSETS, *ASSET_CHECKS]
@@ -243,6 +244,82 @@ def test_a_failing_blocking_check_stops_the_assets_downstream(spark, graph_insta
     assert versions(spark, copy)["audience_attributes"] == before["audience_attributes"] + 1
 
 
+def test_a_failed_key_check_skips_only_the_checks_reading_its_table(spark, graph_instance, copy):
+    """In a run of checks alone, a duplicated individual fails individuals' key check: the checks
+    reading individuals are skipped, and so are those reading a table whose check was skipped
+    (exposures' mapping_id reads identity_mappings); identity_mappings' own checks and exposures'
+    campaign check, which read no individuals, still run though they share their tables' steps."""
+    sql(spark, copy, "INSERT INTO {individuals} SELECT * FROM {individuals} WHERE individual_id = 7")
+    keys = [
+        ("individuals", "primary_key_unique"),
+        ("identity_mappings", "primary_key_unique"),
+        ("identity_mappings", "foreign_key_individual_id"),
+        ("identity_mappings", "first_seen_not_after_last_seen"),
+        ("identity_mappings", "identifiers_per_individual"),
+        ("campaign_exposures", "foreign_key_mapping_id"),
+        ("campaign_exposures", "foreign_key_campaign_id"),
+    ]
+    result, found = run_checks(copy, graph_instance, *keys)
+    assert not result.success
+    assert {key: e.passed for key, e in found.items()} == {
+        ("individuals", "primary_key_unique"): False,
+        ("identity_mappings", "primary_key_unique"): True,
+        ("identity_mappings", "first_seen_not_after_last_seen"): True,
+        ("identity_mappings", "identifiers_per_individual"): True,
+        ("campaign_exposures", "foreign_key_campaign_id"): True,
+    }
+
+
+def test_checks_after_a_one_day_run_read_every_stored_partition(spark, graph_instance, copy):
+    """A run rewriting one day of content_engagements checks the whole stored table (and reads
+    every partition of partitioned parents alike): checks are unpartitioned steps."""
+    result = dg.materialize(
+        EVERYTHING,
+        selection=dg.AssetSelection.assets("content_engagements"),
+        resources=project_resources(copy),
+        run_config={"resources": RUN_CONFIG["resources"]},
+        partition_key="2026-10-29",
+        instance=graph_instance,
+    )
+    assert result.success
+    evaluations = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    stored = read(spark, copy, "content_engagements").count()
+    checked = {e.check_name: value(e, "checked_rows") for e in evaluations if "checked_rows" in e.metadata}
+    assert set(checked) == {"primary_key_unique", "foreign_key_individual_id", "events_inside_window", "duration_for_views_only"}
+    assert set(checked.values()) == {stored} and stored > read(spark, copy, "content_engagements").where("event_date = '2026-10-29'").count()
+
+
+def test_a_check_that_raises_leaves_the_others_of_its_step_reported(spark, graph_instance, copy):
+    """content_engagements stored without event_ts: its window check cannot be computed and fails
+    the step, naming it; the checks run after it in the same step still report their results."""
+    stored = read(spark, copy, "content_engagements").drop("event_ts").localCheckpoint()
+    stored.write.format("delta").mode("overwrite").option("overwriteSchema", "true").partitionBy("event_date").save(
+        path(copy, "content_engagements")
+    )
+    names = ["primary_key_unique", "events_inside_window", "duration_for_views_only"]
+    result, found = run_checks(copy, graph_instance, *[("content_engagements", name) for name in names])
+    assert not result.success
+    assert {name: e.passed for (_, name), e in found.items()} == {"primary_key_unique": True, "duration_for_views_only": True}
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert "1 check(s) of content_engagements raised: events_inside_window" in failure.step_failure_data.error.message
+
+
+def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
+    """One step per (table, parent tables read) for the data checks, none shared with another; the
+    permission checks stay one step per table, without the step launcher (they run on the host)."""
+    permission_steps = [c for c in ASSET_CHECKS if {k.name for k in c.check_keys} == {PERMISSIONS_CHECK}]
+    data_steps = [c for c in ASSET_CHECKS if c not in permission_steps]
+    assert len(permission_steps) == 10 and all(len(c.check_keys) == 1 for c in permission_steps)
+    assert all(STEP_LAUNCHER not in c.required_resource_keys for c in permission_steps)
+    groups = set()
+    for step in data_steps:
+        assert step.can_subset and STEP_LAUNCHER in step.required_resource_keys
+        (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
+        groups.add(group)
+    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 25
+    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 52
+
+
 # -- the target's permissions ---------------------------------------------------------------
 
 
@@ -354,3 +431,25 @@ def test_every_foreign_key_and_primary_key_measure_counts_its_corruption(spark, 
     for table, key in PRIMARY_KEYS.items():
         found = integrity.duplicate_keys(read(spark, copy, table), key)
         assert (found.failing, found.figures["duplicated_keys"]) == (2, 1), table
+
+
+def test_share_and_per_key_measures_run_one_spark_job_each(spark):
+    """The distribution measures count each category (NULL too) or key in one Spark job, the total
+    being the sum of the group counts."""
+    from identity_graph.checks import integrity
+
+    frame = spark.createDataFrame([(1, "a"), (1, "b"), (2, "a"), (3, None), (3, "a"), (3, "a")], "k bigint, c string")
+    context = spark.sparkContext
+
+    def jobs(name, measure):
+        context.setJobGroup(name, name)
+        try:
+            return measure(), len(context.statusTracker().getJobIdsForGroup(name))
+        finally:
+            context.setLocalProperty("spark.jobGroup.id", None)
+
+    (gaps, rows), share_jobs = jobs("share_gaps", lambda: integrity.share_gaps(frame, "c", {"a": 0.5, "b": 0.25, "z": 0.25}))
+    assert rows == 6 and share_jobs == 1
+    assert gaps == pytest.approx({"a": 4 / 6 - 0.5, "b": 1 / 6 - 0.25, "z": -0.25})
+    found, per_key_jobs = jobs("rows_per_key", lambda: integrity.rows_per_key(frame, "k", 2, 2))
+    assert (found.failing, found.checked, found.figures["mean"], per_key_jobs) == (2, 3, 2.0, 1)

@@ -7,12 +7,18 @@ at ERROR severity without blocking. Distribution checks compare what was generat
 with the config recorded at materialisation and report as WARN. Every check reads the stored
 Delta table through the IO manager, so the same checks run after a materialisation and
 alone (the ``check_identity_graph`` job, ``identity-graph check``).
+
+The data checks are declared once, as data (:data:`DATA_CHECKS`). The checks of one table
+that read the same parent tables run as one Dagster step (a subsettable multi-asset check)
+that loads the table and those parents once. Dagster gates a step on its parents' blocking
+checks as a whole, so grouping by parent set keeps exactly the checks skipped before
+when a parent's blocking check fails. The permission checks read no table and run on the
+host without Spark: they stay one step per table.
 """
 
-
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
@@ -25,6 +31,7 @@ from identity_graph.config.campaigns import ResponsesConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.partitions import EVENT_DATE, EVENTS_START
 from identity_graph.resources.catalog import ALL_TABLES, CatalogAccess
+from identity_graph.resources.databricks import StepLauncherParam
 
 PERMISSIONS_CHECK = "target_permissions"
 PRIMARY_KEY_CHECK = "primary_key_unique"
@@ -33,6 +40,7 @@ SHARE_STANDARD_ERRORS = 4.0
 SHARE_FLOOR = 0.01
 #: Response rate of the top propensity decile over the bottom one, at least.
 PROPENSITY_LIFT = 3.0
+ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 
 PRIMARY_KEYS = {
     "households": "household_id",
@@ -81,25 +89,71 @@ FOREIGN_KEYS = (
 )
 
 
-# -- results ---------------------------------------------------------------------------
+# -- checks as data ----------------------------------------------------------------------
 
 
-def check_result(
-    finding: Finding,
-    summary: str,
-    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
-    outcome: str | None = None,
-    **extra: Any,
-) -> dg.AssetCheckResult:
-    """A check result from a finding: counts and figures as metadata, offending rows as a sample."""
-    metadata: dict[str, Any] = {"failing_rows": finding.failing, "checked_rows": finding.checked}
-    metadata.update({k: v for k, v in finding.figures.items()})
-    metadata.update(extra)
-    if finding.sample:
-        metadata["sample"] = dg.MetadataValue.json(finding.sample)
-    if outcome is None:
-        outcome = "passed" if finding.passed else f"failed: {finding.failing:,} of {finding.checked:,} rows"
-    return dg.AssetCheckResult(passed=finding.passed, severity=severity, description=f"{summary} — {outcome}", metadata=metadata)
+@dataclass(frozen=True)
+class Verdict:
+    """What a rule found: the finding, a one-line summary, and figures to report beside it.
+
+    ``outcome`` replaces the default "passed" / "failed: n of m rows" after the summary.
+    """
+
+    finding: Finding
+    summary: str
+    outcome: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+#: ``rule(context, stored, *parents)``: the verdict on the stored table, given its parents in declared order.
+Rule = Callable[..., Verdict]
+
+
+@dataclass(frozen=True)
+class DataCheck:
+    """One asset check on a stored table: its key, how it reports, and the rule computing it."""
+
+    table: str
+    name: str
+    description: str
+    rule: Rule
+    parents: tuple[str, ...] = ()
+    severity: dg.AssetCheckSeverity = ERROR
+    blocking: bool = False
+
+    @property
+    def key(self) -> dg.AssetCheckKey:
+        return dg.AssetCheckKey(dg.AssetKey(self.table), self.name)
+
+    def spec(self) -> dg.AssetCheckSpec:
+        """The Dagster spec: the parents are additional dependencies of the check."""
+        return dg.AssetCheckSpec(
+            self.name,
+            asset=self.table,
+            description=self.description,
+            blocking=self.blocking,
+            additional_deps=[dg.AssetKey(p) for p in self.parents],
+        )
+
+    def result(self, verdict: Verdict) -> dg.AssetCheckResult:
+        """The check result: counts and figures as metadata, offending rows as a sample."""
+        finding = verdict.finding
+        metadata: dict[str, Any] = {"failing_rows": finding.failing, "checked_rows": finding.checked}
+        metadata.update(finding.figures)
+        metadata.update(verdict.metadata)
+        if finding.sample:
+            metadata["sample"] = dg.MetadataValue.json(finding.sample)
+        outcome = verdict.outcome
+        if outcome is None:
+            outcome = "passed" if finding.passed else f"failed: {finding.failing:,} of {finding.checked:,} rows"
+        return dg.AssetCheckResult(
+            asset_key=self.table,
+            check_name=self.name,
+            passed=finding.passed,
+            severity=self.severity,
+            description=f"{verdict.summary} — {outcome}",
+            metadata=metadata,
+        )
 
 
 def recorded(context: dg.AssetCheckExecutionContext, table: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -111,15 +165,64 @@ def recorded(context: dg.AssetCheckExecutionContext, table: str) -> tuple[dict[s
     return (config.value if config is not None else None), (generation.value if generation is not None else None)  # type: ignore[union-attr]
 
 
-def _all_of(table: str) -> dg.AssetIn:
-    # Every stored partition: a parent read for one run's days alone would make older rows look orphaned.
-    return dg.AssetIn(key=dg.AssetKey(table), partition_mapping=dg.AllPartitionMapping())
+# -- one step per table and parent set ------------------------------------------------------
+
+
+def check_step(table: str, parents: Sequence[str], checks: Sequence[DataCheck]) -> dg.AssetChecksDefinition:
+    """One Dagster step running ``checks`` (all on ``table``, all reading exactly ``parents``).
+
+    Only the checks selected for the run are computed. A rule that raises does not stop the
+    others: their results are reported, then the step fails naming the checks that errored.
+    """
+    name = f"{table}_checks" + "".join(f"__{p}" for p in parents)
+    # Checks are unpartitioned, so Dagster hands each partitioned input over with every stored
+    # partition, in a run of checks alone and after a run writing a few days alike: a parent read
+    # for one run's days alone would make older rows look orphaned.
+    ins = {t: dg.AssetIn(key=dg.AssetKey(t)) for t in (table, *parents)}
+
+    @dg.multi_asset_check(
+        name=name,
+        specs=[c.spec() for c in checks],
+        ins=ins,
+        can_subset=True,
+        description=f"The checks of {table}" + (f" that read {', '.join(parents)}." if parents else " that read it alone."),
+    )
+    def _step(
+        context: dg.AssetCheckExecutionContext, step_launcher: StepLauncherParam, **tables: DataFrame
+    ) -> Iterator[dg.AssetCheckResult]:
+        errors: list[tuple[DataCheck, Exception]] = []
+        for check in checks:
+            if check.key not in context.selected_asset_check_keys:
+                continue
+            try:
+                verdict = check.rule(context, tables[table], *(tables[p] for p in check.parents))
+            except Exception as error:  # noqa: BLE001 - reported below, after the other checks' results
+                context.log.error(f"{table}.{check.name} raised {type(error).__name__}: {error}")
+                errors.append((check, error))
+                continue
+            yield check.result(verdict)
+        if errors:
+            raise dg.Failure(
+                description=f"{len(errors)} check(s) of {table} raised: " + ", ".join(c.name for c, _ in errors)
+            ) from errors[0][1]
+
+    return _step
+
+
+def check_steps(checks: Sequence[DataCheck]) -> list[dg.AssetChecksDefinition]:
+    """``checks`` as one step per (table, set of parent tables), in order of first declaration."""
+    groups: dict[tuple[str, tuple[str, ...]], list[DataCheck]] = {}
+    for check in checks:
+        groups.setdefault((check.table, tuple(sorted(set(check.parents)))), []).append(check)
+    return [check_step(table, parents, members) for (table, parents), members in groups.items()]
 
 
 # -- the permission check --------------------------------------------------------------
 
 
 def permission_check(table: str) -> dg.AssetChecksDefinition:
+    """The blocking ``target_permissions`` check of ``table``: asks the catalog, reads no data."""
+
     @dg.asset_check(
         asset=dg.AssetKey(table),
         name=PERMISSIONS_CHECK,
@@ -147,77 +250,33 @@ def permission_check(table: str) -> dg.AssetChecksDefinition:
 # -- keys ------------------------------------------------------------------------------
 
 
-def primary_key_check(table: str, key: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=dg.AssetKey(table),
-        name=PRIMARY_KEY_CHECK,
-        blocking=True,
-        description=f"{key} is never NULL and never repeats.",
-    )
-    def _check(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> dg.AssetCheckResult:
-        return check_result(integrity.duplicate_keys(stored, key), f"{table}.{key} unique")
+def primary_key(table: str, key: str) -> DataCheck:
+    """The blocking check that ``table.key`` is a primary key."""
 
-    return _check
+    def rule(context: Any, stored: DataFrame) -> Verdict:
+        return Verdict(integrity.duplicate_keys(stored, key), f"{table}.{key} unique")
+
+    return DataCheck(table, PRIMARY_KEY_CHECK, f"{key} is never NULL and never repeats.", rule, blocking=True)
 
 
-def foreign_key_check(fk: ForeignKey) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=dg.AssetKey(fk.table),
-        name=fk.check_name,
-        blocking=True,
-        additional_ins={"parent": _all_of(fk.parent)},
-        description=f"Every non-NULL {fk.column} exists in {fk.parent}.{fk.parent_column} (orphan count and sample).",
-    )
-    def _check(context: dg.AssetCheckExecutionContext, stored: DataFrame, parent: DataFrame) -> dg.AssetCheckResult:
+def foreign_key(fk: ForeignKey) -> DataCheck:
+    """The blocking check that every non-NULL ``fk.column`` has its parent row."""
+
+    def rule(context: Any, stored: DataFrame, parent: DataFrame) -> Verdict:
         finding = integrity.orphans(stored, fk.column, parent, fk.parent_column, PRIMARY_KEYS[fk.table])
-        return check_result(finding, f"{fk.table}.{fk.column} → {fk.parent}.{fk.parent_column}", orphans=finding.failing)
+        return Verdict(finding, f"{fk.table}.{fk.column} → {fk.parent}.{fk.parent_column}", metadata={"orphans": finding.failing})
 
-    return _check
+    return DataCheck(
+        fk.table,
+        fk.check_name,
+        f"Every non-NULL {fk.column} exists in {fk.parent}.{fk.parent_column} (orphan count and sample).",
+        rule,
+        parents=(fk.parent,),
+        blocking=True,
+    )
 
 
 # -- invariants: one function per rule -------------------------------------------------
-
-Rule = Callable[..., dg.AssetCheckResult]
-
-
-def invariant_check(
-    table: str,
-    name: str,
-    description: str,
-    rule: Rule,
-    parents: Sequence[str] = (),
-    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
-) -> dg.AssetChecksDefinition:
-    """An asset check on ``table`` computed by ``rule(context, stored, *parents)``; never blocking."""
-
-    ins = {f"parent_{i}": _all_of(p) for i, p in enumerate(parents)}
-    # Dagster reads a check's inputs from its signature: one parameter per parent table.
-    if len(parents) == 0:
-
-        def fn(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> dg.AssetCheckResult:
-            return rule(context, stored)
-
-    elif len(parents) == 1:
-
-        def fn(context: dg.AssetCheckExecutionContext, stored: DataFrame, parent_0: DataFrame) -> dg.AssetCheckResult:
-            return rule(context, stored, parent_0)
-
-    elif len(parents) == 2:
-
-        def fn(
-            context: dg.AssetCheckExecutionContext, stored: DataFrame, parent_0: DataFrame, parent_1: DataFrame
-        ) -> dg.AssetCheckResult:
-            return rule(context, stored, parent_0, parent_1)
-
-    else:
-        raise ValueError(f"{table}.{name}: at most two parent tables, got {list(parents)}")
-    return dg.asset_check(
-        asset=dg.AssetKey(table),
-        name=name,
-        blocking=False,
-        additional_ins=ins,
-        description=description,
-    )(fn)
 
 
 def _window(context: dg.AssetCheckExecutionContext, table: str) -> tuple[str, str]:
@@ -228,53 +287,64 @@ def _window(context: dg.AssetCheckExecutionContext, table: str) -> tuple[str, st
 
 
 def _inside_window(table: str, ts_column: str) -> Rule:
-    def rule(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> dg.AssetCheckResult:
+    """Rule: ``ts_column`` falls on the row's event_date, inside the days any run may have written."""
+
+    def rule(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> Verdict:
         first, last = _window(context, table)
         holds = (F.col(EVENT_DATE) >= F.lit(first)) & (F.col(EVENT_DATE) <= F.lit(last)) & (
             F.to_date(F.col(ts_column)) == F.col(EVENT_DATE)
         )
         key = PRIMARY_KEYS[table]
         finding = integrity.violations(stored, holds, [key, ts_column, EVENT_DATE], [key])
-        return check_result(finding, f"{ts_column} falls on its event_date, inside [{first}, {last}]", window_start=first, window_end=last)
+        return Verdict(
+            finding,
+            f"{ts_column} falls on its event_date, inside [{first}, {last}]",
+            metadata={"window_start": first, "window_end": last},
+        )
 
     return rule
 
 
-def _first_seen_not_after_last_seen(context: Any, stored: DataFrame) -> dg.AssetCheckResult:
+def _first_seen_not_after_last_seen(context: Any, stored: DataFrame) -> Verdict:
+    """Rule: first_seen ≤ last_seen on every identifier."""
     finding = integrity.violations(
         stored, F.col("first_seen") <= F.col("last_seen"), ["mapping_id", "first_seen", "last_seen"], ["mapping_id"]
     )
-    return check_result(finding, "first_seen ≤ last_seen")
+    return Verdict(finding, "first_seen ≤ last_seen")
 
 
-def _household_sizes(context: Any, stored: DataFrame, households: DataFrame) -> dg.AssetCheckResult:
-    finding = integrity.household_sizes(stored, households)
-    return check_result(finding, "each household has exactly household_size individuals")
+def _household_sizes(context: Any, stored: DataFrame, households: DataFrame) -> Verdict:
+    """Rule: each household has exactly household_size individuals."""
+    return Verdict(integrity.household_sizes(stored, households), "each household has exactly household_size individuals")
 
 
-def _views_carry_duration(context: Any, stored: DataFrame) -> dg.AssetCheckResult:
+def _views_carry_duration(context: Any, stored: DataFrame) -> Verdict:
+    """Rule: duration_seconds ≥ 0 on views, NULL on every other engagement."""
     is_view = F.col("engagement_type") == "view"
     holds = F.when(is_view, F.col("duration_seconds") >= 0).otherwise(F.col("duration_seconds").isNull())
     finding = integrity.violations(stored, holds, ["event_id", "engagement_type", "duration_seconds"], ["event_id"])
-    return check_result(finding, "duration_seconds ≥ 0 on views, NULL otherwise")
+    return Verdict(finding, "duration_seconds ≥ 0 on views, NULL otherwise")
 
 
-def _affinities(context: Any, stored: DataFrame) -> dg.AssetCheckResult:
+def _affinities(context: Any, stored: DataFrame) -> Verdict:
+    """Rule: affinity scores lie in [0, 1] and sum to 1 per person."""
     values = F.map_values("affinity_scores")
     total = F.aggregate(values, F.lit(0.0), lambda acc, v: acc + v)
     holds = F.forall(values, lambda v: (v >= 0) & (v <= 1)) & (F.abs(total - F.lit(1.0)) <= F.lit(1e-6))
     finding = integrity.violations(stored, holds, ["individual_id", "affinity_scores"], ["individual_id"])
-    return check_result(finding, "affinity_scores in [0, 1], summing to 1 ± 1e-6")
+    return Verdict(finding, "affinity_scores in [0, 1], summing to 1 ± 1e-6")
 
 
-def _flight_dates(context: Any, stored: DataFrame) -> dg.AssetCheckResult:
+def _flight_dates(context: Any, stored: DataFrame) -> Verdict:
+    """Rule: every campaign starts no later than it ends."""
     finding = integrity.violations(
         stored, F.col("start_date") <= F.col("end_date"), ["campaign_id", "start_date", "end_date"], ["campaign_id"]
     )
-    return check_result(finding, "start_date ≤ end_date")
+    return Verdict(finding, "start_date ≤ end_date")
 
 
-def _inside_flight(context: Any, stored: DataFrame, campaigns: DataFrame) -> dg.AssetCheckResult:
+def _inside_flight(context: Any, stored: DataFrame, campaigns: DataFrame) -> Verdict:
+    """Rule: each exposure lies inside its campaign's dates and channels, its frequency within the cap."""
     joined = stored.join(
         campaigns.select("campaign_id", "start_date", "end_date", "channels", "frequency_cap"), "campaign_id", "left"
     )
@@ -287,13 +357,14 @@ def _inside_flight(context: Any, stored: DataFrame, campaigns: DataFrame) -> dg.
         & (F.col("frequency") <= F.col("frequency_cap"))
     )
     columns = ["exposure_id", "campaign_id", "exposure_ts", "start_date", "end_date", "channel", "frequency"]
-    return check_result(
+    return Verdict(
         integrity.violations(joined, holds, columns, ["exposure_id"]),
         "exposure inside its campaign's dates and channels, frequency within the cap",
     )
 
 
-def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> dg.AssetCheckResult:
+def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> Verdict:
+    """Rule: each response follows its exposure as stored, time_to_conversion_hours exact."""
     joined = stored.join(
         exposures.select("exposure_id", F.col("exposure_ts").alias("_stored_exposure_ts")), "exposure_id", "left"
     )
@@ -304,34 +375,39 @@ def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> dg
         & (F.col("time_to_conversion_hours") == delay / F.lit(3600.0))
     )
     columns = ["response_id", "exposure_id", "exposure_ts", "_stored_exposure_ts", "response_ts", "time_to_conversion_hours"]
-    return check_result(
+    return Verdict(
         integrity.violations(joined, holds, columns, ["response_id"]),
         "response at or after its exposure (exposure_ts as stored), time_to_conversion_hours exact",
     )
 
 
-def _weights(context: Any, stored: DataFrame) -> dg.AssetCheckResult:
-    return check_result(integrity.attribution_weight_sums(stored), "attribution weights sum to 1 ± 1e-9 per (response, model)")
+def _weights(context: Any, stored: DataFrame) -> Verdict:
+    """Rule: attribution weights sum to 1 per (response, model)."""
+    return Verdict(integrity.attribution_weight_sums(stored), "attribution weights sum to 1 ± 1e-9 per (response, model)")
 
 
 def _requested_count(table: str, field: str, default: int) -> Rule:
-    def rule(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> dg.AssetCheckResult:
+    """Rule: ``table`` has as many rows as the config field ``field`` recorded at materialisation asked for."""
+
+    def rule(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> Verdict:
         config, _ = recorded(context, table)
         expected = int((config or {}).get(field, default))
         source = "recorded config" if config else "default config (no recorded materialisation)"
         finding = integrity.exact_count(stored, expected)
-        return check_result(finding, f"exactly {field} = {expected:,} rows ({source})", outcome=_count_outcome(finding))
+        return Verdict(finding, f"exactly {field} = {expected:,} rows ({source})", outcome=_count_outcome(finding))
 
     return rule
 
 
-def _individuals_total(context: Any, stored: DataFrame, households: DataFrame) -> dg.AssetCheckResult:
+def _individuals_total(context: Any, stored: DataFrame, households: DataFrame) -> Verdict:
+    """Rule: as many individuals as the households' sizes add up to."""
     expected = int(households.agg(F.coalesce(F.sum("household_size"), F.lit(0))).first()[0])
     finding = integrity.exact_count(stored, expected)
-    return check_result(finding, f"Σ household_size = {expected:,} rows", outcome=_count_outcome(finding))
+    return Verdict(finding, f"Σ household_size = {expected:,} rows", outcome=_count_outcome(finding))
 
 
 def _count_outcome(finding: Finding) -> str:
+    """The outcome of a row-count check: the rows found, not "n of m rows" failing."""
     return "passed" if finding.passed else f"failed: {finding.checked:,} rows"
 
 
@@ -339,50 +415,46 @@ def _count_outcome(finding: Finding) -> str:
 
 
 def _share_rule(table: str, column: str, field: str, default: dict[str, float]) -> Rule:
-    def rule(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> dg.AssetCheckResult:
+    """Rule: the shares of ``column``'s values match the recorded weights ``field`` within a few standard errors."""
+
+    def rule(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> Verdict:
         config, _ = recorded(context, table)
         weights = dict((config or {}).get(field) or default)
-        rows = stored.count()
-        gaps = integrity.share_gaps(stored, column, weights)
+        gaps, rows = integrity.share_gaps(stored, column, weights)
         tolerance = {
             c: max(SHARE_FLOOR, SHARE_STANDARD_ERRORS * math.sqrt(max(w * (1 - w), 0.0) / max(rows, 1)))
             for c, w in ((c, weights.get(c, 0.0)) for c in gaps)
         }
         off = {c: round(g, 4) for c, g in gaps.items() if abs(g) > tolerance[c]}
-        finding = Finding(failing=len(off), checked=len(gaps), figures={"rows": rows})
-        return check_result(
-            finding,
+        return Verdict(
+            Finding(failing=len(off), checked=len(gaps), figures={"rows": rows}),
             f"{column} shares within tolerance of {field}",
-            severity=dg.AssetCheckSeverity.WARN,
-            realised_minus_configured=dg.MetadataValue.json({c: round(g, 4) for c, g in gaps.items()}),
-            outside_tolerance=dg.MetadataValue.json(off),
+            metadata={
+                "realised_minus_configured": dg.MetadataValue.json({c: round(g, 4) for c, g in gaps.items()}),
+                "outside_tolerance": dg.MetadataValue.json(off),
+            },
         )
 
     return rule
 
 
-def _identifiers_per_individual(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> dg.AssetCheckResult:
+def _identifiers_per_individual(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> Verdict:
+    """Rule: identifiers per individual within the configured [min, max], their mean near the configured one."""
     config, _ = recorded(context, "identity_mappings")
     settings = IdentifiersConfig(**(config or {}))
-    per_person = stored.groupBy("individual_id").agg(F.count(F.lit(1)).alias("n"))
-    stats = per_person.agg(F.avg("n").alias("mean"), F.min("n").alias("low"), F.max("n").alias("high")).first()
-    mean = float(stats["mean"] or 0.0)
-    outside = per_person.where((F.col("n") < settings.min_per_individual) | (F.col("n") > settings.max_per_individual))
+    counts = integrity.rows_per_key(stored, "individual_id", settings.min_per_individual, settings.max_per_individual)
+    mean = counts.figures["mean"]
     bad_mean = abs(mean - settings.mean_per_individual) > 0.05 * settings.mean_per_individual
-    finding = Finding(failing=outside.count() + int(bad_mean), checked=per_person.count())
-    return check_result(
-        finding,
+    return Verdict(
+        Finding(failing=counts.failing + int(bad_mean), checked=counts.checked),
         f"identifiers per individual in [{settings.min_per_individual}, {settings.max_per_individual}], "
         f"mean within 5 % of {settings.mean_per_individual}",
-        severity=dg.AssetCheckSeverity.WARN,
-        mean=mean,
-        configured_mean=settings.mean_per_individual,
+        metadata={"mean": mean, "configured_mean": settings.mean_per_individual},
     )
 
 
-def _propensity_lift(
-    context: dg.AssetCheckExecutionContext, stored: DataFrame, exposures: DataFrame, audience: DataFrame
-) -> dg.AssetCheckResult:
+def _propensity_lift(context: dg.AssetCheckExecutionContext, stored: DataFrame, exposures: DataFrame, audience: DataFrame) -> Verdict:
+    """Rule: the top propensity decile responds at least PROPENSITY_LIFT times as often as the bottom one."""
     config, _ = recorded(context, "response_events")
     effect = ResponsesConfig(**(config or {})).propensity_effect
     deciles = audience.select("individual_id", F.ntile(10).over(Window.orderBy("propensity_to_convert", "individual_id")).alias("decile"))
@@ -400,104 +472,102 @@ def _propensity_lift(
     lift = top / bottom if bottom > 0 else (math.inf if top > 0 else 0.0)
     expected = effect > 0
     passed = lift >= PROPENSITY_LIFT if expected else True
-    finding = Finding(failing=0 if passed else 1, checked=len(rates))
-    return check_result(
-        finding,
+    return Verdict(
+        Finding(failing=0 if passed else 1, checked=len(rates)),
         f"top propensity decile responds at ≥ {PROPENSITY_LIFT:g}× the bottom decile's rate"
         + ("" if expected else " (not expected: propensity_effect is 0)"),
-        severity=dg.AssetCheckSeverity.WARN,
-        lift=lift if math.isfinite(lift) else -1.0,
-        rate_by_decile=dg.MetadataValue.json({str(d): round(r, 5) for d, r in sorted(rates.items())}),
+        metadata={
+            "lift": lift if math.isfinite(lift) else -1.0,
+            "rate_by_decile": dg.MetadataValue.json({str(d): round(r, 5) for d, r in sorted(rates.items())}),
+        },
     )
 
 
+#: Every check on stored data: keys first (blocking), then invariants (ERROR), then distributions (WARN).
+DATA_CHECKS: tuple[DataCheck, ...] = (
+    *(primary_key(t, k) for t, k in PRIMARY_KEYS.items()),
+    *(foreign_key(fk) for fk in FOREIGN_KEYS),
+    DataCheck(
+        "households", "requested_row_count", "Exactly num_households rows, as configured for the run that wrote them.",
+        _requested_count("households", "num_households", HouseholdsConfig().num_households),
+    ),
+    DataCheck(
+        "individuals", "individuals_per_household", "Each household has exactly household_size individuals.",
+        _household_sizes, parents=("households",),
+    ),
+    DataCheck("individuals", "requested_row_count", "Exactly Σ household_size rows.", _individuals_total, parents=("households",)),
+    DataCheck(
+        "identity_mappings", "first_seen_not_after_last_seen", "first_seen ≤ last_seen on every identifier.",
+        _first_seen_not_after_last_seen,
+    ),
+    DataCheck(
+        "content_engagements", "events_inside_window",
+        "event_ts falls on event_date, and event_date inside the partitions' range up to the run's end_date.",
+        _inside_window("content_engagements", "event_ts"),
+    ),
+    DataCheck(
+        "content_engagements", "duration_for_views_only", "duration_seconds is set (≥ 0) for views and NULL otherwise.",
+        _views_carry_duration,
+    ),
+    DataCheck(
+        "audience_attributes", "affinities_sum_to_one", "affinity_scores lie in [0, 1] and sum to 1 ± 1e-6 per person.",
+        _affinities,
+    ),
+    DataCheck(
+        "campaigns", "requested_row_count", "Exactly num_campaigns rows, as configured.", _requested_count("campaigns", "num_campaigns", 20),
+    ),
+    DataCheck("campaigns", "flight_dates_ordered", "start_date ≤ end_date.", _flight_dates),
+    DataCheck(
+        "campaign_exposures", "inside_campaign_flight",
+        "Each exposure falls inside its campaign's dates, on one of its channels, with frequency in [1, cap].",
+        _inside_flight, parents=("campaigns",),
+    ),
+    DataCheck(
+        "campaign_exposures", "events_inside_window",
+        "exposure_ts falls on event_date, inside the partitions' range up to the run's end_date.",
+        _inside_window("campaign_exposures", "exposure_ts"),
+    ),
+    DataCheck(
+        "response_events", "response_after_exposure",
+        "Each response is at or after its exposure's exposure_ts, and time_to_conversion_hours is exact.",
+        _after_exposure, parents=("campaign_exposures",),
+    ),
+    DataCheck(
+        "response_events", "events_inside_window",
+        "response_ts falls on event_date, inside the partitions' range up to the run's end_date.",
+        _inside_window("response_events", "response_ts"),
+    ),
+    DataCheck(
+        "outcome_metrics", "attribution_weights_sum_to_one",
+        "Attribution weights sum to 1 ± 1e-9 per (response_id, attribution_model).", _weights,
+    ),
+    # Distributions: realised against configured, reported as warnings.
+    DataCheck(
+        "households", "income_bracket_mix", "income_bracket shares match income_bracket_weights within tolerance.",
+        _share_rule("households", "income_bracket", "income_bracket_weights", HouseholdsConfig().income_bracket_weights),
+        severity=WARN,
+    ),
+    DataCheck(
+        "individuals", "gender_mix", "gender shares match gender_weights within tolerance.",
+        _share_rule("individuals", "gender", "gender_weights", DemographicsConfig().gender_weights),
+        severity=WARN,
+    ),
+    DataCheck(
+        "identity_mappings", "identifiers_per_individual",
+        "Identifiers per individual within [min, max] and their mean near mean_per_individual.",
+        _identifiers_per_individual, severity=WARN,
+    ),
+    DataCheck(
+        "response_events", "response_rate_rises_with_propensity",
+        "The top propensity decile responds at ≥ 3× the bottom decile's rate.",
+        _propensity_lift, parents=("campaign_exposures", "audience_attributes"), severity=WARN,
+    ),
+)  # fmt: skip
+
+
 def build_asset_checks() -> list[dg.AssetChecksDefinition]:
-    """Every asset check of the graph."""
-    WARN = dg.AssetCheckSeverity.WARN
-    checks = [permission_check(t) for t in ALL_TABLES]
-    checks += [primary_key_check(t, k) for t, k in PRIMARY_KEYS.items()]
-    checks += [foreign_key_check(fk) for fk in FOREIGN_KEYS]
-    checks += [
-        invariant_check(
-            "households", "requested_row_count", "Exactly num_households rows, as configured for the run that wrote them.",
-            _requested_count("households", "num_households", HouseholdsConfig().num_households),
-        ),
-        invariant_check(
-            "individuals", "individuals_per_household", "Each household has exactly household_size individuals.",
-            _household_sizes, parents=["households"],
-        ),
-        invariant_check(
-            "individuals", "requested_row_count", "Exactly Σ household_size rows.", _individuals_total, parents=["households"],
-        ),
-        invariant_check(
-            "identity_mappings", "first_seen_not_after_last_seen", "first_seen ≤ last_seen on every identifier.",
-            _first_seen_not_after_last_seen,
-        ),
-        invariant_check(
-            "content_engagements", "events_inside_window",
-            "event_ts falls on event_date, and event_date inside the partitions' range up to the run's end_date.",
-            _inside_window("content_engagements", "event_ts"),
-        ),
-        invariant_check(
-            "content_engagements", "duration_for_views_only", "duration_seconds is set (≥ 0) for views and NULL otherwise.",
-            _views_carry_duration,
-        ),
-        invariant_check(
-            "audience_attributes", "affinities_sum_to_one", "affinity_scores lie in [0, 1] and sum to 1 ± 1e-6 per person.",
-            _affinities,
-        ),
-        invariant_check(
-            "campaigns", "requested_row_count", "Exactly num_campaigns rows, as configured.",
-            _requested_count("campaigns", "num_campaigns", 20),
-        ),
-        invariant_check("campaigns", "flight_dates_ordered", "start_date ≤ end_date.", _flight_dates),
-        invariant_check(
-            "campaign_exposures", "inside_campaign_flight",
-            "Each exposure falls inside its campaign's dates, on one of its channels, with frequency in [1, cap].",
-            _inside_flight, parents=["campaigns"],
-        ),
-        invariant_check(
-            "campaign_exposures", "events_inside_window",
-            "exposure_ts falls on event_date, inside the partitions' range up to the run's end_date.",
-            _inside_window("campaign_exposures", "exposure_ts"),
-        ),
-        invariant_check(
-            "response_events", "response_after_exposure",
-            "Each response is at or after its exposure's exposure_ts, and time_to_conversion_hours is exact.",
-            _after_exposure, parents=["campaign_exposures"],
-        ),
-        invariant_check(
-            "response_events", "events_inside_window",
-            "response_ts falls on event_date, inside the partitions' range up to the run's end_date.",
-            _inside_window("response_events", "response_ts"),
-        ),
-        invariant_check(
-            "outcome_metrics", "attribution_weights_sum_to_one",
-            "Attribution weights sum to 1 ± 1e-9 per (response_id, attribution_model).", _weights,
-        ),
-        # Distributions: realised against configured, reported as warnings.
-        invariant_check(
-            "households", "income_bracket_mix", "income_bracket shares match income_bracket_weights within tolerance.",
-            _share_rule("households", "income_bracket", "income_bracket_weights", HouseholdsConfig().income_bracket_weights),
-            severity=WARN,
-        ),
-        invariant_check(
-            "individuals", "gender_mix", "gender shares match gender_weights within tolerance.",
-            _share_rule("individuals", "gender", "gender_weights", DemographicsConfig().gender_weights),
-            severity=WARN,
-        ),
-        invariant_check(
-            "identity_mappings", "identifiers_per_individual",
-            "Identifiers per individual within [min, max] and their mean near mean_per_individual.",
-            _identifiers_per_individual, severity=WARN,
-        ),
-        invariant_check(
-            "response_events", "response_rate_rises_with_propensity",
-            "The top propensity decile responds at ≥ 3× the bottom decile's rate.",
-            _propensity_lift, parents=["campaign_exposures", "audience_attributes"], severity=WARN,
-        ),
-    ]
-    return checks
+    """Every asset check of the graph: a permission step per table, then the data checks' steps."""
+    return [*(permission_check(t) for t in ALL_TABLES), *check_steps(DATA_CHECKS)]
 
 
 ASSET_CHECKS = build_asset_checks()

@@ -117,9 +117,22 @@ def exact_count(table: DataFrame, expected: int) -> Finding:
     return Finding(failing=abs(rows - expected), checked=rows, figures={"expected": expected, "rows": rows})
 
 
-def share_gaps(table: DataFrame, column: str, weights: dict[str, float]) -> dict[str, float]:
-    """Realised share minus configured weight, per category of ``column`` (categories in either)."""
-    total = table.count()
+def share_gaps(table: DataFrame, column: str, weights: dict[str, float]) -> tuple[dict[str, float], int]:
+    """Realised share minus configured weight, per category of ``column`` (categories in either), and
+    the rows counted. One Spark job: the total is the sum of the group counts (NULLs form a group)."""
     counts = {r[column]: r["n"] for r in table.groupBy(column).agg(F.count(F.lit(1)).alias("n")).collect()}
+    total = sum(counts.values())
     categories = sorted(set(weights) | {c for c in counts if c is not None})
-    return {c: (counts.get(c, 0) / total if total else 0.0) - weights.get(c, 0.0) for c in categories}
+    return {c: (counts.get(c, 0) / total if total else 0.0) - weights.get(c, 0.0) for c in categories}, total
+
+
+def rows_per_key(table: DataFrame, key: str, low: int, high: int) -> Finding:
+    """Keys of ``table`` with fewer than ``low`` or more than ``high`` rows; the mean rows per key
+    as the figure ``mean`` (0 on an empty table). One Spark job."""
+    per_key = table.groupBy(key).agg(F.count(F.lit(1)).alias("n"))
+    stats = per_key.agg(
+        F.avg("n").alias("mean"),
+        F.count(F.lit(1)).alias("keys"),
+        F.count(F.when((F.col("n") < low) | (F.col("n") > high), 1)).alias("outside"),
+    ).first()
+    return Finding(failing=int(stats["outside"]), checked=int(stats["keys"]), figures={"mean": float(stats["mean"] or 0.0)})
