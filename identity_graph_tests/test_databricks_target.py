@@ -97,6 +97,10 @@ def test_every_asset_step_goes_through_the_step_launcher(databricks_env):
         if job_name == GENERATE_JOB:
             assert assets == {t.replace("-", "_") for t in EXPECTED_TABLES}
             assert assets <= launched, assets - launched
+        else:
+            # Every check that reads tables runs where the tables are: on the cluster.
+            reading = {s.key for s in plan.steps if not s.key.endswith("target_permissions")}
+            assert reading and reading == launched, reading ^ launched
     # Table maintenance runs its OPTIMIZE and VACUUM statements on the cluster too.
     maintenance = defs.resolve_job_def(MAINTENANCE_JOB)
     plan = create_execution_plan(maintenance)
