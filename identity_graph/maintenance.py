@@ -218,13 +218,6 @@ class MaintenanceConfig(dg.Config):
         return self
 
 
-def table_exists(spark: LazyPySparkResource, catalog: CatalogAccess, table: str) -> bool:
-    """Whether the table has been written yet (local: its ``_delta_log`` directory exists)."""
-    if catalog.target == "databricks":
-        return spark.spark_session.catalog.tableExists(catalog.table_identifier(table))
-    return os.path.isdir(os.path.join(catalog.table_path(table), "_delta_log"))
-
-
 def _cores(session: SparkSession) -> int:
     """The local session's default parallelism; a Spark Connect client has no SparkContext, so this machine's cores."""
     try:
@@ -285,7 +278,7 @@ def maintain_tables(
         identifier = catalog.table_identifier(table)
         started = time.monotonic()
         row: dict[str, Any] = {"table": table}
-        if not table_exists(spark, catalog, table):
+        if not catalog.is_stored(spark.spark_session, table):
             context.log.info(f"{table}: skipped, the table does not exist yet ({identifier})")
             row.update(status="skipped: does not exist yet", seconds=0.0)
             rows.append(row)

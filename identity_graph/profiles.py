@@ -247,6 +247,41 @@ def profile_content_engagements(engagements: DataFrame) -> str:
     return f"**Events by hour of day and engagement_type** — {total:,} events, {_days(first, last)}\n\n{table}\n"
 
 
+def _crosstab(
+    rows: Sequence[Any],
+    line_by: tuple[str, str],
+    column_by: tuple[str, Sequence[Any]],
+    means: Sequence[tuple[str, str, int]],
+    counts_first: bool,
+) -> tuple[int, str]:
+    """People in grouped aggregates ``rows`` (each with ``n`` and the summed fields of ``means``) as a
+    markdown table: one line per ``line_by`` value, largest first, then an **all** line; each line has
+    people, share, a count per ``column_by`` value (in its order) and each mean (sum / people).
+    Returns the total and the table."""
+    line_field, line_header = line_by
+    column_field, column_order = column_by
+    total = sum(r.n for r in rows)
+    columns = _ordered({r[column_field] for r in rows}, column_order)
+    groups: dict[Any, list[Any]] = defaultdict(list)
+    for r in rows:
+        groups[r[line_field]].append(r)
+
+    def line(label: str, chosen: list[Any]) -> list[Any]:
+        n = sum(r.n for r in chosen)
+        counts = [sum(r.n for r in chosen if r[column_field] == c) for c in columns]
+        averages = [_num(_ratio(sum(float(r[field] or 0) for r in chosen), n), digits) for field, _, digits in means]
+        return [label, n, _pct(n, total), *(counts + averages if counts_first else averages + counts)]
+
+    count_headers = [_label(c) for c in columns]
+    mean_headers = [header for _, header, _ in means]
+    ordered = sorted(groups, key=lambda g: (-sum(r.n for r in groups[g]), _label(g)))
+    table = markdown_table(
+        [line_header, "people", "share", *(count_headers + mean_headers if counts_first else mean_headers + count_headers)],
+        [line(_label(g), groups[g]) for g in ordered] + [line("**all**", list(rows))],
+    )
+    return total, table
+
+
 def profile_viewership_patterns(patterns: DataFrame) -> str:
     """People by their top preferred category and preferred_device, with mean total_engagements and frequency_daily_avg."""
     rows = (
@@ -258,24 +293,12 @@ def profile_viewership_patterns(patterns: DataFrame) -> str:
         )
         .collect()
     )
-    total = sum(r.n for r in rows)
-    devices = _ordered({r.preferred_device for r in rows}, DEVICES)
-    per_category: dict[Any, list[Any]] = defaultdict(list)
-    for r in rows:
-        per_category[r.category].append(r)
-
-    def line(label: str, chosen: list[Any]) -> list[Any]:
-        """The table row of the (category, device) aggregates ``chosen``."""
-        n = sum(r.n for r in chosen)
-        by_device = [sum(r.n for r in chosen if r.preferred_device == d) for d in devices]
-        events = sum(r.events or 0 for r in chosen)
-        frequency = sum(r.frequency or 0.0 for r in chosen)
-        return [label, n, _pct(n, total), _num(_ratio(events, n), 1), _num(_ratio(frequency, n)), *by_device]
-
-    categories = sorted(per_category, key=lambda c: (-sum(r.n for r in per_category[c]), _label(c)))
-    table = markdown_table(
-        ["top preferred category", "people", "share", "mean total_engagements", "mean frequency_daily_avg", *[_label(d) for d in devices]],
-        [line(_label(c), per_category[c]) for c in categories] + [line("**all**", rows)],
+    total, table = _crosstab(
+        rows,
+        ("category", "top preferred category"),
+        ("preferred_device", DEVICES),
+        means=[("events", "mean total_engagements", 1), ("frequency", "mean frequency_daily_avg", 2)],
+        counts_first=False,
     )
     return f"**Top preferred category × preferred_device** — {total:,} people\n\n{table}\n"
 
@@ -291,24 +314,12 @@ def profile_audience_attributes(audience: DataFrame) -> str:
         )
         .collect()
     )
-    total = sum(r.n for r in rows)
-    classes = _ordered({r.behavioral_classification for r in rows}, BEHAVIOURAL_CLASSES)
-    per_segment: dict[Any, list[Any]] = defaultdict(list)
-    for r in rows:
-        per_segment[r.segment_primary].append(r)
-
-    def line(label: str, chosen: list[Any]) -> list[Any]:
-        """The table row of the (segment, class) aggregates ``chosen``."""
-        n = sum(r.n for r in chosen)
-        by_class = [sum(r.n for r in chosen if r.behavioral_classification == c) for c in classes]
-        propensity = sum(r.propensity or 0.0 for r in chosen)
-        value = sum(float(r.value or 0) for r in chosen)
-        return [label, n, _pct(n, total), *by_class, _num(_ratio(propensity, n), 3), _num(_ratio(value, n))]
-
-    segments = sorted(per_segment, key=lambda s: (-sum(r.n for r in per_segment[s]), _label(s)))
-    table = markdown_table(
-        ["segment_primary", "people", "share", *[_label(c) for c in classes], "mean propensity_to_convert", "mean lifetime_value_estimate"],
-        [line(_label(s), per_segment[s]) for s in segments] + [line("**all**", rows)],
+    total, table = _crosstab(
+        rows,
+        ("segment_primary", "segment_primary"),
+        ("behavioral_classification", BEHAVIOURAL_CLASSES),
+        means=[("propensity", "mean propensity_to_convert", 3), ("value", "mean lifetime_value_estimate", 2)],
+        counts_first=True,
     )
     return f"**Segments** — {total:,} people, largest segment first\n\n{table}\n"
 

@@ -27,6 +27,7 @@ from identity_graph.resources.databricks import on_databricks_cluster
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
+    from pyspark.sql import SparkSession
 
 #: Every table of the graph, in dependency order.
 ALL_TABLES = (
@@ -78,6 +79,12 @@ class CatalogAccess(dg.ConfigurableResource):
         if self.target == "databricks":
             return ".".join(quote_identifier(part) for part in (self.catalog, self.schema_name, table))
         return "delta." + quote_identifier(self.table_path(table))
+
+    def is_stored(self, spark: "SparkSession", table: str) -> bool:
+        """Whether the table has been written yet: its ``_delta_log`` locally, the table in Unity Catalog."""
+        if self.target == "databricks":
+            return spark.catalog.tableExists(self.table_identifier(table))
+        return os.path.isdir(os.path.join(self.table_path(table), "_delta_log"))
 
     def workspace_client(self) -> "WorkspaceClient":
         """A databricks-sdk client for the workspace, with timeouts bounded for a preflight check."""

@@ -96,11 +96,6 @@ class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
         """Where the table is: its directory locally, its three-level name on Unity Catalog."""
         return self.table_name(table) if self.managed else self.table_path(table)
 
-    def _exists(self, table: str) -> bool:
-        if self.managed:
-            return self.spark.spark_session.catalog.tableExists(self.table_identifier(table))
-        return os.path.isdir(os.path.join(self.table_path(table), "_delta_log"))
-
     def _read(self, table: str) -> DataFrame:
         reader = self.spark.spark_session.read.format("delta")
         return reader.table(self.table_identifier(table)) if self.managed else reader.load(self.table_path(table))
@@ -234,7 +229,7 @@ class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> DataFrame:
         table = self._table(context)
         location = self.location(table)
-        if not self._exists(table):
+        if not self.is_stored(self.spark.spark_session, table):
             raise dg.Failure(
                 description=f"Upstream table {self.table_name(table)} is not stored"
                 + ("" if self.managed else f" at {location}")
