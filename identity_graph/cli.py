@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--permissions-only", action="store_true", help="Only verify the target's permissions (no table is read)."
     )
+    check.add_argument(
+        "--select", help="Dagster asset selection whose checks to run, e.g. 'campaigns*' (default: the checks of every asset)."
+    )
     _target_arguments(check)
     return parser
 
@@ -171,6 +174,23 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 
+def resolve_selection(select: str | None, asset_graph: Any) -> list[Any] | None:
+    """The asset keys ``select`` (a Dagster selection string) names, sorted; None without one; an
+    empty list, after printing why, when it is invalid or matches nothing."""
+    if not select:
+        return None
+    import dagster as dg
+
+    try:
+        selection = sorted(dg.AssetSelection.from_string(select).resolve(asset_graph), key=str)
+    except Exception as error:  # Dagster raises several types for a bad selection string
+        print(f"identity-graph: --select {select!r}: {error}", file=sys.stderr)
+        return []
+    if not selection:
+        print(f"identity-graph: --select {select!r} matches no asset", file=sys.stderr)
+    return selection
+
+
 def generate(args: argparse.Namespace) -> int:
     try:
         run_config = build_run_config(args)
@@ -184,24 +204,15 @@ def generate(args: argparse.Namespace) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    import dagster as dg
-
     from identity_graph.project import GENERATE_JOB
 
     defs = _definitions(args)
     if defs is None:
         return EXIT_BAD_INPUT
     asset_graph = defs.resolve_asset_graph()
-    selection = None
-    if args.select:
-        try:
-            selection = sorted(dg.AssetSelection.from_string(args.select).resolve(asset_graph), key=str)
-        except Exception as error:  # Dagster raises several types for a bad selection string
-            print(f"identity-graph: --select {args.select!r}: {error}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        if not selection:
-            print(f"identity-graph: --select {args.select!r} matches no asset", file=sys.stderr)
-            return EXIT_BAD_INPUT
+    selection = resolve_selection(args.select, asset_graph)
+    if selection == []:
+        return EXIT_BAD_INPUT
 
     tags = {}
     selected = set(selection) if selection is not None else set(asset_graph.get_all_asset_keys())
@@ -312,9 +323,19 @@ def check(args: argparse.Namespace) -> int:
     defs = _definitions(args)
     if defs is None:
         return EXIT_BAD_INPUT
-    job = CHECK_TARGET_JOB if args.permissions_only else CHECK_JOB
+    job = defs.resolve_job_def(CHECK_TARGET_JOB if args.permissions_only else CHECK_JOB)
+    asset_graph = defs.resolve_asset_graph()
+    selection = resolve_selection(args.select, asset_graph)
+    if selection == []:
+        return EXIT_BAD_INPUT
+    if selection is not None:
+        checks = {key for key in job.asset_layer.asset_graph.asset_check_keys if key.asset_key in set(selection)}
+        if not checks:
+            print(f"identity-graph: --select {args.select!r} has no checks to run", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        job = job.get_subset(asset_check_selection=checks)
     started = time.monotonic()
-    result = defs.resolve_job_def(job).execute_in_process(
+    result = job.execute_in_process(
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}, instance=_instance(), raise_on_error=False
     )
     failed_checks = print_check_summary(result)

@@ -1,19 +1,15 @@
-"""The whole graph through Dagster: integrity, partial re-materialisation, determinism."""
+"""The whole graph through Dagster: integrity, one day re-materialised, bad config, the command line
+(`campaigns*` re-materialised and the whole graph from another process: test_webserver.py)."""
 
 import os
-import subprocess
-import sys
 
 import dagster as dg
-import yaml
 
 from identity_graph import cli
 from identity_graph.definitions import ALL_ASSETS
 from identity_graph_tests.fingerprint import differing_rows
 from identity_graph_tests.stored_graph import (
-    CAMPAIGN_FAMILY,
     RANGE,
-    ROOT,
     RUN_CONFIG,
     TABLES,
     project_resources,
@@ -56,21 +52,6 @@ def test_all_ten_tables_are_written_with_zero_orphans(spark, graph):
     assert days == {"2026-10-27", "2026-10-28", "2026-10-29", "2026-10-30", "2026-10-31"}
 
 
-def test_rematerialising_campaigns_and_downstream_leaves_every_other_table_unchanged(spark, graph):
-    before = versions(spark, graph)
-    selection = dg.AssetSelection.from_string("campaigns*")  # campaigns and everything downstream
-    config = {**RUN_CONFIG, "ops": {k: v for k, v in RUN_CONFIG["ops"].items() if k in CAMPAIGN_FAMILY}}
-    result = dg.materialize(ALL_ASSETS, selection=selection, resources=project_resources(graph), run_config=config, tags=RANGE)
-    assert result.success
-    after = versions(spark, graph)
-    for table in TABLES:
-        if table in CAMPAIGN_FAMILY:
-            assert after[table] == before[table] + 1, table
-        else:
-            assert after[table] == before[table], table
-    assert set(orphans(spark, graph).values()) == {0}
-
-
 def test_invalid_config_fails_before_any_table_is_touched(spark, graph):
     before = versions(spark, graph)
     bad = {**RUN_CONFIG, "ops": {**RUN_CONFIG["ops"], "campaigns": {"config": {"num_campaigns": 0}}}}
@@ -96,64 +77,41 @@ def test_rematerialising_one_day_of_engagements_changes_only_that_day(spark, gra
     assert differing_rows(old, read(spark, graph, "content_engagements")) == 0
 
 
-def test_cli_over_spark_connect_with_7_partitions_writes_the_identical_graph(
-    spark, graph, connect_url, tmp_path, monkeypatch, capsys
-):
-    """`identity-graph generate --remote sc://…` end to end: the whole graph and every check in
-    one Dagster run over a Spark Connect server on loopback, recorded in the instance, row counts
-    printed for all ten tables — and every table equal, row for row, to the in-process local run's,
-    though made by another process, through Spark Connect, with 7 input and shuffle partitions
-    instead of 2."""
-    config = {**RUN_CONFIG, "resources": {"generation": {"config": {**RUN_CONFIG["resources"]["generation"]["config"], "input_partitions": 7}}}}
-    config_file = tmp_path / "run.yaml"
-    config_file.write_text(yaml.safe_dump(config))
-    warehouse, home = tmp_path / "warehouse", tmp_path / "dagster_home"
-    env = {**os.environ, "DAGSTER_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1", "PYTHONHASHSEED": "977"}
-    done = subprocess.run(
-        [sys.executable, "-m", "identity_graph.cli", "generate", "--config", str(config_file), "--warehouse", str(warehouse),
-         "--remote", connect_url, "--spark-conf", "spark.sql.shuffle.partitions=7"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    # Generation ends with every asset check, all passing.
-    assert "52 checks: 0 ERROR failed, 0 WARN failed, 0 skipped" in done.stdout, done.stdout[-3000:]
-    # The table of tables comes first (header "table  rows  ..."), then the table of checks.
-    lines = done.stdout.splitlines()
-    first = next(i for i, line in enumerate(lines) if line.split()[:2] == ["table", "rows"]) + 2
-    last = next(i for i in range(first, len(lines)) if not lines[i].split() or lines[i].split()[:2] == ["table", "check"])
-    table_lines = [line.split() for line in lines[first:last]]
-    printed = {cells[0]: cells[1] for cells in table_lines}
-    assert printed["households"] == "400"
-    for table in TABLES:
-        assert table in printed, done.stdout
-        assert sum(cells[0] == table for cells in table_lines) == 1, table
-        assert differing_rows(read(spark, warehouse, table), read(spark, graph, table)) == 0, table
-
+def test_cli_generates_and_checks_a_selection_and_a_duplicate_key_fails_the_check(spark, tmp_path, monkeypatch, capsys):
+    """`identity-graph generate --select households`, then `identity-graph check` on what it stored
+    (on the session's Spark; the whole graph from another process is test_webserver.py's): the
+    table and its checks are printed and recorded in the instance; the permission checks alone
+    pass; after a household is duplicated, `check --select households` exits 1 naming the failing
+    key and the rows, and regenerates nothing."""
+    home, warehouse = tmp_path / "dagster_home", tmp_path / "warehouse"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    target = ["--warehouse", str(warehouse), "--master", "local[2]"]
+    assert cli.main(["generate", "--select", "households", "--households", "400", *target]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["table", "rows"])
+    assert lines[header + 2].split()[:3] == ["households", "400", "0"], out
+    assert lines[header + 3].split()[:2] == ["table", "check"] or not lines[header + 3].strip(), out
+    summary = next(line for line in lines if " checks: " in line)
+    assert summary.endswith("checks: 0 ERROR failed, 0 WARN failed, 0 skipped (a blocking check on a table they read failed)."), out
     instance = dg.DagsterInstance.from_config(str(home))
     try:
-        for table in TABLES:
-            assert instance.get_latest_materialization_event(dg.AssetKey(table)) is not None, table
+        assert instance.get_latest_materialization_event(dg.AssetKey("households")) is not None
+        assert instance.get_latest_materialization_event(dg.AssetKey("individuals")) is None
     finally:
         instance.dispose()
 
-    # `identity-graph check` against what that process stored, without regenerating (in this
-    # process, on the session's Spark). The generate run above already ran every check on the clean
-    # tables; here the permission checks alone pass (exit 0) ...
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    versions_before = versions(spark, warehouse)
-    check = ["check", "--warehouse", str(warehouse), "--master", "local[2]"]
-    assert cli.main([*check, "--permissions-only"]) == 0
-    out = capsys.readouterr().out
-    assert "10 checks: 0 ERROR failed, 0 WARN failed, 0 skipped" in out, out[-3000:]
+    assert cli.main(["check", "--permissions-only", *target]) == 0
+    assert "10 checks: 0 ERROR failed, 0 WARN failed, 0 skipped" in capsys.readouterr().out
+    assert cli.main(["check", "--select", "households", *target]) == 0
+    checks_of_households = capsys.readouterr().out
+    assert summary.split()[0] == next(line for line in checks_of_households.splitlines() if " checks: " in line).split()[0]
 
-    # ... and after a household is duplicated, the key check fails, blocking every check that reads
-    # households; nothing is regenerated.
-    duplicate = read(spark, warehouse, "households").where("household_id = 1")
-    duplicate.write.format("delta").mode("append").save(os.path.join(warehouse, "main", "identity_graph", "households"))
-    versions_before["households"] += 1
-    assert cli.main(check) == 1
+    households = os.path.join(warehouse, "main", "identity_graph", "households")
+    spark.read.format("delta").load(households).where("household_id = 1").write.format("delta").mode("append").save(households)
+    versions_before = versions(spark, warehouse, ["households"])
+    assert cli.main(["check", "--select", "households", *target]) == 1
     out = capsys.readouterr().out
-    summary = next(line for line in out.splitlines() if line.endswith("(a blocking check on a table they read failed)."))
-    assert summary.startswith("52 checks: 2 ERROR failed") and " 0 skipped" not in summary, summary
-    assert "households primary_key_unique: households.household_id unique — failed: 2 of 401 rows" in out
-    assert versions(spark, warehouse) == versions_before
+    assert "households primary_key_unique: households.household_id unique — failed: 2 of 401 rows" in out, out
+    assert versions(spark, warehouse, ["households"]) == versions_before
+    assert not os.path.exists(os.path.join(warehouse, "main", "identity_graph", "individuals"))
