@@ -13,9 +13,28 @@ EVENT_DATE = "event_date"
 MAX_ATTRIBUTION_DAYS = 7
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=EVENTS_START, timezone="UTC")
+#: The assets partitioned by ``daily_partitions``.
+EVENT_TABLES = ("content_engagements", "campaign_exposures", "response_events")
+#: Run tags naming the days of a run: one day, or the range of a single-run backfill.
+PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
 
 #: response_events day d reads campaign_exposures days d − 7 … d.
 exposures_for_responses = dg.TimeWindowPartitionMapping(start_offset=-MAX_ATTRIBUTION_DAYS, end_offset=0)
+
+
+def event_tables_without_days(run: dg.DagsterRun, instance: dg.DagsterInstance) -> list[str]:
+    """The event tables ``run`` would write although it names no day (no partition tags): a
+    launchpad run of a whole job, say. Empty when it names its days or writes no event table."""
+    if any(tag in run.tags for tag in PARTITION_TAGS):
+        return []
+    steps = run.step_keys_to_execute
+    if steps is None and run.execution_plan_snapshot_id:
+        try:
+            plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+        except Exception:  # noqa: BLE001 - e.g. a step launched remotely without the run's storage: nothing to tell
+            return []
+        steps = plan.step_keys_to_execute or [step.key for step in plan.steps]
+    return [table for table in EVENT_TABLES if table in set(steps or ())]
 
 
 def partition_days(window: dg.TimeWindow) -> list[dt.date]:

@@ -6,13 +6,15 @@ from pydantic import Field, field_validator
 
 from identity_graph.config import parse_date, validate_run_config
 from identity_graph.generation.common import RunParameters
+from identity_graph.partitions import event_tables_without_days
 
 
 class GenerationSettings(dg.ConfigurableResource):
     """Seed and time window of the synthetic world, shared by every asset in a run.
 
     At run start it also validates the whole run's asset config, so an invalid value
-    anywhere fails the run before Spark starts and before any table is touched.
+    anywhere fails the run before Spark starts and before any table is touched; so does
+    a run that would write an event table without naming its days.
     """
 
     seed: int = Field(default=42, description="Seed of every random draw: same seed and config, same tables.")
@@ -48,6 +50,15 @@ class GenerationSettings(dg.ConfigurableResource):
         run = context.run
         if run is not None:
             validate_run_config(run.run_config)
+            undated = event_tables_without_days(run, context.instance)
+            if undated:
+                raise ValueError(
+                    f"{', '.join(undated)} {'is' if len(undated) == 1 else 'are'} partitioned by event day and this run "
+                    "names no day. In the UI, materialise from the asset graph and choose the days (one run writes a "
+                    "range), or pick a day in the launchpad's partition box; or add the run tags "
+                    "dagster/asset_partition_range_start and dagster/asset_partition_range_end (YYYY-MM-DD). "
+                    "identity-graph generate takes the days from --end-date and --days."
+                )
 
     def parameters(self) -> RunParameters:
         """The settings as the generation layer's :class:`RunParameters`."""
