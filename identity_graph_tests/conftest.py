@@ -58,7 +58,7 @@ def graph(spark, graph_instance, tmp_path_factory):
 
     warehouse = tmp_path_factory.mktemp("graph")
     result = dg.materialize(
-        ALL_ASSETS, resources=project_resources(warehouse), run_config=RUN_CONFIG, tags=RANGE, instance=graph_instance
+        ALL_ASSETS, resources=project_resources(warehouse, profiles=True), run_config=RUN_CONFIG, tags=RANGE, instance=graph_instance
     )
     assert result.success
     return warehouse
@@ -71,3 +71,38 @@ def connect_url(tmp_path_factory):
 
     with connect_server(tmp_path_factory.mktemp("connect_server")) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def dagster_ui(tmp_path_factory, connect_url):
+    """The project's Dagster UI as ``make dev`` starts it (``dagster dev -w workspace.yaml``, webserver
+    and daemon) on a loopback port, with its own ``DAGSTER_HOME`` and warehouse; its runs reach Spark
+    through the session's Connect server. Yields a :class:`~identity_graph_tests.webserver.Served`."""
+    from identity_graph_tests.webserver import Served, dagster_dev
+
+    root = tmp_path_factory.mktemp("dagster_ui")
+    home, warehouse = root / "dagster_home", root / "warehouse"
+    env = {
+        "IDENTITY_GRAPH_WAREHOUSE": str(warehouse),
+        "IDENTITY_GRAPH_SPARK_REMOTE": connect_url,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "PYTHONHASHSEED": "977",
+    }
+    with dagster_dev(home, env) as url:
+        yield Served(url=url, home=home, warehouse=warehouse)
+
+
+@pytest.fixture(scope="session")
+def ui_graph(dagster_ui):
+    """The whole graph and every check, launched through the UI's GraphQL API as one run (the
+    shared graph's config, 7 input partitions instead of 2); the :class:`Served` UI it ran in."""
+    from identity_graph.project import GENERATE_JOB
+    from identity_graph_tests.stored_graph import RANGE, RUN_CONFIG
+
+    generation = {**RUN_CONFIG["resources"]["generation"]["config"], "input_partitions": 7}
+    config = {**RUN_CONFIG, "resources": {"generation": {"config": generation}}}
+    run_id = dagster_ui.client.launch(GENERATE_JOB, run_config=config, tags=RANGE)
+    run = dagster_ui.client.wait(run_id)
+    assert run["status"] == "SUCCESS", dagster_ui.client.errors(run_id)
+    dagster_ui.runs["graph"] = run_id
+    return dagster_ui

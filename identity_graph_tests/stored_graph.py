@@ -32,15 +32,16 @@ RUN_CONFIG = {
 RANGE = {"dagster/asset_partition_range_start": FIRST_DAY, "dagster/asset_partition_range_end": END_DATE}
 
 
-def project_resources(warehouse, partitions: int = 2) -> dict:
-    """The project's resources on the test Spark session, writing under ``warehouse``."""
+def project_resources(warehouse, partitions: int = 2, profiles: bool = False) -> dict:
+    """The project's resources on the test Spark session, writing under ``warehouse``; asset-page
+    profiles only when asked (test_profiles reads the shared graph's; elsewhere they cost time)."""
     spark = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
     return {
         "spark": spark,
         STEP_LAUNCHER: dg.ResourceDefinition.none_resource(),
         "generation": GenerationSettings(input_partitions=partitions),
         "catalog": CatalogAccess(warehouse=str(warehouse)),
-        "io_manager": DeltaIOManager(spark=spark, warehouse=str(warehouse)),
+        "io_manager": DeltaIOManager(spark=spark, warehouse=str(warehouse), profiles=profiles),
     }
 
 

@@ -78,7 +78,7 @@ def test_grant_statement_keeps_hostile_names_inside_one_quoted_identifier(name):
 
 def _unquoted_tokens(statement: str) -> list[str]:
     """The statement's text outside backtick-quoted identifiers (a doubled backtick stays inside)."""
-    out, i, current = [], 0, ""
+    i, current = 0, ""
     while i < len(statement):
         ch = statement[i]
         if ch == "`":

@@ -1,4 +1,4 @@
-"""Asset-page profiles: every materialisation of the shared graph carries one, its numbers are
+"""Asset-page profiles: every table of the shared graph carries one, its numbers are
 recomputed here independently from the stored tables, and a failing profile never fails a write."""
 
 import logging
@@ -16,40 +16,24 @@ from identity_graph import profiles
 from identity_graph.profiles import PROFILES, Profile, markdown_table, profile_households
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph_tests.conftest import TEST_SPARK_CONFIG
+from identity_graph_tests.markdown_tables import number, rows_of
 from identity_graph_tests.stored_graph import TABLES, path, read
 
 
 def graph_profile(instance: dg.DagsterInstance, warehouse, table: str) -> str:
-    """The profile of the shared graph's own latest materialisation of ``table`` (other tests
-    materialise copies of the graph in the same instance, so the location tells them apart)."""
+    """The profile of the shared graph's latest profiled materialisation of ``table`` (other tests
+    materialise copies of the graph in the same instance, so the location tells them apart, and
+    re-materialise parts of it without profiles)."""
     records = instance.fetch_materializations(dg.AssetKey(table), limit=1000).records
     for record in records:
         metadata = record.asset_materialization.metadata
-        if metadata["uri"].value == path(warehouse, table):
+        if metadata["uri"].value == path(warehouse, table) and "profile" in metadata:
             return metadata["profile"].value
     raise AssertionError(f"no materialisation of {table} at {path(warehouse, table)}")
 
 
-def rows_of(markdown: str, first_header: str) -> list[dict[str, str]]:
-    """The rows of the markdown table whose first header is ``first_header``, as header → cell."""
-    lines = markdown.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |"))
-    headers = [h.strip() for h in lines[start].strip("|").split("|")]
-    rows = []
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        rows.append(dict(zip(headers, (c.strip() for c in line.strip("|").split("|")))))
-    return rows
-
-
-def number(cell: str) -> float:
-    """A shown number: thousands separators, '%' and '×' dropped."""
-    return float(cell.replace(",", "").replace("%", "").replace("×", "").strip())
-
-
-def test_every_materialisation_of_the_graph_carries_a_profile(graph, graph_instance):
-    """Each of the ten tables' materialisations shows a markdown profile."""
+def test_every_table_of_the_graph_carries_a_profile(graph, graph_instance):
+    """Each of the ten tables' materialisations in the shared graph's run shows a markdown profile."""
     for table in TABLES:
         profile = graph_profile(graph_instance, graph, table)
         assert profile.startswith("**") and "| ---" in profile, table
@@ -207,3 +191,13 @@ def test_every_table_of_the_graph_has_a_profile_and_only_those():
     assert set(PROFILES) == set(TABLES)
     assert all(set(entry.needs) <= set(TABLES) for entry in PROFILES.values())
     assert profiles.profile_table("not_a_table", lambda name: pytest.fail("nothing to read")) is None
+
+
+def test_profiles_switched_off_write_the_table_without_one(spark, tmp_path, monkeypatch):
+    """``profiles: false`` on the IO manager (a launchpad setting): the write and its row count, no profile job."""
+    monkeypatch.setitem(PROFILES, "profiled_ok", Profile(count_profile))
+    session = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
+    io_manager = DeltaIOManager(spark=session, warehouse=str(tmp_path), profiles=False)
+    result = dg.materialize([profiled_ok], resources={"spark": session, "io_manager": io_manager})
+    metadata = result.asset_materializations_for_node("profiled_ok")[0].metadata
+    assert "profile" not in metadata and metadata["dagster/row_count"].value == 10

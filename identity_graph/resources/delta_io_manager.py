@@ -77,6 +77,10 @@ class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
     spark: dg.ResourceDependency[LazyPySparkResource]
     max_attempts: int = Field(default=4, description="Attempts per write or read when the failure is transient (≥ 1).")
     backoff_seconds: float = Field(default=2.0, description="First retry delay; doubles on each further attempt.")
+    profiles: bool = Field(
+        default=True,
+        description="Compute each table's profile for its asset page after the write (one Spark job per table).",
+    )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Before any step of a run that writes tables: fail at once if the target cannot take them.
@@ -176,7 +180,7 @@ class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
             )
         else:
             metadata.update({"dagster/row_count": written, "write_mode": "overwrite"})
-        profile = self._profile(context, table)
+        profile = self._profile(context, table) if self.profiles else None
         if profile is not None:
             metadata["profile"] = dg.MetadataValue.md(profile)
         context.add_output_metadata(metadata)
