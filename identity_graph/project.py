@@ -51,16 +51,19 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
         )
         location: dict[str, Any] = {"target": "databricks", "databricks_host": dg.EnvVar("DATABRICKS_HOST"), **credentials}
         executor = dg.multiprocess_executor
+        # The asset pages and the graph show where the tables are computed.
+        assets = dg.map_asset_specs(lambda spec: spec.merge_attributes(kinds={"databricks"}), ALL_ASSETS)
     else:
         spark = local_spark_resource(target.spark_master, extra=target.spark_conf, remote=target.spark_remote)
         # Every step runs in this process.
         step_launcher = dg.ResourceDefinition.none_resource()
         location = {"target": "local"}
         executor = dg.in_process_executor
+        assets = ALL_ASSETS
     location.update(warehouse=target.warehouse, catalog=target.catalog, schema_name=target.schema)
     permission_checks = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PERMISSIONS_CHECK]
     return dg.Definitions(
-        assets=ALL_ASSETS,
+        assets=assets,
         asset_checks=ASSET_CHECKS,
         jobs=[
             dg.define_asset_job(

@@ -70,7 +70,7 @@ def _answers(port: int) -> bool:
     return False
 
 
-def _tail(log: Path, lines: int = 40) -> str:
+def log_tail(log: Path, lines: int = 40) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
@@ -100,23 +100,24 @@ def connect_server(log_dir: Path, timeout: float = START_TIMEOUT_SECONDS) -> Ite
         deadline = time.monotonic() + timeout
         while not _answers(port):
             if process.poll() is not None:
-                raise RuntimeError(f"Spark Connect server exited with {process.returncode} before listening:\n{_tail(log)}")
+                raise RuntimeError(f"Spark Connect server exited with {process.returncode} before listening:\n{log_tail(log)}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"Spark Connect server not listening on 127.0.0.1:{port} after {timeout:.0f}s:\n{_tail(log)}")
+                raise TimeoutError(f"Spark Connect server not listening on 127.0.0.1:{port} after {timeout:.0f}s:\n{log_tail(log)}")
             time.sleep(0.5)
         yield f"sc://127.0.0.1:{port}"
     finally:
-        _stop(process)
+        stop_process_group(process)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM the server's process group, SIGKILL it if it is still there after 20 s."""
+def stop_process_group(process: subprocess.Popen, grace_seconds: float = 20.0) -> None:
+    """SIGTERM the process's group (it was started with ``start_new_session``), SIGKILL it if it is
+    still there after ``grace_seconds``."""
     if process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(timeout=20)
+        process.wait(timeout=grace_seconds)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)

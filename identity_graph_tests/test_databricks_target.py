@@ -30,6 +30,7 @@ from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSetting
 from identity_graph.resources.delta_io_manager import MANAGED_TABLE_PROPERTIES, DeltaIOManager
 from identity_graph.resources.targets import TargetSettings
 from identity_graph_tests.conftest import TEST_SPARK_CONFIG
+from identity_graph_tests.stored_graph import RANGE
 from identity_graph_tests.test_permissions import FIXTURES, ME, RecordedUnityCatalog
 
 EXPECTED_TABLES = (
@@ -77,6 +78,16 @@ def test_definitions_load_under_the_databricks_target(databricks_env):
     assert job.executor_def is dg.multiprocess_executor
     io_manager = defs.resources["io_manager"]
     assert (io_manager.target, io_manager.table_identifier("households")) == ("databricks", "`main`.`identity_graph`.`households`")
+
+
+def test_asset_kinds_name_databricks_only_on_the_databricks_target(databricks_env):
+    """The asset graph and pages show spark and delta everywhere, databricks where the tables are computed there."""
+    databricks_env(DATABRICKS_HOST=HOST, DATABRICKS_TOKEN=TOKEN)
+    on_databricks = databricks_definitions().resolve_asset_graph()
+    local = build_definitions(TargetSettings.from_env({})).resolve_asset_graph()
+    for key in on_databricks.get_all_asset_keys():
+        assert on_databricks.get(key).kinds == {"spark", "delta", "databricks"}, key
+        assert local.get(key).kinds == {"spark", "delta"}, key
 
 
 def test_every_asset_step_goes_through_the_step_launcher(databricks_env):
@@ -321,9 +332,9 @@ def run_generate(tmp_path, *, as_the_ui_does: bool):
     with dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home")) as instance:
         started = time.monotonic()
         if as_the_ui_does:
-            result = dg.execute_job(dg.reconstructable(generate_job), instance=instance)
+            result = dg.execute_job(dg.reconstructable(generate_job), instance=instance, tags=RANGE)
         else:
-            result = generate_job().execute_in_process(instance=instance, raise_on_error=False)
+            result = generate_job().execute_in_process(instance=instance, raise_on_error=False, tags=RANGE)
         elapsed = time.monotonic() - started
         text = "\n".join(serialize_value(record) for record in instance.all_logs(result.run_id))
         return result, elapsed, text

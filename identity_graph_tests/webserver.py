@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from identity_graph_tests.connect_server import _tail, free_port
+from identity_graph_tests.connect_server import free_port, log_tail, stop_process_group
 from identity_graph_tests.stored_graph import ROOT
 
 START_TIMEOUT_SECONDS = 120.0
@@ -202,24 +201,11 @@ def dagster_dev(home: Path, env: Mapping[str, str], timeout: float = START_TIMEO
         deadline = time.monotonic() + timeout
         while not (_answers(url) and _location_loaded(url)):
             if process.poll() is not None:
-                raise RuntimeError(f"dagster dev exited with {process.returncode}:\n{_tail(log)}")
+                raise RuntimeError(f"dagster dev exited with {process.returncode}:\n{log_tail(log)}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"dagster dev not serving {url} after {timeout:.0f}s:\n{_tail(log)}")
+                raise TimeoutError(f"dagster dev not serving {url} after {timeout:.0f}s:\n{log_tail(log)}")
             time.sleep(0.5)
         yield url
     finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM the process group (webserver, daemon, code server), SIGKILL it after 30 s."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        # Webserver, daemon and code server.
+        stop_process_group(process, grace_seconds=30)
