@@ -44,6 +44,26 @@ def delta_version(spark, path: str) -> int:
     return spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").first()["version"]
 
 
+def test_launchpad_config_for_some_io_manager_fields_keeps_the_code_locations_location(spark, tmp_path, monkeypatch):
+    """Run config for one field of the IO manager (``profiles: false`` in the launchpad) or of the
+    catalog resource leaves the warehouse, catalog and schema the code location set: Dagster fills
+    the fields it is not given from their defaults, which for the location fields are factories, so
+    it keeps the set values (with plain defaults the table went to ./warehouse)."""
+    monkeypatch.chdir(tmp_path)  # where a location reset to the defaults would write
+    warehouse = tmp_path / "set_by_the_code_location"
+    spark_resource = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
+    io_manager = DeltaIOManager(spark=spark_resource, warehouse=str(warehouse), catalog="cat", schema_name="sch")
+    result = dg.materialize(
+        [numbers],
+        resources={"spark": spark_resource, "io_manager": io_manager},
+        run_config={"resources": {"io_manager": {"config": {"profiles": False}}}},
+    )
+    assert result.success
+    assert os.path.isdir(os.path.join(warehouse, "cat", "sch", "numbers", "_delta_log"))
+    assert not os.path.exists(tmp_path / "warehouse")
+    assert result.asset_materializations_for_node("numbers")[0].metadata["dagster/table_name"].value == "cat.sch.numbers"
+
+
 def test_round_trip_writes_delta_and_reads_back_with_metadata(spark, tmp_path):
     result = dg.materialize([numbers, doubled], resources=resources(tmp_path))
     assert result.success

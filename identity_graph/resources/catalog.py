@@ -61,10 +61,14 @@ class CatalogAccess(dg.ConfigurableResource):
     ``dg.EnvVar("DATABRICKS_TOKEN")``: it is never logged or shown).
     """
 
-    target: str = Field(default="local", description="Runtime target: 'local' (a Delta warehouse on disk) or 'databricks' (Unity Catalog).")
-    warehouse: str = Field(default="warehouse", description="Root directory of the local Delta warehouse.")
-    catalog: str = Field(default="main", description="Catalog: the first level of each table's name.")
-    schema_name: str = Field(default="identity_graph", description="Schema: the second level of each table's name.")
+    # default_factory, not default: given run config for some fields of this resource (in the
+    # launchpad, say), Dagster fills the others from a plain default, discarding what the code
+    # location set (the warehouse!), but keeps the code location's value for a factory field.
+    # The credential fields hold EnvVars, which only resolve when set directly: they keep plain defaults.
+    target: str = Field(default_factory=lambda: "local", description="Runtime target: 'local' (a Delta warehouse on disk) or 'databricks' (Unity Catalog).")
+    warehouse: str = Field(default_factory=lambda: "warehouse", description="Root directory of the local Delta warehouse.")
+    catalog: str = Field(default_factory=lambda: "main", description="Catalog: the first level of each table's name.")
+    schema_name: str = Field(default_factory=lambda: "identity_graph", description="Schema: the second level of each table's name.")
     databricks_host: str | None = Field(default=None, description="Workspace URL (https://…), for the databricks target.")
     databricks_token: str | None = Field(default=None, description="Access token for the databricks target; set it from an EnvVar.")
     databricks_client_id: str | None = Field(default=None, description="Service principal's OAuth client id (instead of a token); from an EnvVar.")
