@@ -329,7 +329,8 @@ def check(args: argparse.Namespace) -> int:
     if selection == []:
         return EXIT_BAD_INPUT
     if selection is not None:
-        checks = {key for key in job.asset_layer.asset_graph.asset_check_keys if key.asset_key in set(selection)}
+        selected = set(selection)
+        checks = {key for key in job.asset_layer.asset_graph.asset_check_keys if key.asset_key in selected}
         if not checks:
             print(f"identity-graph: --select {args.select!r} has no checks to run", file=sys.stderr)
             return EXIT_BAD_INPUT

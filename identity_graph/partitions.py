@@ -34,7 +34,8 @@ def event_tables_without_days(run: dg.DagsterRun, instance: dg.DagsterInstance) 
         except Exception:  # noqa: BLE001 - e.g. a step launched remotely without the run's storage: nothing to tell
             return []
         steps = plan.step_keys_to_execute or [step.key for step in plan.steps]
-    return [table for table in EVENT_TABLES if table in set(steps or ())]
+    planned = set(steps or ())
+    return [table for table in EVENT_TABLES if table in planned]
 
 
 def partition_days(window: dg.TimeWindow) -> list[dt.date]:

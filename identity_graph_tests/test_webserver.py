@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 import yaml
 
+from identity_graph.partitions import EVENT_TABLES
 from identity_graph.schedules import DAILY_REFRESH_JOB, DAILY_REFRESH_SCHEDULE
 from identity_graph_tests.fingerprint import differing_rows
 from identity_graph_tests.stored_graph import CAMPAIGN_FAMILY, RANGE, RUN_CONFIG, TABLES, read, versions
@@ -138,7 +139,7 @@ def test_daily_refresh_tested_from_the_ui_rebuilds_the_newest_day_and_nothing_el
     run_config = yaml.safe_load(request["runConfigYaml"])
     assert str(run_config["resources"]["generation"]["config"]["end_date"]) == "2026-10-31"  # YAML reads it as a date
 
-    event_tables = ["content_engagements", "campaign_exposures", "response_events"]
+    event_tables = list(EVENT_TABLES)
     derived = ["viewership_patterns", "audience_attributes", "outcome_metrics"]
     before = versions(spark, ui_graph.warehouse)
     old = {t: read(spark, ui_graph.warehouse, t, before[t]) for t in event_tables}
