@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export IDENTITY_GRAPH_WAREHOUSE ?= $(CURDIR)/warehouse
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test dev lock bench clean
+.PHONY: install run test check-defs dev lock bench clean
 
 $(BIN)/identity-graph: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 ## The whole test suite (what .ci/run calls).
 test: install
 	$(BIN)/python -m pytest
+
+## Load and validate the Definitions with the dg CLI ([tool.dg] in pyproject.toml), no Spark.
+check-defs: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dg check defs
 
 ## The Dagster UI on the workspace.
 dev: install $(DAGSTER_HOME)/dagster.yaml
