@@ -23,7 +23,8 @@ from pyspark.sql import SparkSession
 from identity_graph.assets.campaigns import ASSETS as CAMPAIGN_ASSETS
 from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
 from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
-from identity_graph.resources.catalog import ALL_TABLES, CatalogAccess
+from identity_graph.model import TABLE_NAMES
+from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.permissions import quote_identifier
 from identity_graph.resources.spark import session_conf
@@ -196,16 +197,16 @@ class MaintenanceConfig(dg.Config):
         default=True, description="Z-order each table by its zorder_columns (asset metadata); false: compaction only."
     )
     tables: list[str] = Field(
-        default=list(ALL_TABLES),
+        default=list(TABLE_NAMES),
         description="Tables to maintain (default: all ten). A table that does not exist yet is skipped and reported.",
     )
 
     @field_validator("tables")
     @classmethod
     def _known_tables(cls, v: list[str]) -> list[str]:
-        unknown = [t for t in v if t not in ALL_TABLES]
+        unknown = [t for t in v if t not in TABLE_NAMES]
         if unknown:
-            raise ValueError(f"tables: unknown table(s) {unknown}; choose from {list(ALL_TABLES)}")
+            raise ValueError(f"tables: unknown table(s) {unknown}; choose from {list(TABLE_NAMES)}")
         if len(set(v)) != len(v):
             raise ValueError(f"tables: each table at most once, got {v}")
         if not v:

@@ -4,17 +4,15 @@ import datetime as dt
 
 import dagster as dg
 
+from identity_graph.model import EVENT_TABLES
+
 #: First day a partition exists for. Runs pick their days inside [EVENTS_START, yesterday].
 EVENTS_START = "2025-01-01"
-#: The partition column of every event table.
-EVENT_DATE = "event_date"
 #: Responses follow their exposure by at most this many days (ResponsesConfig caps the
 #: attribution window at 168 hours), so a response day reads this many exposure days back.
 MAX_ATTRIBUTION_DAYS = 7
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=EVENTS_START, timezone="UTC")
-#: The assets partitioned by ``daily_partitions``.
-EVENT_TABLES = ("content_engagements", "campaign_exposures", "response_events")
 #: Run tags naming the days of a run: one day, or the range of a single-run backfill.
 PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
 

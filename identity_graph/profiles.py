@@ -22,11 +22,10 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from identity_graph.model import tables as M
+from identity_graph.model.vocabularies import ENGAGEMENT_TYPES, GENDERS, IDENTIFIER_TYPES, INCOME_BRACKETS
+
 #: Value orders of the data contract (../shared/DATA_MODEL.md); values outside them are shown after, sorted.
-INCOME_BRACKETS = ("<30K", "30-60K", "60-100K", "100-150K", "150K+")
-GENDERS = ("Male", "Female", "Non-Binary", "Prefer not to say")
-IDENTIFIER_TYPES = ("email_hash", "cookie_id", "mobile_ad_id", "device_id", "ctv_id", "hashed_phone")
-ENGAGEMENT_TYPES = ("view", "click", "share", "like", "comment")
 DEVICES = ("mobile", "desktop", "tablet", "ctv")
 BEHAVIOURAL_CLASSES = ("Heavy User", "Moderate User", "Light User", "Churned")
 CHANNELS = ("email", "social", "display", "video", "ctv")
@@ -573,16 +572,18 @@ class Profile:
 
 #: Table name → its profile. A table missing here has no profile.
 PROFILES: dict[str, Profile] = {
-    "households": Profile(profile_households),
-    "individuals": Profile(profile_individuals),
-    "identity_mappings": Profile(profile_identity_mappings),
-    "content_engagements": Profile(profile_content_engagements),
-    "viewership_patterns": Profile(profile_viewership_patterns),
-    "audience_attributes": Profile(profile_audience_attributes),
-    "campaigns": Profile(profile_campaigns),
-    "campaign_exposures": Profile(profile_campaign_exposures),
-    "response_events": Profile(profile_response_events, ("campaign_exposures", "audience_attributes")),
-    "outcome_metrics": Profile(profile_outcome_metrics, ("campaigns", "campaign_exposures", "response_events")),
+    M.HOUSEHOLDS.name: Profile(profile_households),
+    M.INDIVIDUALS.name: Profile(profile_individuals),
+    M.IDENTITY_MAPPINGS.name: Profile(profile_identity_mappings),
+    M.CONTENT_ENGAGEMENTS.name: Profile(profile_content_engagements),
+    M.VIEWERSHIP_PATTERNS.name: Profile(profile_viewership_patterns),
+    M.AUDIENCE_ATTRIBUTES.name: Profile(profile_audience_attributes),
+    M.CAMPAIGNS.name: Profile(profile_campaigns),
+    M.CAMPAIGN_EXPOSURES.name: Profile(profile_campaign_exposures),
+    M.RESPONSE_EVENTS.name: Profile(profile_response_events, (M.CAMPAIGN_EXPOSURES.name, M.AUDIENCE_ATTRIBUTES.name)),
+    M.OUTCOME_METRICS.name: Profile(
+        profile_outcome_metrics, (M.CAMPAIGNS.name, M.CAMPAIGN_EXPOSURES.name, M.RESPONSE_EVENTS.name)
+    ),
 }
 
 

@@ -6,6 +6,8 @@ command line builds them for its own settings without importing that module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,7 +18,7 @@ from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
 from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
 from identity_graph.checks.asset_checks import ASSET_CHECKS, PERMISSIONS_CHECK
 from identity_graph.maintenance import maintenance_job, maintenance_schedule
-from identity_graph.resources.catalog import CatalogAccess
+from identity_graph.resources.catalog import CatalogAccess, local_table_path
 from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.settings import GenerationSettings
@@ -28,6 +30,30 @@ ALL_ASSETS = [*IDENTITY_ASSETS, *ENGAGEMENT_ASSETS, *CAMPAIGN_ASSETS]
 GENERATE_JOB = "generate_identity_graph"
 CHECK_JOB = "check_identity_graph"
 CHECK_TARGET_JOB = "check_target"
+
+
+def located(assets: Sequence[Any], target: TargetSettings) -> Sequence[Any]:
+    """``assets`` with where their tables live (``dagster/table_name``; ``dagster/uri`` on the local
+    target) and their source code references, linked to the repository when ``git_url`` is set."""
+
+    def locate(spec: dg.AssetSpec) -> dg.AssetSpec:
+        table = spec.key.path[-1]
+        metadata: dict[str, Any] = {"dagster/table_name": f"{target.catalog}.{target.schema}.{table}"}
+        if target.target == "local":
+            metadata["dagster/uri"] = Path(local_table_path(target.warehouse, target.catalog, target.schema, table)).as_uri()
+        return spec.merge_attributes(metadata=metadata)
+
+    assets = dg.with_source_code_references(dg.map_asset_specs(locate, assets))
+    if target.git_url:
+        assets = dg.link_code_references_to_git(
+            assets,
+            git_url=target.git_url,
+            git_branch=target.git_branch,
+            file_path_mapping=dg.AnchorBasedFilePathMapping(
+                local_file_anchor=Path(__file__).resolve().parent, file_anchor_path_in_repository="identity_graph/"
+            ),
+        )
+    return assets
 
 
 def build_definitions(target: TargetSettings) -> dg.Definitions:
@@ -61,6 +87,7 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
         executor = dg.in_process_executor
         assets = ALL_ASSETS
     location.update(warehouse=target.warehouse, catalog=target.catalog, schema_name=target.schema)
+    assets = located(assets, target)
     permission_checks = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PERMISSIONS_CHECK]
     return dg.Definitions(
         assets=assets,

@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
+from identity_graph import model
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import STEP_LAUNCHER
 from identity_graph.resources.delta_io_manager import DeltaIOManager
@@ -13,11 +14,8 @@ from identity_graph.resources.settings import GenerationSettings
 from identity_graph_tests.conftest import TEST_SPARK_CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLES = [
-    "households", "individuals", "identity_mappings", "content_engagements", "viewership_patterns",
-    "audience_attributes", "campaigns", "campaign_exposures", "response_events", "outcome_metrics",
-]
-CAMPAIGN_FAMILY = {"campaigns", "campaign_exposures", "response_events", "outcome_metrics"}
+TABLES = list(model.TABLE_NAMES)
+CAMPAIGN_FAMILY = {t.name for t in model.TABLES if t.family == "campaigns"}
 END_DATE, DAYS = "2026-10-31", 5
 FIRST_DAY = "2026-10-27"
 RUN_CONFIG = {

@@ -19,15 +19,8 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
-from identity_graph.config.campaigns import (
-    ATTRIBUTION_MODELS,
-    CHANNELS,
-    GOALS,
-    RESPONSE_TYPES,
-    CampaignsConfig,
-    OutcomesConfig,
-    ResponsesConfig,
-)
+from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.model.vocabularies import ATTRIBUTION_MODELS, CHANNELS, GOALS, RESPONSE_TYPES
 from identity_graph.generation import (
     RunParameters,
     generate_households,
@@ -47,7 +40,7 @@ from identity_graph.generation.campaigns import (
     generate_response_events,
 )
 from identity_graph.generation.common import DAY_KEY_STRIDE, day_number
-from identity_graph.generation.segments import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
+from identity_graph.model.vocabularies import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
 from identity_graph.profiles import profile_outcome_metrics
 from identity_graph_tests.fingerprint import differing_rows
 from identity_graph_tests.markdown_tables import number, rows_of

@@ -317,7 +317,7 @@ def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
         (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
         groups.add(group)
     assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 25
-    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 52
+    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 53
 
 
 # -- the target's permissions ---------------------------------------------------------------
@@ -411,26 +411,27 @@ def test_every_foreign_key_and_primary_key_measure_counts_its_corruption(spark, 
     measures the checks run find exactly those. (Dagster runs them as blocking checks, so a failed
     one skips the checks reading its table: the Dagster-level tests above take one at a time.)"""
     from identity_graph.checks import integrity
-    from identity_graph.checks.asset_checks import FOREIGN_KEYS, PRIMARY_KEYS
+    from identity_graph.model import FOREIGN_KEYS, TABLES
 
-    for table, key in PRIMARY_KEYS.items():
+    for declared in TABLES:
+        table, key = declared.name, declared.primary_key
         first = read(spark, copy, table).orderBy(key).limit(1).localCheckpoint()
         rows = first  # a duplicate of the first row
-        for i, fk in enumerate(FOREIGN_KEYS):
-            if fk.table == table:
+        for i, (child, fk) in enumerate(FOREIGN_KEYS):
+            if child is declared:
                 # A fresh key (unless the key is the FK itself, as in viewership_patterns), and a parent no one has.
                 orphan = first.withColumn(key, F.lit(10**15 + i).cast("bigint")).withColumn(fk.column, F.lit(-7).cast("bigint"))
                 rows = rows.unionByName(orphan)
         rows.write.format("delta").mode("append").save(path(copy, table))
 
-    for fk in FOREIGN_KEYS:
+    for child, fk in FOREIGN_KEYS:
         found = integrity.orphans(
-            read(spark, copy, fk.table), fk.column, read(spark, copy, fk.parent), fk.parent_column, PRIMARY_KEYS[fk.table]
+            read(spark, copy, child.name), fk.column, read(spark, copy, fk.table), fk.parent_column, child.primary_key
         )
-        assert (found.failing, [row[fk.column] for row in found.sample]) == (1, [-7]), fk
-    for table, key in PRIMARY_KEYS.items():
-        found = integrity.duplicate_keys(read(spark, copy, table), key)
-        assert (found.failing, found.figures["duplicated_keys"]) == (2, 1), table
+        assert (found.failing, [row[fk.column] for row in found.sample]) == (1, [-7]), (child.name, fk)
+    for declared in TABLES:
+        found = integrity.duplicate_keys(read(spark, copy, declared.name), declared.primary_key)
+        assert (found.failing, found.figures["duplicated_keys"]) == (2, 1), declared.name
 
 
 def test_share_and_per_key_measures_run_one_spark_job_each(spark):

@@ -13,18 +13,16 @@ from identity_graph.config import (
     InvalidRunConfig,
     validate_run_config,
 )
-from identity_graph.config.campaigns import (
+from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.config.engagement import AudienceConfig, EngagementConfig
+from identity_graph.model.vocabularies import (
     ATTRIBUTION_MODELS,
     CHANNELS,
-    DEFAULT_TARGET_SEGMENTS,
+    DEFAULT_SEGMENT_BY_CATEGORY,
     GOALS,
     RESPONSE_TYPES,
-    CampaignsConfig,
-    OutcomesConfig,
-    ResponsesConfig,
+    SEGMENTS,
 )
-from identity_graph.config.engagement import AudienceConfig, EngagementConfig
-from identity_graph.generation.segments import DEFAULT_SEGMENT_BY_CATEGORY
 from identity_graph.resources.settings import GenerationSettings
 
 
@@ -248,7 +246,7 @@ def test_invalid_campaign_config_is_rejected_naming_field_and_value(cls, values,
 def test_config_defaults_are_valid_and_follow_the_data_model():
     campaigns, responses, outcomes = CampaignsConfig(), ResponsesConfig(), OutcomesConfig()
     assert (campaigns.num_campaigns, campaigns.duration_min_days, campaigns.duration_max_days) == (20, 7, 90)
-    assert list(DEFAULT_TARGET_SEGMENTS) == list(DEFAULT_SEGMENT_BY_CATEGORY.values()) == campaigns.target_segments
+    assert list(SEGMENTS) == list(DEFAULT_SEGMENT_BY_CATEGORY.values()) == campaigns.target_segments
     assert set(campaigns.channel_weights) == set(CHANNELS) and set(campaigns.goal_weights) == set(GOALS)
     assert set(responses.base_rate) == set(RESPONSE_TYPES) and responses.attribution_window_hours <= 168
     assert outcomes.attribution_models == list(ATTRIBUTION_MODELS)

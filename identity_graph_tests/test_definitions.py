@@ -88,8 +88,8 @@ def test_responses_read_a_trailing_week_of_exposures():
 
 
 def test_every_table_carries_its_permission_key_and_foreign_key_checks():
-    from identity_graph.checks.asset_checks import FOREIGN_KEYS
     from identity_graph.definitions import CHECK_JOB, CHECK_TARGET_JOB
+    from identity_graph.model import FOREIGN_KEYS
 
     graph = defs.resolve_asset_graph()
     checks = {(key.asset_key.to_user_string(), key.name): graph.get(key) for key in graph.asset_check_keys}
@@ -97,15 +97,15 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
         for name in ("target_permissions", "primary_key_unique"):
             assert checks[(table, name)].blocking, (table, name)
     # Every FK edge of the data model is a blocking check on the child table.
-    edges = {(fk.table, fk.parent) for fk in FOREIGN_KEYS}
+    edges = {(child.name, fk.table) for child, fk in FOREIGN_KEYS}
     assert {(child, parent) for child, parents in EXPECTED_DEPS.items() for parent in parents} - edges <= {
         # Dependencies that are not foreign keys: the tables derived from them.
         ("viewership_patterns", "content_engagements"), ("audience_attributes", "viewership_patterns"),
         ("campaign_exposures", "audience_attributes"), ("response_events", "audience_attributes"),
         ("campaign_exposures", "identity_mappings"),
     }  # fmt: skip
-    assert len(FOREIGN_KEYS) == 14
-    for fk in FOREIGN_KEYS:
-        assert checks[(fk.table, fk.check_name)].blocking
+    assert len(FOREIGN_KEYS) == 15
+    for child, fk in FOREIGN_KEYS:
+        assert checks[(child.name, f"foreign_key_{fk.column}")].blocking
     assert defs.resolve_job_def(CHECK_JOB).asset_layer.asset_graph.asset_check_keys == set(graph.asset_check_keys)
     assert {k.name for k in defs.resolve_job_def(CHECK_TARGET_JOB).asset_layer.asset_graph.asset_check_keys} == {"target_permissions"}

@@ -8,16 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from identity_graph import model
+
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[1]
 DG = Path(sys.executable).parent / "dg"
 
-ASSETS = {
-    "households", "individuals", "identity_mappings",
-    "content_engagements", "viewership_patterns", "audience_attributes",
-    "campaigns", "campaign_exposures", "response_events", "outcome_metrics",
-}
+ASSETS = set(model.TABLE_NAMES)
 JOBS = {"generate_identity_graph", "check_identity_graph"}
 
 

@@ -32,7 +32,7 @@ from identity_graph.generation.engagement import (
     generate_content_engagements,
     generate_viewership_patterns,
 )
-from identity_graph.generation.segments import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
+from identity_graph.model.vocabularies import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
 from identity_graph_tests.fingerprint import differing_rows
 
 NUM_HOUSEHOLDS = 8_000

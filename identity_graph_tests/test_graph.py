@@ -5,7 +5,7 @@ import os
 
 import dagster as dg
 
-from identity_graph import cli
+from identity_graph import cli, model
 from identity_graph.definitions import ALL_ASSETS
 from identity_graph_tests.fingerprint import differing_rows
 from identity_graph_tests.stored_graph import (
@@ -17,22 +17,8 @@ from identity_graph_tests.stored_graph import (
     versions,
 )
 
-#: (child table, column, parent table, parent key) for every foreign key in DATA_MODEL.md.
-FOREIGN_KEYS = [
-    ("individuals", "household_id", "households", "household_id"),
-    ("identity_mappings", "individual_id", "individuals", "individual_id"),
-    ("content_engagements", "individual_id", "individuals", "individual_id"),
-    ("viewership_patterns", "individual_id", "individuals", "individual_id"),
-    ("audience_attributes", "individual_id", "individuals", "individual_id"),
-    ("campaign_exposures", "campaign_id", "campaigns", "campaign_id"),
-    ("campaign_exposures", "individual_id", "individuals", "individual_id"),
-    ("response_events", "exposure_id", "campaign_exposures", "exposure_id"),
-    ("response_events", "campaign_id", "campaigns", "campaign_id"),
-    ("response_events", "individual_id", "individuals", "individual_id"),
-    ("outcome_metrics", "response_id", "response_events", "response_id"),
-    ("outcome_metrics", "exposure_id", "campaign_exposures", "exposure_id"),
-    ("outcome_metrics", "campaign_id", "campaigns", "campaign_id"),
-]
+#: (child table, column, parent table, parent key) for every foreign key of the model.
+FOREIGN_KEYS = [(child.name, fk.column, fk.table, fk.parent_column) for child, fk in model.FOREIGN_KEYS]
 
 
 def orphans(spark, warehouse) -> dict[str, int]:

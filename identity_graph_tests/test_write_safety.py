@@ -42,7 +42,6 @@ from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from identity_graph.assets import EVENT_TABLE_METADATA
 from identity_graph.partitions import daily_partitions, partition_days
 from identity_graph.resources.delta_io_manager import DeltaIOManager, WarehouseNotWritable
 from identity_graph.resources.retry import is_transient
@@ -87,7 +86,7 @@ def snapshot_table(config: Plan, spark: LazyPySparkResource) -> DataFrame:
     return _shape(spark.spark_session.range(1, ROWS + 1, 1, INPUT_PARTITIONS), config)
 
 
-@dg.asset(partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run(), metadata=EVENT_TABLE_METADATA)
+@dg.asset(partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run(), metadata={"partition_expr": "event_date", "partition_columns": ["event_date"]})
 def daily_table(context: dg.AssetExecutionContext, config: Plan, spark: LazyPySparkResource) -> DataFrame:
     """PER_DAY rows (seq 0..PER_DAY-1) for each requested day, declared like content_engagements."""
     days = partition_days(context.partition_time_window)

@@ -14,27 +14,13 @@ from identity_graph.generation.campaigns import (
     generate_outcome_metrics,
     generate_response_events,
 )
-from identity_graph.partitions import (
-    EVENT_DATE,
-    MAX_ATTRIBUTION_DAYS,
-    daily_partitions,
-    exposures_for_responses,
-    partition_days,
-)
-from identity_graph.assets import EVENT_TABLE_METADATA, KINDS, OWNERS, requested
+from identity_graph.model import EVENT_DATE
+from identity_graph.partitions import MAX_ATTRIBUTION_DAYS, exposures_for_responses, partition_days
+from identity_graph.assets import requested, table_asset
 from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
 
-GROUP = "campaigns"
-
-
-@dg.asset(
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags={"domain": "campaigns"},
-    metadata={"primary_key": ["campaign_id"], "zorder_columns": ["campaign_id"]},
-)
+@table_asset("campaigns")
 def campaigns(
     context: dg.AssetExecutionContext,
     config: CampaignsConfig,
@@ -51,15 +37,7 @@ def campaigns(
     return generate_campaigns(spark.spark_session, config, requested(context, generation, config))
 
 
-@dg.asset(
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags={"domain": "campaigns"},
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    metadata={**EVENT_TABLE_METADATA, "primary_key": ["exposure_id"], "zorder_columns": ["campaign_id", "individual_id"]},
-)
+@table_asset("campaign_exposures")
 def campaign_exposures(
     context: dg.AssetExecutionContext,
     spark: LazyPySparkResource,
@@ -82,16 +60,7 @@ def campaign_exposures(
     )
 
 
-@dg.asset(
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags={"domain": "campaigns"},
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    ins={"campaign_exposures": dg.AssetIn(partition_mapping=exposures_for_responses)},
-    metadata={**EVENT_TABLE_METADATA, "primary_key": ["response_id"], "zorder_columns": ["campaign_id", "individual_id"]},
-)
+@table_asset("response_events", ins={"campaign_exposures": dg.AssetIn(partition_mapping=exposures_for_responses)})
 def response_events(
     context: dg.AssetExecutionContext,
     config: ResponsesConfig,
@@ -115,13 +84,7 @@ def response_events(
     )
 
 
-@dg.asset(
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags={"domain": "measurement"},
-    metadata={"primary_key": ["outcome_id"], "zorder_columns": ["campaign_id"]},
-)
+@table_asset("outcome_metrics", domain="measurement")
 def outcome_metrics(
     context: dg.AssetExecutionContext,
     config: OutcomesConfig,

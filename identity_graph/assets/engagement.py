@@ -11,23 +11,13 @@ from identity_graph.generation.engagement import (
     generate_content_engagements,
     generate_viewership_patterns,
 )
-from identity_graph.partitions import EVENT_DATE, daily_partitions, partition_days
-from identity_graph.assets import EVENT_TABLE_METADATA, KINDS, OWNERS, requested
+from identity_graph.assets import requested, table_asset
+from identity_graph.model import EVENT_DATE
+from identity_graph.partitions import partition_days
 from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
 
-GROUP = "engagement"
-
-
-@dg.asset(
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags={"domain": "engagement"},
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    metadata={**EVENT_TABLE_METADATA, "primary_key": ["event_id"], "zorder_columns": ["individual_id"]},
-)
+@table_asset("content_engagements")
 def content_engagements(
     context: dg.AssetExecutionContext,
     config: EngagementConfig,
@@ -48,13 +38,7 @@ def content_engagements(
     return generate_content_engagements(spark.spark_session, individuals, config, requested(context, generation, config), days)
 
 
-@dg.asset(
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags={"domain": "engagement"},
-    metadata={"primary_key": ["individual_id"], "zorder_columns": ["individual_id"]},
-)
+@table_asset("viewership_patterns")
 def viewership_patterns(
     context: dg.AssetExecutionContext,
     spark: LazyPySparkResource,
@@ -70,13 +54,7 @@ def viewership_patterns(
     return generate_viewership_patterns(spark.spark_session, window, params)
 
 
-@dg.asset(
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags={"domain": "audience"},
-    metadata={"primary_key": ["individual_id"], "zorder_columns": ["segment_primary"]},
-)
+@table_asset("audience_attributes", domain="audience")
 def audience_attributes(
     context: dg.AssetExecutionContext,
     config: AudienceConfig,

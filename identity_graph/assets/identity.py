@@ -7,20 +7,11 @@ from pyspark.sql import DataFrame
 
 from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.generation import generate_households, generate_identity_mappings, generate_individuals
-from identity_graph.assets import KINDS, OWNERS, requested
+from identity_graph.assets import requested, table_asset
 from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
 
-GROUP = "identity"
-
-
-@dg.asset(
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags={"domain": "identity"},
-    metadata={"primary_key": ["household_id"], "zorder_columns": ["household_id"]},
-)
+@table_asset("households")
 def households(
     context: dg.AssetExecutionContext,
     config: HouseholdsConfig,
@@ -37,13 +28,7 @@ def households(
     return generate_households(spark.spark_session, config, requested(context, generation, config))
 
 
-@dg.asset(
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags={"domain": "identity", "pii": "synthetic"},
-    metadata={"primary_key": ["individual_id"], "zorder_columns": ["household_id"]},
-)
+@table_asset("individuals", pii=True)
 def individuals(
     context: dg.AssetExecutionContext,
     config: DemographicsConfig,
@@ -62,13 +47,7 @@ def individuals(
     return generate_individuals(spark.spark_session, households, config, requested(context, generation, config))
 
 
-@dg.asset(
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    tags={"domain": "identity", "pii": "synthetic"},
-    metadata={"primary_key": ["mapping_id"], "zorder_columns": ["individual_id"]},
-)
+@table_asset("identity_mappings", pii=True)
 def identity_mappings(
     context: dg.AssetExecutionContext,
     config: IdentifiersConfig,

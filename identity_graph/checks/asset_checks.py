@@ -29,8 +29,9 @@ from identity_graph.checks import integrity
 from identity_graph.checks.integrity import Finding
 from identity_graph.config.campaigns import ResponsesConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
-from identity_graph.partitions import EVENT_DATE, EVENTS_START
-from identity_graph.resources.catalog import ALL_TABLES, CatalogAccess
+from identity_graph.model import EVENT_DATE, FOREIGN_KEYS, TABLE_NAMES, TABLES, ForeignKey, Table, table as declared
+from identity_graph.partitions import EVENTS_START
+from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import StepLauncherParam
 
 PERMISSIONS_CHECK = "target_permissions"
@@ -42,51 +43,6 @@ SHARE_FLOOR = 0.01
 PROPENSITY_LIFT = 3.0
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 
-PRIMARY_KEYS = {
-    "households": "household_id",
-    "individuals": "individual_id",
-    "identity_mappings": "mapping_id",
-    "content_engagements": "event_id",
-    "viewership_patterns": "individual_id",
-    "audience_attributes": "individual_id",
-    "campaigns": "campaign_id",
-    "campaign_exposures": "exposure_id",
-    "response_events": "response_id",
-    "outcome_metrics": "outcome_id",
-}
-
-
-@dataclass(frozen=True)
-class ForeignKey:
-    """``table.column`` references ``parent.parent_column`` (NULLs reference nothing)."""
-
-    table: str
-    column: str
-    parent: str
-    parent_column: str
-
-    @property
-    def check_name(self) -> str:
-        return f"foreign_key_{self.column}"
-
-
-#: Every FK edge of the data contract (../shared/DATA_MODEL.md), plus the exposure's mapping_id.
-FOREIGN_KEYS = (
-    ForeignKey("individuals", "household_id", "households", "household_id"),
-    ForeignKey("identity_mappings", "individual_id", "individuals", "individual_id"),
-    ForeignKey("content_engagements", "individual_id", "individuals", "individual_id"),
-    ForeignKey("viewership_patterns", "individual_id", "individuals", "individual_id"),
-    ForeignKey("audience_attributes", "individual_id", "individuals", "individual_id"),
-    ForeignKey("campaign_exposures", "campaign_id", "campaigns", "campaign_id"),
-    ForeignKey("campaign_exposures", "individual_id", "individuals", "individual_id"),
-    ForeignKey("campaign_exposures", "mapping_id", "identity_mappings", "mapping_id"),
-    ForeignKey("response_events", "exposure_id", "campaign_exposures", "exposure_id"),
-    ForeignKey("response_events", "campaign_id", "campaigns", "campaign_id"),
-    ForeignKey("response_events", "individual_id", "individuals", "individual_id"),
-    ForeignKey("outcome_metrics", "response_id", "response_events", "response_id"),
-    ForeignKey("outcome_metrics", "exposure_id", "campaign_exposures", "exposure_id"),
-    ForeignKey("outcome_metrics", "campaign_id", "campaigns", "campaign_id"),
-)
 
 
 # -- checks as data ----------------------------------------------------------------------
@@ -250,28 +206,29 @@ def permission_check(table: str) -> dg.AssetChecksDefinition:
 # -- keys ------------------------------------------------------------------------------
 
 
-def primary_key(table: str, key: str) -> DataCheck:
-    """The blocking check that ``table.key`` is a primary key."""
+def primary_key(table: Table) -> DataCheck:
+    """The blocking check that the model's primary key of ``table`` is a primary key of the stored table."""
+    key = table.primary_key
 
     def rule(context: Any, stored: DataFrame) -> Verdict:
-        return Verdict(integrity.duplicate_keys(stored, key), f"{table}.{key} unique")
+        return Verdict(integrity.duplicate_keys(stored, key), f"{table.name}.{key} unique")
 
-    return DataCheck(table, PRIMARY_KEY_CHECK, f"{key} is never NULL and never repeats.", rule, blocking=True)
+    return DataCheck(table.name, PRIMARY_KEY_CHECK, f"{key} is never NULL and never repeats.", rule, blocking=True)
 
 
-def foreign_key(fk: ForeignKey) -> DataCheck:
-    """The blocking check that every non-NULL ``fk.column`` has its parent row."""
+def foreign_key(table: Table, fk: ForeignKey) -> DataCheck:
+    """The blocking check that every non-NULL ``fk.column`` of ``table`` has its parent row."""
 
     def rule(context: Any, stored: DataFrame, parent: DataFrame) -> Verdict:
-        finding = integrity.orphans(stored, fk.column, parent, fk.parent_column, PRIMARY_KEYS[fk.table])
-        return Verdict(finding, f"{fk.table}.{fk.column} → {fk.parent}.{fk.parent_column}", metadata={"orphans": finding.failing})
+        finding = integrity.orphans(stored, fk.column, parent, fk.parent_column, table.primary_key)
+        return Verdict(finding, f"{table.name}.{fk.column} → {fk.target}", metadata={"orphans": finding.failing})
 
     return DataCheck(
-        fk.table,
-        fk.check_name,
-        f"Every non-NULL {fk.column} exists in {fk.parent}.{fk.parent_column} (orphan count and sample).",
+        table.name,
+        f"foreign_key_{fk.column}",
+        f"Every non-NULL {fk.column} exists in {fk.target} (orphan count and sample).",
         rule,
-        parents=(fk.parent,),
+        parents=(fk.table,),
         blocking=True,
     )
 
@@ -294,7 +251,7 @@ def _inside_window(table: str, ts_column: str) -> Rule:
         holds = (F.col(EVENT_DATE) >= F.lit(first)) & (F.col(EVENT_DATE) <= F.lit(last)) & (
             F.to_date(F.col(ts_column)) == F.col(EVENT_DATE)
         )
-        key = PRIMARY_KEYS[table]
+        key = declared(table).primary_key
         finding = integrity.violations(stored, holds, [key, ts_column, EVENT_DATE], [key])
         return Verdict(
             finding,
@@ -485,8 +442,8 @@ def _propensity_lift(context: dg.AssetCheckExecutionContext, stored: DataFrame, 
 
 #: Every check on stored data: keys first (blocking), then invariants (ERROR), then distributions (WARN).
 DATA_CHECKS: tuple[DataCheck, ...] = (
-    *(primary_key(t, k) for t, k in PRIMARY_KEYS.items()),
-    *(foreign_key(fk) for fk in FOREIGN_KEYS),
+    *(primary_key(t) for t in TABLES),
+    *(foreign_key(t, fk) for t, fk in FOREIGN_KEYS),
     DataCheck(
         "households", "requested_row_count", "Exactly num_households rows, as configured for the run that wrote them.",
         _requested_count("households", "num_households", HouseholdsConfig().num_households),
@@ -567,7 +524,7 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
 
 def build_asset_checks() -> list[dg.AssetChecksDefinition]:
     """Every asset check of the graph: a permission step per table, then the data checks' steps."""
-    return [*(permission_check(t) for t in ALL_TABLES), *check_steps(DATA_CHECKS)]
+    return [*(permission_check(t) for t in TABLE_NAMES), *check_steps(DATA_CHECKS)]
 
 
 ASSET_CHECKS = build_asset_checks()

@@ -6,14 +6,8 @@ import dagster as dg
 from pydantic import Field, field_validator, model_validator
 
 from identity_graph.config.checks import check_between, check_range, check_unique, check_weights
+from identity_graph.model.vocabularies import ATTRIBUTION_MODELS, CHANNELS, GOALS, RESPONSE_TYPES, SEGMENTS
 
-CHANNELS = ("email", "social", "display", "video", "ctv")
-GOALS = ("awareness", "consideration", "conversion")
-RESPONSE_TYPES = ("click", "conversion", "engagement", "visit")
-ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "time_decay")
-#: The segment names of generation/segments.py (DEFAULT_SEGMENT_BY_CATEGORY), repeated here
-#: because importing the generation package would pull PySpark into config validation.
-DEFAULT_TARGET_SEGMENTS = ("News Junkies", "Sports Fans", "Entertainment Seekers", "Lifelong Learners", "Tech Enthusiasts")
 
 #: Campaign keys are packed with individual keys into one BIGINT ordering key per
 #: (campaign, individual) pair; this bound keeps that key below 2^53 (exact as a double).
@@ -80,7 +74,7 @@ class CampaignsConfig(dg.Config):
     cpm_min: float = Field(default=5.0, description="Lowest cost per thousand impressions (> 0); drawn uniformly per campaign.")
     cpm_max: float = Field(default=35.0, description=f"Highest cost per thousand impressions (≥ cpm_min, ≤ {MAX_CPM:,.2f}).")
     target_segments: list[str] = Field(
-        default=list(DEFAULT_TARGET_SEGMENTS),
+        default=list(SEGMENTS),
         description="Audience segments campaigns may target (segment_primary values; non-empty, no duplicates). "
         "Each campaign targets a non-empty subset.",
     )

@@ -6,11 +6,13 @@ import dagster as dg
 from pydantic import Field, field_validator, model_validator
 
 from identity_graph.config.checks import check_between, check_range, check_weights
-from identity_graph.generation.segments import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
-
-ENGAGEMENT_TYPES = ("view", "click", "share", "like", "comment")
-DEVICE_TYPES = ("mobile", "desktop", "tablet", "ctv")
-TEMPORAL_PATTERNS = ("uniform", "daily", "weekly")
+from identity_graph.model.vocabularies import (
+    DEFAULT_CATEGORY_WEIGHTS,
+    DEFAULT_SEGMENT_BY_CATEGORY,
+    DEVICE_TYPES,
+    ENGAGEMENT_TYPES,
+    TEMPORAL_PATTERNS,
+)
 
 #: A Pareto with exponent α ≤ 2 has no finite mean, so the configured mean could not hold.
 MIN_POWER_LAW_EXPONENT = 2.0

@@ -6,13 +6,15 @@ import dagster as dg
 from pydantic import Field, field_validator, model_validator
 
 from identity_graph.config.checks import check_range, check_weights
+from identity_graph.model.vocabularies import (
+    EDUCATION_LEVELS,
+    EMPLOYMENT_STATUSES,
+    GENDERS,
+    HOUSING_TYPES,
+    IDENTIFIER_TYPES,
+    INCOME_BRACKETS,
+)
 
-INCOME_BRACKETS = ("<30K", "30-60K", "60-100K", "100-150K", "150K+")
-HOUSING_TYPES = ("house", "apartment", "condo", "other")
-GENDERS = ("Male", "Female", "Non-Binary", "Prefer not to say")
-EDUCATION_LEVELS = ("High School", "Some College", "Bachelor", "Master", "Doctorate")
-EMPLOYMENT_STATUSES = ("Employed", "Self-Employed", "Unemployed", "Student", "Retired")
-IDENTIFIER_TYPES = ("email_hash", "cookie_id", "mobile_ad_id", "device_id", "ctv_id", "hashed_phone")
 
 AGE_FLOOR, AGE_CEILING = 18, 100
 HOUSEHOLD_SIZE_FLOOR, HOUSEHOLD_SIZE_CEILING = 1, 10

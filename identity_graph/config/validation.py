@@ -11,7 +11,7 @@ from identity_graph.config.checks import WEIGHT_TOLERANCE, check_weights
 from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.config.engagement import AudienceConfig, EngagementConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
-from identity_graph.generation.segments import segment_for
+from identity_graph.model.vocabularies import segment_for
 
 __all__ = ["WEIGHT_TOLERANCE", "check_weights"]
 

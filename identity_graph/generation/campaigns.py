@@ -18,7 +18,11 @@ from pyspark.sql import functions as F
 
 from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.generation import random as R
+from identity_graph.model.tables import CAMPAIGN_EXPOSURES, OUTCOME_METRICS, RESPONSE_EVENTS
+from identity_graph.model.tables import CAMPAIGNS as CAMPAIGNS_TABLE
+from identity_graph.model.vocabularies import CHANNEL_IDENTIFIER, PLACEMENTS
 from identity_graph.generation.common import (
+    generates,
     RunParameters,
     day_number,
     day_scoped_key,
@@ -27,25 +31,10 @@ from identity_graph.generation.common import (
     with_contiguous_ids,
 )
 
-CAMPAIGNS = "campaigns"
-EXPOSURES = "campaign_exposures"
-RESPONSES = "response_events"
+CAMPAIGNS = CAMPAIGNS_TABLE.name
+EXPOSURES = CAMPAIGN_EXPOSURES.name
+RESPONSES = RESPONSE_EVENTS.name
 
-#: The identifier type each channel reaches a person through.
-CHANNEL_IDENTIFIER = {
-    "email": "email_hash",
-    "social": "mobile_ad_id",
-    "display": "cookie_id",
-    "video": "device_id",
-    "ctv": "ctv_id",
-}
-PLACEMENTS = {
-    "email": ("newsletter", "promotional", "triggered"),
-    "social": ("feed", "stories", "reels", "sponsored_post"),
-    "display": ("leaderboard", "sidebar", "interstitial", "native"),
-    "video": ("pre_roll", "mid_roll", "outstream"),
-    "ctv": ("pre_roll", "mid_roll", "pause_screen", "home_screen"),
-}
 CAMPAIGN_THEMES = (
     "Spring Launch",
     "Summer Sale",
@@ -126,6 +115,7 @@ def _epoch_day(epoch_seconds: Column) -> Column:
 
 
 
+@generates(CAMPAIGNS_TABLE)
 def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: RunParameters) -> DataFrame:
     """Exactly ``config.num_campaigns`` campaigns keyed 1..N.
 
@@ -210,6 +200,7 @@ def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: Run
 
 
 
+@generates(CAMPAIGN_EXPOSURES)
 def generate_campaign_exposures(
     spark: SparkSession,
     campaigns: DataFrame,
@@ -354,6 +345,7 @@ def generate_campaign_exposures(
     )
 
 
+@generates(RESPONSE_EVENTS)
 def generate_response_events(
     spark: SparkSession,
     exposures: DataFrame,
@@ -433,6 +425,7 @@ def generate_response_events(
     )
 
 
+@generates(OUTCOME_METRICS)
 def generate_outcome_metrics(
     spark: SparkSession,
     responses: DataFrame,

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+
+from identity_graph.model import Table
 
 #: Rows per block when assigning contiguous ids (see :func:`with_contiguous_ids`).
 ID_BLOCK_SIZE = 1 << 16
@@ -104,3 +109,28 @@ def day_scoped_key(date_column: Column, sequence: Column) -> Column:
 def timestamp_at(epoch: Column) -> Column:
     """A TIMESTAMP from epoch seconds (whole seconds)."""
     return F.timestamp_seconds(F.floor(epoch).cast("bigint"))
+
+
+def conform(frame: DataFrame, declared: Table) -> DataFrame:
+    """``frame`` as the model declares the table: exactly its columns, in order, with their types."""
+    missing = [c.name for c in declared.columns if c.name not in frame.columns]
+    if missing:
+        raise ValueError(f"{declared.name}: generated frame lacks the model's columns {missing}")
+    return frame.select(*[F.col(c.name).cast(c.type).alias(c.name) for c in declared.columns])
+
+
+Generator = TypeVar("Generator", bound=Callable[..., DataFrame])
+
+
+def generates(declared: Table) -> Callable[[Generator], Generator]:
+    """Decorator: the generator's output is :func:`conform`\\ ed to the model's table ``declared``."""
+
+    def decorate(generator: Generator) -> Generator:
+        @functools.wraps(generator)
+        def conformed(*args: Any, **kwargs: Any) -> DataFrame:
+            return conform(generator(*args, **kwargs), declared)
+
+        conformed.table = declared  # type: ignore[attr-defined]
+        return conformed  # type: ignore[return-value]
+
+    return decorate

@@ -11,28 +11,26 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from identity_graph.generation import random as R
 from identity_graph.generation.common import (
+    generates,
     RunParameters,
     day_number,
     day_scoped_key,
     timestamp_at,
     with_contiguous_ids,
 )
-from identity_graph.generation.segments import segment_for
+from identity_graph.model.tables import AUDIENCE_ATTRIBUTES, CONTENT_ENGAGEMENTS, VIEWERSHIP_PATTERNS
+from identity_graph.model.vocabularies import segment_for
 
-if TYPE_CHECKING:
-    # Only for annotations: importing the config package at run time would close an import cycle
-    # (config.engagement takes its defaults from generation.segments).
-    from identity_graph.config.engagement import AudienceConfig, EngagementConfig
+from identity_graph.config.engagement import AudienceConfig, EngagementConfig
 
-TABLE = "content_engagements"
-AUDIENCE_TABLE = "audience_attributes"
+TABLE = CONTENT_ENGAGEMENTS.name
+AUDIENCE_TABLE = AUDIENCE_ATTRIBUTES.name
 
 #: Relative weight of each hour of the day (0–23) for the 'daily' and 'weekly' patterns:
 #: a morning rise, a lunchtime bump and an evening peak; the 19:00–22:59 block holds ~37 %.
@@ -156,6 +154,7 @@ def _hour_of_day(u: str, weights: Sequence[float]) -> Column:
 # -- content engagements ----------------------------------------------------------------------
 
 
+@generates(CONTENT_ENGAGEMENTS)
 def generate_content_engagements(
     spark: SparkSession,
     individuals: DataFrame,
@@ -298,6 +297,7 @@ def hour_of(ts: Column) -> Column:
     return F.floor(F.pmod(F.unix_seconds(ts), F.lit(86_400)) / F.lit(3600)).cast("int")
 
 
+@generates(VIEWERSHIP_PATTERNS)
 def generate_viewership_patterns(spark: SparkSession, engagements: DataFrame, params: RunParameters) -> DataFrame:
     """One row per individual with at least one engagement in ``engagements``.
 
@@ -349,6 +349,7 @@ def generate_viewership_patterns(spark: SparkSession, engagements: DataFrame, pa
 # -- audience attributes ----------------------------------------------------------------------
 
 
+@generates(AUDIENCE_ATTRIBUTES)
 def generate_audience_attributes(
     spark: SparkSession,
     viewership: DataFrame,

@@ -7,15 +7,17 @@ from pyspark.sql import functions as F
 
 from identity_graph.config.identity import HouseholdsConfig
 from identity_graph.generation import random as R
-from identity_graph.generation.common import RunParameters, key_range, timestamp_at
+from identity_graph.generation.common import RunParameters, generates, key_range, timestamp_at
+from identity_graph.model.tables import HOUSEHOLDS
 from identity_graph.generation.pools import CITY_SLOTS, city_pool
 
-TABLE = "households"
+TABLE = HOUSEHOLDS.name
 
 #: Households were formed up to this many days before the event window opens.
 HISTORY_DAYS = 5 * 365
 
 
+@generates(HOUSEHOLDS)
 def generate_households(spark: SparkSession, config: HouseholdsConfig, params: RunParameters) -> DataFrame:
     """Exactly ``config.num_households`` households keyed 1..N.
 

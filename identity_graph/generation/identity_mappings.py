@@ -7,9 +7,10 @@ from pyspark.sql import functions as F
 
 from identity_graph.config.identity import IdentifiersConfig
 from identity_graph.generation import random as R
-from identity_graph.generation.common import RunParameters, timestamp_at, with_contiguous_ids
+from identity_graph.generation.common import RunParameters, generates, timestamp_at, with_contiguous_ids
+from identity_graph.model.tables import IDENTITY_MAPPINGS
 
-TABLE = "identity_mappings"
+TABLE = IDENTITY_MAPPINGS.name
 
 EMAIL_DOMAINS = {
     "gmail.com": 0.44,
@@ -44,6 +45,7 @@ def _normalised(name: str) -> Column:
     return F.regexp_replace(F.lower(F.col(name)), "[^a-z]", "")
 
 
+@generates(IDENTITY_MAPPINGS)
 def generate_identity_mappings(
     spark: SparkSession, individuals: DataFrame, config: IdentifiersConfig, params: RunParameters
 ) -> DataFrame:

@@ -7,10 +7,11 @@ from pyspark.sql import functions as F
 
 from identity_graph.config.identity import DemographicsConfig
 from identity_graph.generation import random as R
-from identity_graph.generation.common import RunParameters, timestamp_at, with_contiguous_ids
+from identity_graph.generation.common import RunParameters, generates, timestamp_at, with_contiguous_ids
+from identity_graph.model.tables import INDIVIDUALS
 from identity_graph.generation.pools import name_lists, name_pool
 
-TABLE = "individuals"
+TABLE = INDIVIDUALS.name
 
 #: Youngest plausible age at each education level.
 EDUCATION_MIN_AGE = {"High School": 18, "Some College": 19, "Bachelor": 21, "Master": 23, "Doctorate": 26}
@@ -31,6 +32,7 @@ MEMBER_JOIN_SHARE = 0.25
 
 
 
+@generates(INDIVIDUALS)
 def generate_individuals(
     spark: SparkSession, households: DataFrame, config: DemographicsConfig, params: RunParameters
 ) -> DataFrame:

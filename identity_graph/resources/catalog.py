@@ -23,25 +23,13 @@ from identity_graph.resources.permissions import (
     workspace_client,
 )
 
+from identity_graph.model import TABLE_NAMES
 from identity_graph.resources.databricks import on_databricks_cluster
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
     from pyspark.sql import SparkSession
 
-#: Every table of the graph, in dependency order.
-ALL_TABLES = (
-    "households",
-    "individuals",
-    "identity_mappings",
-    "content_engagements",
-    "viewership_patterns",
-    "audience_attributes",
-    "campaigns",
-    "campaign_exposures",
-    "response_events",
-    "outcome_metrics",
-)
 
 
 def local_table_path(warehouse: str, catalog: str, schema_name: str, table: str) -> str:
@@ -111,7 +99,7 @@ class CatalogAccess(dg.ConfigurableResource):
                     message = message.replace(secret, "***")
             raise UnityCatalogError(f"Cannot connect to Databricks at {self.databricks_host}: {type(error).__name__}: {message}") from None
 
-    def verify(self, tables: Sequence[str] = ALL_TABLES) -> PermissionReport:
+    def verify(self, tables: Sequence[str] = TABLE_NAMES) -> PermissionReport:
         """What this identity may and may not do on the target, for writing ``tables``."""
         if self.target == "databricks":
             return verify_unity_catalog(self.workspace_client(), self.catalog, self.schema_name, list(tables))
@@ -148,4 +136,4 @@ def tables_written_by_run(context: dg.InitResourceContext) -> list[str]:
     steps = {step.key for step in plan.steps}
     if run.step_keys_to_execute is not None:
         steps &= set(run.step_keys_to_execute)
-    return [table for table in ALL_TABLES if table in steps]
+    return [table for table in TABLE_NAMES if table in steps]

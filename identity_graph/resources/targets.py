@@ -18,7 +18,9 @@ class TargetSettings:
     (``main``), ``IDENTITY_GRAPH_SCHEMA`` (``identity_graph``),
     ``IDENTITY_GRAPH_SPARK_MASTER`` (``local[*]``) and ``IDENTITY_GRAPH_SPARK_REMOTE``
     (a Spark Connect URL ``sc://host:port``; when set, the local target's session is a
-    Connect client instead of a local JVM) are read by :meth:`from_env` and nowhere else.
+    Connect client instead of a local JVM), ``IDENTITY_GRAPH_GIT_URL`` and
+    ``IDENTITY_GRAPH_GIT_BRANCH`` (``main``; when a URL is set, each asset's code reference
+    links to its source in that repository) are read by :meth:`from_env` and nowhere else.
     The databricks target's own settings (workspace, cluster) are read by
     :class:`identity_graph.resources.databricks.DatabricksSettings`.
     """
@@ -30,6 +32,8 @@ class TargetSettings:
     spark_master: str = "local[*]"
     spark_remote: str | None = None
     spark_conf: Mapping[str, str] = field(default_factory=dict)
+    git_url: str | None = None
+    git_branch: str = "main"
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -58,6 +62,8 @@ class TargetSettings:
             "schema": env.get("IDENTITY_GRAPH_SCHEMA") or "identity_graph",
             "spark_master": env.get("IDENTITY_GRAPH_SPARK_MASTER") or "local[*]",
             "spark_remote": env.get("IDENTITY_GRAPH_SPARK_REMOTE") or None,
+            "git_url": env.get("IDENTITY_GRAPH_GIT_URL") or None,
+            "git_branch": env.get("IDENTITY_GRAPH_GIT_BRANCH") or "main",
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

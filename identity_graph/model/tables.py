@@ -1,0 +1,309 @@
+"""The ten tables of the graph, each declared once, in dependency order."""
+
+from __future__ import annotations
+
+from pyspark.sql.types import (
+    ArrayType,
+    BooleanType,
+    DataType,
+    DateType,
+    DecimalType,
+    DoubleType,
+    IntegerType,
+    LongType,
+    MapType,
+    StringType,
+    TimestampType,
+)
+
+from identity_graph.model import vocabularies as V
+from identity_graph.model.schema import Column, ForeignKey, Table
+
+BIGINT, INT, DOUBLE, STRING = LongType(), IntegerType(), DoubleType(), StringType()
+DATE, TIMESTAMP, BOOLEAN = DateType(), TimestampType(), BooleanType()
+STRINGS = ArrayType(STRING)
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    return "one of " + ", ".join(f"'{v}'" for v in values)
+
+
+def _col(name: str, type_: DataType, description: str, nullable: bool = False) -> Column:
+    return Column(name, type_, description, nullable)
+
+
+def _key(name: str, what: str) -> Column:
+    return Column(name, BIGINT, what)
+
+
+#: The partition column of every daily event table.
+EVENT_DATE = "event_date"
+_EVENT_DATE = _col(EVENT_DATE, DATE, "UTC day of the event; the table's daily partition.")
+
+HOUSEHOLDS = Table(
+    name="households",
+    family="identity",
+    description="Households with a consistent real US city, state and ZIP, an income bracket, a size and a housing type.",
+    grain="one row per household; exactly num_households rows, keyed 1..N",
+    primary_key="household_id",
+    clustering=("household_id",),
+    columns=(
+        _key("household_id", "Household key, 1..num_households."),
+        _col("location_city", STRING, "A real US city, picked with probability proportional to its population."),
+        _col("location_state", STRING, "Two-letter state code of location_city."),
+        _col("location_zip", STRING, "Five-digit ZIP code starting with one of location_city's 3-digit prefixes."),
+        _col("income_bracket", STRING, f"Household income bracket, {_one_of(V.INCOME_BRACKETS)}."),
+        _col("household_size", INT, "Number of adults in the household, in [1, 10]; individuals holds exactly this many."),
+        _col("housing_type", STRING, f"Dwelling, {_one_of(V.HOUSING_TYPES)}."),
+        _col("created_at", TIMESTAMP, "When the household entered the graph (synthetic, before the event window)."),
+    ),
+)
+
+INDIVIDUALS = Table(
+    name="individuals",
+    family="identity",
+    description="Adults with names, age, gender, education, employment and income; income rises with age and "
+    "education, students are young and retirees old.",
+    grain="one row per adult; household_size rows per household",
+    primary_key="individual_id",
+    foreign_keys=(ForeignKey("household_id", "households", "household_id"),),
+    clustering=("household_id",),
+    columns=(
+        _key("individual_id", "Individual key, 1..Σ household_size, numbered household by household."),
+        _key("household_id", "The household the person lives in."),
+        _col("first_name", STRING, "Given name (from a seeded pool per gender)."),
+        _col("last_name", STRING, "Family name; most members share the household's."),
+        _col("age", INT, "Age in years, in [18, 100]."),
+        _col("gender", STRING, f"Gender, {_one_of(V.GENDERS)}."),
+        _col("education_level", STRING, f"Highest education, {_one_of(V.EDUCATION_LEVELS)}."),
+        _col("employment_status", STRING, f"Employment, {_one_of(V.EMPLOYMENT_STATUSES)}."),
+        _col(
+            "income_individual", DecimalType(10, 2),
+            "Yearly income; NULL when not disclosed, and always NULL for the unemployed.", nullable=True,
+        ),
+        _col("created_at", TIMESTAMP, "When the person joined the household's record (synthetic)."),
+    ),
+)
+
+IDENTITY_MAPPINGS = Table(
+    name="identity_mappings",
+    family="identity",
+    description="The identifiers each person is known by across devices and channels: hashed emails and phones, "
+    "cookie, mobile-ad, device and CTV ids, with when each was first and last seen.",
+    grain="one row per identifier; min_per_individual..max_per_individual per individual",
+    primary_key="mapping_id",
+    foreign_keys=(ForeignKey("individual_id", "individuals", "individual_id"),),
+    clustering=("individual_id",),
+    columns=(
+        _key("mapping_id", "Identifier key, 1..N."),
+        _key("individual_id", "The person the identifier belongs to."),
+        _col("identifier_type", STRING, f"Kind of identifier, {_one_of(V.IDENTIFIER_TYPES)}."),
+        _col(
+            "identifier_value", STRING,
+            "Hashed PII as SHA-256 hex of a normalised synthetic value; ad, device and CTV ids as UUID-shaped strings.",
+        ),
+        _col("first_seen", TIMESTAMP, "First time the identifier was observed; ≤ last_seen."),
+        _col("last_seen", TIMESTAMP, "Last time the identifier was observed."),
+        _col("active", BOOLEAN, "Whether last_seen falls within active_window_days of the window's end."),
+    ),
+)
+
+CONTENT_ENGAGEMENTS = Table(
+    name="content_engagements",
+    family="engagement",
+    description="Views, clicks, shares, likes and comments on content, with heavy-tailed activity per person "
+    "and the configured time-of-day and day-of-week pattern.",
+    grain="one row per engagement event",
+    primary_key="event_id",
+    foreign_keys=(ForeignKey("individual_id", "individuals", "individual_id"),),
+    partition_column=EVENT_DATE,
+    clustering=("individual_id",),
+    columns=(
+        _key("event_id", "Event key: days since 1970-01-01 × 10^10 + the event's number within its day."),
+        _key("individual_id", "Who engaged."),
+        _col("content_id", BIGINT, "The content item: category number × 10^6 + the item's popularity rank."),
+        _col("content_category", STRING, f"Category of the content (configurable; by default {_one_of(V.CONTENT_CATEGORIES)})."),
+        _col("engagement_type", STRING, f"Kind of engagement, {_one_of(V.ENGAGEMENT_TYPES)}."),
+        _col("event_ts", TIMESTAMP, "When it happened (UTC); falls on event_date."),
+        _EVENT_DATE,
+        _col("duration_seconds", INT, "Seconds watched, ≥ 0, for a 'view'; NULL for every other type.", nullable=True),
+        _col("device_type", STRING, f"Device of the session, {_one_of(V.DEVICE_TYPES)}."),
+        _col("session_id", STRING, "16 hex digits naming the session the event belongs to."),
+    ),
+)
+
+VIEWERSHIP_PATTERNS = Table(
+    name="viewership_patterns",
+    family="engagement",
+    description="Each person's viewing summarised over the window: volume, daily frequency, recency, favourite "
+    "categories, preferred device and peak hour.",
+    grain="one row per individual with at least one engagement in the window",
+    primary_key="individual_id",
+    foreign_keys=(ForeignKey("individual_id", "individuals", "individual_id"),),
+    clustering=("individual_id",),
+    columns=(
+        _key("individual_id", "The person summarised."),
+        _col("total_engagements", BIGINT, "Engagements in the window."),
+        _col("frequency_daily_avg", DOUBLE, "total_engagements divided by the window's days."),
+        _col("recency_last_engagement", TIMESTAMP, "The latest event_ts in the window."),
+        _col("preferred_categories", STRINGS, "Up to three categories with the most engagements (ties by name)."),
+        _col("preferred_device", STRING, "The device_type with the most engagements."),
+        _col("peak_hour", INT, "UTC hour (0–23) with the most engagements (ties: the earliest)."),
+        _col("category_counts", MapType(STRING, BIGINT), "Engagements per content_category."),
+        _col("computed_at", TIMESTAMP, "The end of the window (synthetic, not the wall clock)."),
+    ),
+)
+
+AUDIENCE_ATTRIBUTES = Table(
+    name="audience_attributes",
+    family="engagement",
+    description="Segments, affinities, behavioural class, propensity to convert and lifetime value, derived "
+    "from each person's viewership and demographics.",
+    grain="one row per individual in viewership_patterns",
+    primary_key="individual_id",
+    foreign_keys=(ForeignKey("individual_id", "individuals", "individual_id"),),
+    clustering=("segment_primary",),
+    columns=(
+        _key("individual_id", "The person described."),
+        _col("segment_primary", STRING, f"Segment of the highest-affinity category (by default {_one_of(V.SEGMENTS)})."),
+        _col("segment_secondary", STRINGS, "Segments of the other categories with affinity ≥ secondary_affinity_threshold."),
+        _col("affinity_scores", MapType(STRING, DOUBLE), "Share of engagements per category: values in [0, 1] summing to 1."),
+        _col("behavioral_classification", STRING, f"Activity class, {_one_of(V.BEHAVIORAL_CLASSES)}."),
+        _col("propensity_to_convert", DOUBLE, "Probability-like score in [0, 1] from frequency, recency, income and age."),
+        _col("lifetime_value_estimate", DOUBLE, "Expected spend over 24 months: propensity × monthly spend × 24."),
+        _col("computed_at", TIMESTAMP, "The end of the window (synthetic)."),
+    ),
+)
+
+CAMPAIGNS = Table(
+    name="campaigns",
+    family="campaigns",
+    description="Advertisers' campaigns: flight dates overlapping the window, target segments, channels, budget, "
+    "goal, and the reach, frequency and CPM their exposures follow.",
+    grain="one row per campaign; exactly num_campaigns rows, keyed 1..N",
+    primary_key="campaign_id",
+    clustering=("campaign_id",),
+    columns=(
+        _key("campaign_id", "Campaign key, 1..num_campaigns."),
+        _col("campaign_name", STRING, "Advertiser, theme and start month."),
+        _col("advertiser", STRING, "The advertiser (from a seeded pool; repeats across campaigns)."),
+        _col("start_date", DATE, "First day of the flight."),
+        _col("end_date", DATE, "Last day of the flight (inclusive); ≥ start_date."),
+        _col("target_segment", STRINGS, "Audience segments targeted (segment_primary values)."),
+        _col("channels", STRINGS, f"Channels the campaign runs on, a subset of {_one_of(V.CHANNELS)}."),
+        _col("budget", DecimalType(14, 2), "Planned budget, > 0."),
+        _col("goal", STRING, f"Campaign goal, {_one_of(V.GOALS)}."),
+        _col("target_reach", DOUBLE, "Share of the targeted audience the campaign reaches, in [0, 1]."),
+        _col("frequency_cap", INT, "Most exposures per reached person."),
+        _col("frequency_mean", DOUBLE, "Mean exposures per reached person before the cap."),
+        _col("cpm", DecimalType(8, 2), "Cost per thousand impressions."),
+        _col("created_at", TIMESTAMP, "When the campaign was set up: 1–60 days before its flight."),
+    ),
+)
+
+CAMPAIGN_EXPOSURES = Table(
+    name="campaign_exposures",
+    family="campaigns",
+    description="Impressions of each campaign on people in its target segments, inside its flight and channels, "
+    "capped in frequency and costed by CPM.",
+    grain="one row per impression",
+    primary_key="exposure_id",
+    foreign_keys=(
+        ForeignKey("campaign_id", "campaigns", "campaign_id"),
+        ForeignKey("individual_id", "individuals", "individual_id"),
+        ForeignKey("mapping_id", "identity_mappings", "mapping_id"),
+    ),
+    partition_column=EVENT_DATE,
+    clustering=("campaign_id", "individual_id"),
+    columns=(
+        _key("exposure_id", "Exposure key: days since 1970-01-01 × 10^10 + the exposure's number within its day."),
+        _key("campaign_id", "The campaign shown."),
+        _key("individual_id", "The person reached."),
+        _col(
+            "mapping_id", BIGINT,
+            "The identifier the channel reached the person through; NULL when they hold none of that type.", nullable=True,
+        ),
+        _col("exposure_ts", TIMESTAMP, "When the impression was served (UTC), inside the campaign's flight."),
+        _EVENT_DATE,
+        _col("channel", STRING, "The channel, one of the campaign's channels."),
+        _col("frequency", INT, "The impression's ordinal for this person and campaign, in [1, frequency_cap]."),
+        _col("placement", STRING, "Where the impression ran (newsletter, feed, pre_roll, … per channel)."),
+        _col("cost", DecimalType(12, 6), "What the impression cost: cpm / 1000 within ±30 %."),
+    ),
+)
+
+RESPONSE_EVENTS = Table(
+    name="response_events",
+    family="campaigns",
+    description="Clicks, conversions, engagements and visits following an exposure within the attribution "
+    "window, more likely the higher the person's propensity to convert.",
+    grain="one row per response; at most one per exposure",
+    primary_key="response_id",
+    foreign_keys=(
+        ForeignKey("exposure_id", "campaign_exposures", "exposure_id"),
+        ForeignKey("campaign_id", "campaigns", "campaign_id"),
+        ForeignKey("individual_id", "individuals", "individual_id"),
+    ),
+    partition_column=EVENT_DATE,
+    clustering=("campaign_id", "individual_id"),
+    columns=(
+        _key("response_id", "Response key: days since 1970-01-01 × 10^10 + the response's number within its day."),
+        _key("exposure_id", "The exposure responded to."),
+        _key("campaign_id", "The exposure's campaign."),
+        _key("individual_id", "Who responded."),
+        _col("response_type", STRING, f"Kind of response, {_one_of(V.RESPONSE_TYPES)}."),
+        _col("response_ts", TIMESTAMP, "When the response happened (UTC); ≥ exposure_ts."),
+        _col("exposure_ts", TIMESTAMP, "The exposure's exposure_ts."),
+        _col("time_to_conversion_hours", DOUBLE, "(response_ts − exposure_ts) in hours."),
+        _col("value", DecimalType(12, 2), "Value of a conversion (≥ 0); NULL for other responses.", nullable=True),
+        _EVENT_DATE,
+    ),
+)
+
+OUTCOME_METRICS = Table(
+    name="outcome_metrics",
+    family="campaigns",
+    description="Each conversion in the window credited to its touches under first-touch, last-touch, linear "
+    "and time-decay attribution, with revenue and an engagement score per touch.",
+    grain="one row per (conversion, attributed touch, attribution model)",
+    primary_key="outcome_id",
+    foreign_keys=(
+        ForeignKey("response_id", "response_events", "response_id"),
+        ForeignKey("exposure_id", "campaign_exposures", "exposure_id"),
+        ForeignKey("campaign_id", "campaigns", "campaign_id"),
+        ForeignKey("individual_id", "individuals", "individual_id"),
+    ),
+    clustering=("campaign_id",),
+    columns=(
+        _key("outcome_id", "Outcome key, 1..N."),
+        _key("response_id", "The conversion credited."),
+        _key("exposure_id", "The touch credited."),
+        _key("campaign_id", "The touch's campaign."),
+        _key("individual_id", "The converting person."),
+        _col("attribution_model", STRING, f"Attribution model, {_one_of(V.ATTRIBUTION_MODELS)}."),
+        _col("attribution_weight", DOUBLE, "The touch's credit in [0, 1]; sums to 1 per (response_id, attribution_model)."),
+        _col(
+            "conversion_status", STRING,
+            f"What the touch led to, {_one_of(V.CONVERSION_STATUSES)}: 'converted' for the exposure that converted, "
+            "'engaged' for a touch with a response of its own.",
+        ),
+        _col("revenue", DecimalType(12, 2), "The conversion's value on the converting touch; NULL on the others.", nullable=True),
+        _col("attributed_revenue", DecimalType(14, 4), "The conversion's value × attribution_weight."),
+        _col("engagement_score", DOUBLE, "Half the touch's status level plus half its recency, in [0, 1]."),
+        _col("computed_at", TIMESTAMP, "The end of the window (synthetic)."),
+    ),
+)
+
+#: Every table, in dependency order (a table comes after the tables it references).
+TABLES: tuple[Table, ...] = (
+    HOUSEHOLDS,
+    INDIVIDUALS,
+    IDENTITY_MAPPINGS,
+    CONTENT_ENGAGEMENTS,
+    VIEWERSHIP_PATTERNS,
+    AUDIENCE_ATTRIBUTES,
+    CAMPAIGNS,
+    CAMPAIGN_EXPOSURES,
+    RESPONSE_EVENTS,
+    OUTCOME_METRICS,
+)

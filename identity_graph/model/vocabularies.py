@@ -1,0 +1,79 @@
+"""The shared vocabularies: the values categorical columns take, and the facts tied to them.
+
+Config classes validate against these, generation draws from them, checks and docs
+name them. A configurable vocabulary (content categories, segments) has its default here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+INCOME_BRACKETS = ("<30K", "30-60K", "60-100K", "100-150K", "150K+")
+HOUSING_TYPES = ("house", "apartment", "condo", "other")
+GENDERS = ("Male", "Female", "Non-Binary", "Prefer not to say")
+EDUCATION_LEVELS = ("High School", "Some College", "Bachelor", "Master", "Doctorate")
+EMPLOYMENT_STATUSES = ("Employed", "Self-Employed", "Unemployed", "Student", "Retired")
+
+IdentifierScope = Literal["person", "device", "household"]
+#: Each identifier type and what it identifies: a person (hashed PII), or one of their devices.
+IDENTIFIER_SCOPE: Mapping[str, IdentifierScope] = {
+    "email_hash": "person",
+    "cookie_id": "device",
+    "mobile_ad_id": "device",
+    "device_id": "device",
+    "ctv_id": "device",
+    "hashed_phone": "person",
+}
+IDENTIFIER_TYPES = tuple(IDENTIFIER_SCOPE)
+
+ENGAGEMENT_TYPES = ("view", "click", "share", "like", "comment")
+DEVICE_TYPES = ("mobile", "desktop", "tablet", "ctv")
+TEMPORAL_PATTERNS = ("uniform", "daily", "weekly")
+#: The default content categories and their share of events (content_category is configurable).
+DEFAULT_CATEGORY_WEIGHTS: Mapping[str, float] = {
+    "News": 0.22,
+    "Sports": 0.20,
+    "Entertainment": 0.30,
+    "Education": 0.12,
+    "Technology": 0.16,
+}
+CONTENT_CATEGORIES = tuple(DEFAULT_CATEGORY_WEIGHTS)
+#: The audience segment named after each default content category.
+DEFAULT_SEGMENT_BY_CATEGORY: Mapping[str, str] = {
+    "News": "News Junkies",
+    "Sports": "Sports Fans",
+    "Entertainment": "Entertainment Seekers",
+    "Education": "Lifelong Learners",
+    "Technology": "Tech Enthusiasts",
+}
+SEGMENTS = tuple(DEFAULT_SEGMENT_BY_CATEGORY.values())
+BEHAVIORAL_CLASSES = ("Heavy User", "Moderate User", "Light User", "Churned")
+
+CHANNELS = ("email", "social", "display", "video", "ctv")
+#: The identifier type each channel reaches a person through.
+CHANNEL_IDENTIFIER: Mapping[str, str] = {
+    "email": "email_hash",
+    "social": "mobile_ad_id",
+    "display": "cookie_id",
+    "video": "device_id",
+    "ctv": "ctv_id",
+}
+#: Where an impression runs, per channel.
+PLACEMENTS: Mapping[str, tuple[str, ...]] = {
+    "email": ("newsletter", "promotional", "triggered"),
+    "social": ("feed", "stories", "reels", "sponsored_post"),
+    "display": ("leaderboard", "sidebar", "interstitial", "native"),
+    "video": ("pre_roll", "mid_roll", "outstream"),
+    "ctv": ("pre_roll", "mid_roll", "pause_screen", "home_screen"),
+}
+GOALS = ("awareness", "consideration", "conversion")
+RESPONSE_TYPES = ("click", "conversion", "engagement", "visit")
+ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "time_decay")
+CONVERSION_STATUSES = ("converted", "engaged", "no_action")
+
+
+def segment_for(category: str, mapping: Mapping[str, str] | None = None) -> str:
+    """The segment name of a content category (``'<Category> Enthusiasts'`` when unmapped)."""
+    mapping = DEFAULT_SEGMENT_BY_CATEGORY if mapping is None else mapping
+    return mapping.get(category, f"{category} Enthusiasts")
