@@ -35,9 +35,12 @@ ops:
   campaigns:
     config: {num_campaigns: 8, cpm_min: 7.0}
   response_events:
-    config: {base_rate: {click: 0.08, conversion: 0.1, engagement: 0.04, visit: 0.04}, attribution_window_hours: 96}
+    config: {base_rate: {click: 0.08, conversion: 0.1, engagement: 0.04, visit: 0.04}}
   outcome_metrics:
-    config: {attribution_window_hours: 96, time_decay_half_life_hours: 12}
+    config: {time_decay_half_life_hours: 12}
+resources:
+  generation:
+    config: {attribution_window_hours: 96}
 """
 ARGS = ["--seed", "7", "--days", "4", "--end-date", "2026-10-31"]
 

@@ -23,6 +23,7 @@ from pyspark.sql import SparkSession
 from identity_graph.assets.campaigns import ASSETS as CAMPAIGN_ASSETS
 from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
 from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
+from identity_graph.markdown import table as markdown_table
 from identity_graph.model import TABLE_NAMES
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import StepLauncherParam
@@ -236,29 +237,24 @@ def _size(n: int) -> str:
 
 
 def _markdown(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| table | OPTIMIZE Z-order by | files removed → added | bytes removed → added | VACUUM files deleted | bytes deleted | seconds | status |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
+    """One line per table: what OPTIMIZE and VACUUM did to it."""
+
+    def line(row: dict[str, Any]) -> list[Any]:
         o, v = row.get("optimize"), row.get("vacuum")
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    row["table"],
-                    ", ".join(o["zorder_by"]) or "–" if o else "–",
-                    f"{o['files_removed']} → {o['files_added']}" if o else "–",
-                    f"{_size(o['bytes_removed'])} → {_size(o['bytes_added'])}" if o else "–",
-                    str(v["files_deleted"]) if v else "–",
-                    _size(v["bytes_deleted"]) if v else "–",
-                    f"{row['seconds']:.1f}",
-                    row["status"],
-                ]
-            )
-            + " |"
-        )
-    return "\n".join(lines)
+        return [
+            row["table"],
+            ", ".join(o["zorder_by"]) or None if o else None,
+            f"{o['files_removed']} → {o['files_added']}" if o else None,
+            f"{_size(o['bytes_removed'])} → {_size(o['bytes_added'])}" if o else None,
+            str(v["files_deleted"]) if v else None,
+            _size(v["bytes_deleted"]) if v else None,
+            f"{row['seconds']:.1f}",
+            row["status"],
+        ]
+
+    headers = ["table", "OPTIMIZE Z-order by", "files removed → added", "bytes removed → added",
+               "VACUUM files deleted", "bytes deleted", "seconds", "status"]  # fmt: skip
+    return markdown_table(headers, [line(row) for row in rows], left=None)
 
 
 @dg.op(
@@ -276,10 +272,10 @@ def maintain_tables(
 ) -> Iterator[dg.AssetObservation | dg.Output]:
     rows: list[dict[str, Any]] = []
     for table in config.tables:
-        identifier = catalog.table_identifier(table)
+        identifier = catalog.location.table_identifier(table)
         started = time.monotonic()
         row: dict[str, Any] = {"table": table}
-        if not catalog.is_stored(spark.spark_session, table):
+        if not catalog.location.is_stored(spark.spark_session, table):
             context.log.info(f"{table}: skipped, the table does not exist yet ({identifier})")
             row.update(status="skipped: does not exist yet", seconds=0.0)
             rows.append(row)

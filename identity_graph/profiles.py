@@ -1,13 +1,13 @@
-"""Profiles of the stored tables: the small markdown tables an asset page shows for each materialisation.
+"""Profiles of the stored tables: the small markdown tables each table's ``profile`` check shows.
 
 Each profile is a pure function of Spark DataFrames read from the stored tables (the
 table itself first, then the tables its :data:`PROFILES` entry ``needs``) returning a
 markdown string. Each runs exactly one Spark action (a ``collect``) on an aggregate of
-at most a few hundred rows, because it runs after every write. A profile covers the
+at most a few hundred rows, because it runs with every check of the table. A profile covers the
 whole stored table — for a daily-partitioned table every stored day, not only the
 days just written — and says which days that is.
 
-No Dagster here: the Delta IO manager calls :func:`profile_table` after a write.
+No Dagster here: each table's ``profile`` asset check (WARN) renders it from the stored tables.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from identity_graph.generation.common import hour_of
+from identity_graph.markdown import table as markdown_table
 from identity_graph.model import tables as M
 from identity_graph.model.vocabularies import ENGAGEMENT_TYPES, GENDERS, IDENTIFIER_TYPES, INCOME_BRACKETS
 
@@ -37,29 +39,8 @@ MAX_DAYS_SHOWN = 31
 MAX_CAMPAIGNS_SHOWN = 25
 BAR_WIDTH = 20
 
-SECONDS_PER_DAY, SECONDS_PER_HOUR = 86_400, 3_600
 
 
-# -- markdown ------------------------------------------------------------------------------
-
-
-def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], left: int = 1) -> str:
-    """A markdown table; the first ``left`` columns are left-aligned, the others (numbers) right-aligned."""
-    align = ["---" if i < left else "---:" for i in range(len(headers))]
-    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    """A table cell: '–' for missing, thousands separators for integers, pipes escaped."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value).replace("|", "\\|")
 
 
 def _pct(part: float | None, whole: float | None, digits: int = 1) -> str | None:
@@ -106,11 +87,6 @@ def _days(first: dt.date | None, last: dt.date | None) -> str:
 def _ones(condition: Column) -> Column:
     """Rows where ``condition`` holds, as a sum."""
     return F.sum(F.when(condition, F.lit(1)).otherwise(F.lit(0)))
-
-
-def _utc_hour(ts: str) -> Column:
-    """Hour of day (0–23) of a timestamp in UTC, whatever the session's time zone."""
-    return F.floor(F.pmod(F.unix_timestamp(F.col(ts)), F.lit(SECONDS_PER_DAY)) / F.lit(SECONDS_PER_HOUR)).cast("int")
 
 
 # -- identity --------------------------------------------------------------------------------
@@ -225,7 +201,7 @@ def profile_identity_mappings(mappings: DataFrame) -> str:
 def profile_content_engagements(engagements: DataFrame) -> str:
     """Events by hour of day (UTC) and engagement_type over every stored day, with a text bar per hour."""
     rows = (
-        engagements.groupBy(_utc_hour("event_ts").alias("hour"), "engagement_type")
+        engagements.groupBy(hour_of(F.col("event_ts")).alias("hour"), "engagement_type")
         .agg(F.count(F.lit(1)).alias("n"), F.min("event_date").alias("first"), F.max("event_date").alias("last"))
         .collect()
     )
@@ -393,16 +369,16 @@ def profile_campaign_exposures(exposures: DataFrame) -> str:
     )
 
 
-def profile_response_events(responses: DataFrame, exposures: DataFrame, audience: DataFrame) -> str:
-    """Response rate by propensity decile: responses per exposure for the people of each decile of propensity_to_convert.
+def responses_by_propensity_decile(responses: DataFrame, exposures: DataFrame, audience: DataFrame) -> list[Any]:
+    """Exposures and responses of the people of each propensity decile: one row per decile (``decile``
+    1–10, None for people exposed but missing from audience_attributes) with its propensity range
+    (``low``, ``high``), ``exposed``, ``responded``, ``clicked``, ``converted`` and the first and
+    last stored days of exposures and responses. One Spark job.
 
-    Deciles rank the people of audience_attributes by (propensity_to_convert,
-    individual_id) into ten groups of equal size (``ntile(10)``: exact, not approximate,
-    quantiles). A decile's rate is the stored response_events of its people divided by the
-    stored campaign_exposures of its people, over every stored day. Each response answers
-    one exposure of the same person and an exposure responds at most once, so this is the
-    share of exposures that drew a response. People exposed but missing from
-    audience_attributes get their own row.
+    Deciles rank the people of audience_attributes by (propensity_to_convert, individual_id)
+    into ten groups of equal size (``ntile(10)``: exact, not approximate, quantiles). Each
+    response answers one exposure of the same person and an exposure responds at most once, so
+    ``responded / exposed`` is the share of the decile's exposures that drew a response.
     """
     # One union and one grouping by person rather than joins: a single Spark job without broadcasts.
     sides = [
@@ -425,7 +401,7 @@ def profile_response_events(responses: DataFrame, exposures: DataFrame, audience
         *[F.max(c).alias(f"last_{c}") for c in ("exposed_on", "responded_on")],
     )
     ranked = Window.partitionBy("in_audience").orderBy("propensity_to_convert", "individual_id")
-    rows = (
+    return (
         people.withColumn("decile", F.when(F.col("in_audience") == 1, F.ntile(10).over(ranked)))
         .where((F.col("in_audience") == 1) | (F.col("exposed") > 0))
         .groupBy("decile")
@@ -438,6 +414,12 @@ def profile_response_events(responses: DataFrame, exposures: DataFrame, audience
         )
         .collect()
     )
+
+
+def profile_response_events(responses: DataFrame, exposures: DataFrame, audience: DataFrame) -> str:
+    """Response rate by propensity decile (:func:`responses_by_propensity_decile`): a decile's rate is the
+    stored response_events of its people divided by their stored campaign_exposures, over every stored day."""
+    rows = responses_by_propensity_decile(responses, exposures, audience)
     by_decile = {r.decile: r for r in rows}
     largest = max((_ratio(r.responded, r.exposed) or 0.0 for r in rows), default=0.0)
 
@@ -585,12 +567,3 @@ PROFILES: dict[str, Profile] = {
         profile_outcome_metrics, (M.CAMPAIGNS.name, M.CAMPAIGN_EXPOSURES.name, M.RESPONSE_EVENTS.name)
     ),
 }
-
-
-def profile_table(table: str, read: Callable[[str], DataFrame]) -> str | None:
-    """The markdown profile of the stored ``table``, reading it and the tables its profile needs
-    with ``read`` (table name → DataFrame); None when the table has no profile. Errors propagate."""
-    entry = PROFILES.get(table)
-    if entry is None:
-        return None
-    return entry.render(read(table), *(read(name) for name in entry.needs))

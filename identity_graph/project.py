@@ -18,9 +18,10 @@ from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
 from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
 from identity_graph.checks.asset_checks import ASSET_CHECKS, PERMISSIONS_CHECK
 from identity_graph.maintenance import maintenance_job, maintenance_schedule
-from identity_graph.resources.catalog import CatalogAccess, local_table_path
+from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings
 from identity_graph.resources.delta_io_manager import DeltaIOManager
+from identity_graph.resources.location import TableLocation
 from identity_graph.resources.settings import GenerationSettings
 from identity_graph.resources.spark import local_spark_resource
 from identity_graph.resources.targets import TargetSettings
@@ -32,15 +33,15 @@ CHECK_JOB = "check_identity_graph"
 CHECK_TARGET_JOB = "check_target"
 
 
-def located(assets: Sequence[Any], target: TargetSettings) -> Sequence[Any]:
+def located(assets: Sequence[Any], target: TargetSettings, location: TableLocation) -> Sequence[Any]:
     """``assets`` with where their tables live (``dagster/table_name``; ``dagster/uri`` on the local
     target) and their source code references, linked to the repository when ``git_url`` is set."""
 
     def locate(spec: dg.AssetSpec) -> dg.AssetSpec:
         table = spec.key.path[-1]
-        metadata: dict[str, Any] = {"dagster/table_name": f"{target.catalog}.{target.schema}.{table}"}
-        if target.target == "local":
-            metadata["dagster/uri"] = Path(local_table_path(target.warehouse, target.catalog, target.schema, table)).as_uri()
+        metadata: dict[str, Any] = {"dagster/table_name": location.table_name(table)}
+        if not location.managed:
+            metadata["dagster/uri"] = Path(location.table_path(table)).as_uri()
         return spec.merge_attributes(metadata=metadata)
 
     assets = dg.with_source_code_references(dg.map_asset_specs(locate, assets))
@@ -75,7 +76,7 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
             if databricks.auth == "token"
             else {"databricks_client_id": dg.EnvVar("DATABRICKS_CLIENT_ID"), "databricks_client_secret": dg.EnvVar("DATABRICKS_CLIENT_SECRET")}
         )
-        location: dict[str, Any] = {"target": "databricks", "databricks_host": dg.EnvVar("DATABRICKS_HOST"), **credentials}
+        credentials["databricks_host"] = dg.EnvVar("DATABRICKS_HOST")
         executor = dg.multiprocess_executor
         # The asset pages and the graph show where the tables are computed.
         assets = dg.map_asset_specs(lambda spec: spec.merge_attributes(kinds={"databricks"}), ALL_ASSETS)
@@ -83,11 +84,12 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
         spark = local_spark_resource(target.spark_master, extra=target.spark_conf, remote=target.spark_remote)
         # Every step runs in this process.
         step_launcher = dg.ResourceDefinition.none_resource()
-        location = {"target": "local"}
+        credentials = {}
         executor = dg.in_process_executor
         assets = ALL_ASSETS
-    location.update(warehouse=target.warehouse, catalog=target.catalog, schema_name=target.schema)
-    assets = located(assets, target)
+    location = TableLocation(target.target, target.warehouse, target.catalog, target.schema)  # type: ignore[arg-type]
+    catalog = CatalogAccess(location=location, **credentials)
+    assets = located(assets, target, location)
     permission_checks = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PERMISSIONS_CHECK]
     return dg.Definitions(
         assets=assets,
@@ -117,8 +119,8 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
             "spark": spark,
             STEP_LAUNCHER: step_launcher,
             "generation": GenerationSettings(),
-            "catalog": CatalogAccess(**location),
-            "io_manager": DeltaIOManager(spark=spark, **location),
+            "catalog": catalog,
+            "io_manager": DeltaIOManager(spark=spark, catalog=catalog),
         },
         executor=executor,
     )

@@ -50,15 +50,23 @@ def graph_instance():
 
 @pytest.fixture(scope="session")
 def graph(spark, graph_instance, tmp_path_factory):
-    """The whole graph, 400 households and 5 event days, materialised once through Dagster; its warehouse path."""
+    """The whole graph, 400 households and 5 event days, materialised once through Dagster with each
+    table's profile check; its warehouse path. The run carries the tag ``SHARED_GRAPH_TAG``."""
     import dagster as dg
 
+    from identity_graph.checks.asset_checks import ASSET_CHECKS, PROFILE_CHECK
     from identity_graph.definitions import ALL_ASSETS
-    from identity_graph_tests.stored_graph import RANGE, RUN_CONFIG, project_resources
+    from identity_graph_tests.stored_graph import RANGE, RUN_CONFIG, SHARED_GRAPH_TAG, project_resources
 
     warehouse = tmp_path_factory.mktemp("graph")
+    profiles = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PROFILE_CHECK]
     result = dg.materialize(
-        ALL_ASSETS, resources=project_resources(warehouse, profiles=True), run_config=RUN_CONFIG, tags=RANGE, instance=graph_instance
+        [*ALL_ASSETS, *ASSET_CHECKS],
+        selection=dg.AssetSelection.assets(*ALL_ASSETS) | dg.AssetSelection.checks(*profiles),
+        resources=project_resources(warehouse),
+        run_config=RUN_CONFIG,
+        tags={**RANGE, **SHARED_GRAPH_TAG},
+        instance=graph_instance,
     )
     assert result.success
     return warehouse

@@ -6,8 +6,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import MapType
 
-from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
-from identity_graph.generation import RunParameters, generate_households, generate_identity_mappings, generate_individuals
+from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig, RunParameters
+from identity_graph.generation import generate_households, generate_identity_mappings, generate_individuals
 
 
 def fingerprint(df: DataFrame) -> list[str]:

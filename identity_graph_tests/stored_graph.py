@@ -10,6 +10,7 @@ from identity_graph import model
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import STEP_LAUNCHER
 from identity_graph.resources.delta_io_manager import DeltaIOManager
+from identity_graph.resources.location import TableLocation
 from identity_graph.resources.settings import GenerationSettings
 from identity_graph_tests.conftest import TEST_SPARK_CONFIG
 
@@ -27,19 +28,26 @@ RUN_CONFIG = {
     },
     "resources": {"generation": {"config": {"end_date": END_DATE, "days": DAYS}}},
 }
+#: Tags the shared graph's run: tests find its check results by it.
+SHARED_GRAPH_TAG = {"identity_graph/test": "shared_graph"}
 RANGE = {"dagster/asset_partition_range_start": FIRST_DAY, "dagster/asset_partition_range_end": END_DATE}
 
 
-def project_resources(warehouse, partitions: int = 2, profiles: bool = False) -> dict:
-    """The project's resources on the test Spark session, writing under ``warehouse``; asset-page
-    profiles only when asked (test_profiles reads the shared graph's; elsewhere they cost time)."""
+def local_catalog(warehouse, catalog: str = "main", schema: str = "identity_graph") -> CatalogAccess:
+    """The local target's catalog with its tables under ``warehouse``."""
+    return CatalogAccess(location=TableLocation("local", str(warehouse), catalog, schema))
+
+
+def project_resources(warehouse, partitions: int = 2) -> dict:
+    """The project's resources on the test Spark session, writing under ``warehouse``."""
     spark = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
+    catalog = local_catalog(warehouse)
     return {
         "spark": spark,
         STEP_LAUNCHER: dg.ResourceDefinition.none_resource(),
         "generation": GenerationSettings(input_partitions=partitions),
-        "catalog": CatalogAccess(warehouse=str(warehouse)),
-        "io_manager": DeltaIOManager(spark=spark, warehouse=str(warehouse), profiles=profiles),
+        "catalog": catalog,
+        "io_manager": DeltaIOManager(spark=spark, catalog=catalog),
     }
 
 

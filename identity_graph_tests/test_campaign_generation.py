@@ -18,11 +18,10 @@ import pytest
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
+from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig, RunParameters
 from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.model.vocabularies import ATTRIBUTION_MODELS, CHANNELS, GOALS, RESPONSE_TYPES
 from identity_graph.generation import (
-    RunParameters,
     generate_households,
     generate_identity_mappings,
     generate_individuals,
@@ -340,7 +339,7 @@ def test_response_types_follow_the_base_rates(chain):
 
 
 def test_responses_follow_their_exposure_within_the_attribution_window(chain):
-    window = ResponsesConfig().attribution_window_hours * 3600
+    window = PARAMS.attribution_window_hours * 3600
     joined = chain["responses"].join(
         chain["exposures"].select("exposure_id", F.col("exposure_ts").alias("_shown_at")), "exposure_id", "left"
     )

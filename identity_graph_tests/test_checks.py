@@ -212,6 +212,19 @@ def test_a_distribution_check_warns_without_failing_the_run(spark, graph_instanc
     assert result.success
 
 
+def test_response_rate_rising_with_propensity_warns_when_propensity_is_reversed(spark, graph_instance, copy):
+    """audience_attributes with propensity_to_convert turned upside down: the people who respond most
+    now sit in the bottom decile, so the top decile's rate is no longer ≥ 3× the bottom's (a warning).
+    The same check on the stored graph passes."""
+    _, clean = run_checks(copy, graph_instance, ("response_events", "response_rate_rises_with_propensity"))
+    assert clean[("response_events", "response_rate_rises_with_propensity")].passed
+    sql(spark, copy, "UPDATE {audience_attributes} SET propensity_to_convert = 1 - propensity_to_convert")
+    result, found = run_checks(copy, graph_instance, ("response_events", "response_rate_rises_with_propensity"))
+    evaluation = found[("response_events", "response_rate_rises_with_propensity")]
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert value(evaluation, "lift") < 1 and result.success
+
+
 def test_a_failing_blocking_check_stops_the_assets_downstream(spark, graph_instance, copy):
     """viewership_patterns is rebuilt from engagements of a person no longer in individuals: its
     foreign-key check fails, and audience_attributes, downstream, is not built on it."""
@@ -284,7 +297,7 @@ def test_checks_after_a_one_day_run_read_every_stored_partition(spark, graph_ins
     assert result.success
     evaluations = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     stored = read(spark, copy, "content_engagements").count()
-    checked = {e.check_name: value(e, "checked_rows") for e in evaluations if "checked_rows" in e.metadata}
+    checked = {e.check_name: value(e, "checked_rows") for e in evaluations if e.check_name != "profile"}
     assert set(checked) == {"primary_key_unique", "foreign_key_individual_id", "events_inside_window", "duration_for_views_only"}
     assert set(checked.values()) == {stored} and stored > read(spark, copy, "content_engagements").where("event_date = '2026-10-29'").count()
 
@@ -316,8 +329,8 @@ def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
         assert step.can_subset and STEP_LAUNCHER in step.required_resource_keys
         (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
         groups.add(group)
-    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 25
-    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 53
+    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 27
+    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 63
 
 
 # -- the target's permissions ---------------------------------------------------------------

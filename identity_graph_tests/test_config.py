@@ -120,10 +120,18 @@ def test_validate_run_config_accepts_defaults_and_partial_sections():
 
 @pytest.mark.parametrize(
     ("values", "expected"),
-    [({"end_date": "31/10/2026"}, "end_date"), ({"days": 0}, "days"), ({"input_partitions": -1}, "input_partitions")],
+    [
+        ({"end_date": "31/10/2026"}, ["end_date", "31/10/2026"]),
+        ({"days": 0}, ["days", "0"]),
+        ({"input_partitions": -1}, ["input_partitions", "-1"]),
+        ({"attribution_window_hours": 200.0}, ["attribution_window_hours", "200.0", "168"]),
+        ({"attribution_window_hours": 0.0}, ["attribution_window_hours", "0.0"]),
+    ],
 )
 def test_invalid_generation_settings_are_rejected(values, expected):
-    assert expected in _message(GenerationSettings, **values)
+    message = _message(GenerationSettings, **values)
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} missing from: {message}"
 
 
 def test_campaign_segments_must_exist_in_the_audience():
@@ -139,10 +147,60 @@ def test_campaign_segments_must_exist_in_the_audience():
     assert validate_run_config(renamed)["campaigns"].target_segments == ["Cat Lovers"]
 
 
-def test_attribution_windows_of_responses_and_outcomes_must_agree():
+def test_the_attribution_window_is_one_run_setting():
+    # Responses and outcomes share the generation resource's window; their sections no longer take one.
+    assert GenerationSettings(attribution_window_hours=48).parameters().attribution_window_hours == 48.0
+    assert GenerationSettings().parameters().attribution_window_hours == 168.0
+    for name in ("response_events", "outcome_metrics"):
+        with pytest.raises(InvalidRunConfig) as caught:
+            validate_run_config({"ops": {name: {"config": {"attribution_window_hours": 48}}}})
+        assert caught.value.problems == [
+            f"{name}.attribution_window_hours: Extra inputs are not permitted (got 48); "
+            "set it as resources.generation.config.attribution_window_hours"
+        ]
+
+
+def test_errors_read_as_section_field_message_and_value():
+    run_config = {
+        "ops": {
+            "households": {"config": {"num_households": 0, "income_bracket_weights": {"<30K": 0.5, "30-60K": 0.4}}},
+            "content_engagements": {"config": {"temporal_pattern": "hourly"}},
+            "outcome_metrics": {"config": {"attribution_models": ["linear", "u_shaped"]}},
+            "campaigns": {"config": {"cpm_min": 40.0, "cpm_max": 5.0}},
+        }
+    }
     with pytest.raises(InvalidRunConfig) as caught:
-        validate_run_config({"ops": {"outcome_metrics": {"config": {"attribution_window_hours": 48}}}})
-    assert "outcome_metrics.attribution_window_hours (48" in str(caught.value)
+        validate_run_config(run_config)
+    assert caught.value.problems == [
+        "households.num_households: Input should be greater than 0 (got 0)",
+        "households.income_bracket_weights: weights must sum to 1 (± 1e-06), got 0.9 from {'<30K': 0.5, '30-60K': 0.4}",
+        "content_engagements.temporal_pattern: Input should be 'uniform', 'daily' or 'weekly' (got 'hourly')",
+        "outcome_metrics.attribution_models.1: must be one of "
+        "['first_touch', 'last_touch', 'linear', 'time_decay'], got 'u_shaped'",
+        "campaigns: cpm_min (40.0) must not exceed cpm_max (5.0)",
+    ]
+
+
+def test_the_assets_take_the_plain_config_as_dagster_config():
+    """Each asset's config class is its table's plain class with Dagster's base: same fields, and the
+    launchpad's description of the op config is still the class docstring."""
+    import inspect
+
+    import dagster as dg
+
+    from identity_graph.definitions import GENERATE_JOB, defs
+
+    for name, plain in ASSET_CONFIGS.items():
+        op = defs.resolve_assets_def(name).op
+        taken = inspect.signature(op.compute_fn.decorated_fn).parameters["config"].annotation
+        assert issubclass(taken, plain) and issubclass(taken, dg.Config), name
+        assert op.config_schema.as_field().description == plain.__doc__.strip(), name
+        assert set(op.config_schema.as_field().config_type.fields) == set(plain.model_fields), name
+    # A Literal is a Dagster Enum: a value outside it is refused when the run is launched.
+    job = defs.resolve_job_def(GENERATE_JOB)
+    bad = {"ops": {"content_engagements": {"config": {"temporal_pattern": "hourly"}}}}
+    with pytest.raises(dg.DagsterInvalidConfigError, match="temporal_pattern"):
+        dg.validate_run_config(job, bad)
 
 
 # -- engagement family ------------------------------------------------------------------------------------
@@ -226,15 +284,13 @@ def test_engagement_defaults_given_explicitly_are_the_same_config():
         (ResponsesConfig, {"base_rate": {"click": -0.1}}, ["base_rate", "-0.1"]),
         (ResponsesConfig, {"base_rate": {"click": 0.6, "visit": 0.6}}, ["base_rate", "1.2"]),
         (ResponsesConfig, {"propensity_effect": -1.0}, ["propensity_effect", "-1.0"]),
-        (ResponsesConfig, {"attribution_window_hours": 200.0}, ["attribution_window_hours", "200.0", "168"]),
-        (ResponsesConfig, {"attribution_window_hours": 0.0}, ["attribution_window_hours", "0.0"]),
         (ResponsesConfig, {"conversion_value_median": 0.0}, ["conversion_value_median", "0.0"]),
         (ResponsesConfig, {"conversion_value_sigma": -0.5}, ["conversion_value_sigma", "-0.5"]),
         (OutcomesConfig, {"attribution_models": ["first_touch", "u_shaped"]}, ["attribution_models", "u_shaped"]),
         (OutcomesConfig, {"attribution_models": []}, ["attribution_models", "[]"]),
         (OutcomesConfig, {"attribution_models": ["linear", "linear"]}, ["attribution_models", "linear"]),
         (OutcomesConfig, {"time_decay_half_life_hours": 0.0}, ["time_decay_half_life_hours", "0.0"]),
-        (OutcomesConfig, {"attribution_window_hours": 169.0}, ["attribution_window_hours", "169.0"]),
+        (OutcomesConfig, {"time_decay_half_life_hours": 9000.0}, ["time_decay_half_life_hours", "9000.0"]),
     ],
 )
 def test_invalid_campaign_config_is_rejected_naming_field_and_value(cls, values, expected):
@@ -248,7 +304,7 @@ def test_config_defaults_are_valid_and_follow_the_data_model():
     assert (campaigns.num_campaigns, campaigns.duration_min_days, campaigns.duration_max_days) == (20, 7, 90)
     assert list(SEGMENTS) == list(DEFAULT_SEGMENT_BY_CATEGORY.values()) == campaigns.target_segments
     assert set(campaigns.channel_weights) == set(CHANNELS) and set(campaigns.goal_weights) == set(GOALS)
-    assert set(responses.base_rate) == set(RESPONSE_TYPES) and responses.attribution_window_hours <= 168
+    assert set(responses.base_rate) == set(RESPONSE_TYPES)
     assert outcomes.attribution_models == list(ATTRIBUTION_MODELS)
     # Every config field carries a description for the launchpad.
     for cls in (CampaignsConfig, ResponsesConfig, OutcomesConfig):

@@ -26,8 +26,10 @@ from dagster_pyspark.utils import build_pyspark_zip
 
 from identity_graph.maintenance import MAINTENANCE_JOB
 from identity_graph.project import CHECK_JOB, GENERATE_JOB, build_definitions
+from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings, on_databricks_cluster
 from identity_graph.resources.delta_io_manager import MANAGED_TABLE_PROPERTIES, DeltaIOManager
+from identity_graph.resources.location import TableLocation
 from identity_graph.resources.targets import TargetSettings
 from identity_graph_tests.conftest import TEST_SPARK_CONFIG
 from identity_graph_tests.stored_graph import RANGE
@@ -77,7 +79,8 @@ def test_definitions_load_under_the_databricks_target(databricks_env):
     job = defs.resolve_job_def(GENERATE_JOB)
     assert job.executor_def is dg.multiprocess_executor
     io_manager = defs.resources["io_manager"]
-    assert (io_manager.target, io_manager.table_identifier("households")) == ("databricks", "`main`.`identity_graph`.`households`")
+    location = io_manager.catalog.location
+    assert (location.target, location.table_identifier("households")) == ("databricks", "`main`.`identity_graph`.`households`")
 
 
 def test_asset_kinds_name_databricks_only_on_the_databricks_target(databricks_env):
@@ -220,12 +223,17 @@ def test_a_cluster_process_knows_it_is_on_a_cluster():
 # --------------------------------------------------------------------------- Unity Catalog managed tables
 
 
-class ManagedTables(DeltaIOManager):
-    """The databricks-target IO manager with the preflight left out: privileges are a
+class UnverifiedCatalog(CatalogAccess):
+    """The databricks target's catalog with the preflight left out: privileges are a
     workspace API this test has no server for (test_permissions covers them)."""
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         pass
+
+
+def managed_tables(session: LazyPySparkResource, schema: str) -> DeltaIOManager:
+    """The databricks-target IO manager writing managed tables of Spark's session catalog."""
+    return DeltaIOManager(spark=session, catalog=UnverifiedCatalog(location=TableLocation("databricks", catalog="spark_catalog", schema=schema)))
 
 
 @dg.asset(metadata={"partition_columns": ["event_date"], "partition_expr": "event_date"},
@@ -247,7 +255,7 @@ def summary(daily):
 def test_unity_catalog_branch_writes_managed_tables_by_three_level_name(spark):
     schema = f"ig_uc_{uuid.uuid4().hex[:8]}"
     session = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
-    io_manager = ManagedTables(spark=session, target="databricks", catalog="spark_catalog", schema_name=schema)
+    io_manager = managed_tables(session, schema)
     resources = {"spark": session, "io_manager": io_manager}
     try:
         assert not spark.catalog.databaseExists(f"spark_catalog.{schema}")
@@ -275,10 +283,9 @@ def test_unity_catalog_branch_writes_managed_tables_by_three_level_name(spark):
         }
         metadata = rerun.asset_materializations_for_node("daily")[0].metadata
         assert metadata["dagster/table_name"].value == f"spark_catalog.{schema}.daily"
-        assert metadata["uri"].value == f"spark_catalog.{schema}.daily"
         assert metadata["dagster/partition_row_count"].value == 10 and metadata["dagster/row_count"].value == 20
         # Reading a table that was never written names it.
-        missing = ManagedTables(spark=session, target="databricks", catalog="spark_catalog", schema_name=schema + "_none")
+        missing = managed_tables(session, schema + "_none")
         failed = dg.materialize([daily, summary], selection=[summary], resources={"spark": session, "io_manager": missing},
                                 raise_on_error=False)  # fmt: skip
         assert not failed.success

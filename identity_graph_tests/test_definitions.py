@@ -57,7 +57,7 @@ def test_target_settings_come_from_the_environment():
     )
     assert (settings.target, settings.warehouse, settings.catalog, settings.schema) == ("local", "/data/wh", "dev", "synthetic")
     io_manager = build_definitions(settings).resources["io_manager"]
-    assert io_manager.table_path("households") == "/data/wh/dev/synthetic/households"
+    assert io_manager.catalog.location.table_path("households") == "/data/wh/dev/synthetic/households"
 
 
 @pytest.mark.parametrize(

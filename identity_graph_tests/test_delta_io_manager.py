@@ -2,6 +2,7 @@
 
 
 import os
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -12,13 +13,14 @@ from pyspark.sql import functions as F
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.retry import is_transient, retry_transient
 from identity_graph_tests.conftest import TEST_SPARK_CONFIG
+from identity_graph_tests.stored_graph import local_catalog
 
 ROWS = 1_000
 
 
 def resources(warehouse) -> dict:
     spark = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
-    return {"spark": spark, "io_manager": DeltaIOManager(spark=spark, warehouse=str(warehouse), backoff_seconds=0.01)}
+    return {"spark": spark, "io_manager": DeltaIOManager(spark=spark, catalog=local_catalog(warehouse), backoff_seconds=0.01)}
 
 
 class Behaviour(dg.Config):
@@ -45,18 +47,23 @@ def delta_version(spark, path: str) -> int:
 
 
 def test_launchpad_config_for_some_io_manager_fields_keeps_the_code_locations_location(spark, tmp_path, monkeypatch):
-    """Run config for one field of the IO manager (``profiles: false`` in the launchpad) or of the
-    catalog resource leaves the warehouse, catalog and schema the code location set: Dagster fills
-    the fields it is not given from their defaults, which for the location fields are factories, so
-    it keeps the set values (with plain defaults the table went to ./warehouse)."""
+    """Run config for some fields of the IO manager or of the catalog resource (as the launchpad sends)
+    leaves the warehouse, catalog and schema the code location set: the location is a value bound
+    when the Definitions are built, not run config (with plain config defaults, partial run config
+    reset it and the table went to ./warehouse)."""
     monkeypatch.chdir(tmp_path)  # where a location reset to the defaults would write
     warehouse = tmp_path / "set_by_the_code_location"
     spark_resource = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
-    io_manager = DeltaIOManager(spark=spark_resource, warehouse=str(warehouse), catalog="cat", schema_name="sch")
+    catalog = local_catalog(warehouse, "cat", "sch")
     result = dg.materialize(
         [numbers],
-        resources={"spark": spark_resource, "io_manager": io_manager},
-        run_config={"resources": {"io_manager": {"config": {"profiles": False}}}},
+        resources={"spark": spark_resource, "catalog": catalog, "io_manager": DeltaIOManager(spark=spark_resource, catalog=catalog)},
+        run_config={
+            "resources": {
+                "io_manager": {"config": {"max_attempts": 2}},
+                "catalog": {"config": {"databricks_host": "https://example.invalid"}},
+            }
+        },
     )
     assert result.success
     assert os.path.isdir(os.path.join(warehouse, "cat", "sch", "numbers", "_delta_log"))
@@ -78,7 +85,7 @@ def test_round_trip_writes_delta_and_reads_back_with_metadata(spark, tmp_path):
     assert metadata["dagster/table_name"].value == "main.identity_graph.numbers"
     assert metadata["dagster/row_count"].value == ROWS
     assert [c.name for c in metadata["dagster/column_schema"].value.columns] == ["id", "square"]
-    assert metadata["uri"].value == path
+    assert metadata["dagster/uri"].value == Path(path).as_uri()
     assert metadata["delta_version"].value == 0
     assert metadata["bytes_written"].value > 0 and metadata["files_written"].value >= 1
 

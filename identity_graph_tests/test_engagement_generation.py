@@ -22,10 +22,10 @@ import pytest
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from identity_graph.config import DemographicsConfig, HouseholdsConfig
+from identity_graph.config import DemographicsConfig, HouseholdsConfig, RunParameters
 from identity_graph.config.campaigns import ResponsesConfig
 from identity_graph.config.engagement import AudienceConfig, EngagementConfig
-from identity_graph.generation import RunParameters, generate_households, generate_individuals
+from identity_graph.generation import generate_households, generate_individuals
 from identity_graph.generation.campaigns import generate_response_events
 from identity_graph.generation.engagement import (
     generate_audience_attributes,

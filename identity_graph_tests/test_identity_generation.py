@@ -13,9 +13,8 @@ import pytest
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
+from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig, RunParameters
 from identity_graph.generation import (
-    RunParameters,
     generate_households,
     generate_identity_mappings,
     generate_individuals,

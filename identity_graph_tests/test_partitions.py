@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 from identity_graph.partitions import daily_partitions, exposures_for_responses, partition_days, partition_key_range
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph_tests.conftest import TEST_SPARK_CONFIG
+from identity_graph_tests.stored_graph import local_catalog
 
 
 class DayConfig(dg.Config):
@@ -54,7 +55,7 @@ def all_days(daily_events: DataFrame) -> DataFrame:
 
 def resources(warehouse) -> dict:
     spark = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
-    return {"spark": spark, "io_manager": DeltaIOManager(spark=spark, warehouse=str(warehouse))}
+    return {"spark": spark, "io_manager": DeltaIOManager(spark=spark, catalog=local_catalog(warehouse))}
 
 
 def range_tags(first: str, last: str) -> dict:

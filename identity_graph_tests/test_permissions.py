@@ -820,6 +820,7 @@ def test_the_permission_asset_check_on_the_databricks_target_reports_every_grant
     from identity_graph.checks.asset_checks import ASSET_CHECKS
     from identity_graph.definitions import ALL_ASSETS
     from identity_graph.resources.catalog import CatalogAccess
+    from identity_graph.resources.location import TableLocation
     from identity_graph_tests.stored_graph import project_resources
 
     server = replay(
@@ -831,7 +832,7 @@ def test_the_permission_asset_check_on_the_databricks_target_reports_every_grant
             }
         )
     )
-    catalog = CatalogAccess(target="databricks", databricks_host=server.host, databricks_token=TOKEN)
+    catalog = CatalogAccess(location=TableLocation("databricks"), databricks_host=server.host, databricks_token=TOKEN)
     key = dg.AssetCheckKey(dg.AssetKey("households"), "target_permissions")
     result = dg.materialize(
         [*ALL_ASSETS, *ASSET_CHECKS],

@@ -1,8 +1,6 @@
-"""Asset-page profiles: every table of the shared graph carries one, its numbers are
-recomputed here independently from the stored tables, and a failing profile never fails a write."""
+"""Table profiles: every table of the shared graph has one (its ``profile`` WARN check), its numbers
+are recomputed here independently from the stored tables, and a failing profile is a failed warning."""
 
-import logging
-import os
 from decimal import Decimal
 
 import dagster as dg
@@ -12,24 +10,24 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from identity_graph import profiles
-from identity_graph.profiles import PROFILES, Profile, markdown_table, profile_households
 from identity_graph.resources.delta_io_manager import DeltaIOManager
+from identity_graph.checks.asset_checks import PROFILE_CHECK, check_steps, profile
+from identity_graph.resources.databricks import STEP_LAUNCHER
+from identity_graph.profiles import PROFILES, Profile, markdown_table, profile_households
 from identity_graph_tests.conftest import TEST_SPARK_CONFIG
 from identity_graph_tests.markdown_tables import number, rows_of
-from identity_graph_tests.stored_graph import TABLES, path, read
+from identity_graph_tests.stored_graph import SHARED_GRAPH_TAG, TABLES, local_catalog, read
 
 
 def graph_profile(instance: dg.DagsterInstance, warehouse, table: str) -> str:
-    """The profile of the shared graph's latest profiled materialisation of ``table`` (other tests
-    materialise copies of the graph in the same instance, so the location tells them apart, and
-    re-materialise parts of it without profiles)."""
-    records = instance.fetch_materializations(dg.AssetKey(table), limit=1000).records
-    for record in records:
-        metadata = record.asset_materialization.metadata
-        if metadata["uri"].value == path(warehouse, table) and "profile" in metadata:
-            return metadata["profile"].value
-    raise AssertionError(f"no materialisation of {table} at {path(warehouse, table)}")
+    """The profile check's markdown of ``table`` in the shared graph's run (found by its tag: other
+    tests run checks on copies of the graph in the same instance)."""
+    (run,) = instance.get_runs(filters=dg.RunsFilter(tags=SHARED_GRAPH_TAG))
+    for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = event.dagster_event.asset_check_evaluation_data
+        if (evaluation.asset_key.to_user_string(), evaluation.check_name) == (table, PROFILE_CHECK):
+            return evaluation.metadata["profile"].value
+    raise AssertionError(f"no profile check of {table} in the shared graph's run")
 
 
 def test_every_table_of_the_graph_carries_a_profile(graph, graph_instance):
@@ -135,24 +133,18 @@ def test_a_profile_missing_its_column_fails_loudly(spark):
         profile_households(spark.range(3).withColumnRenamed("id", "household_size"))
 
 
-# -- a failing profile never fails the write --------------------------------------------------
+# -- a failing profile is a failed warning ------------------------------------------------------
 
 
 @dg.asset
 def profiled_ok(spark: LazyPySparkResource) -> DataFrame:
-    """Ids 1..10, profiled by a registry entry that works."""
+    """Ids 1..10, profiled by an entry that works."""
     return spark.spark_session.range(1, 11)
 
 
 @dg.asset
 def profiled_broken(spark: LazyPySparkResource) -> DataFrame:
-    """Ids 1..10, profiled by a registry entry that asks Spark for a column the table lacks."""
-    return spark.spark_session.range(1, 11)
-
-
-@dg.asset
-def profiled_lonely(spark: LazyPySparkResource) -> DataFrame:
-    """Ids 1..10, profiled by a registry entry that needs a table nobody stored."""
+    """Ids 1..10, profiled by an entry that asks Spark for a column the table lacks."""
     return spark.spark_session.range(1, 11)
 
 
@@ -166,38 +158,36 @@ def missing_column_profile(frame: DataFrame) -> str:
     return str(frame.select("no_such_column").collect())
 
 
-def test_a_failing_profile_is_a_warning_and_the_write_succeeds(spark, tmp_path, monkeypatch):
-    """A profile that raises, or needs a table nobody stored, is a warning: the write commits, without a profile."""
-    monkeypatch.setitem(PROFILES, "profiled_ok", Profile(count_profile))
-    monkeypatch.setitem(PROFILES, "profiled_broken", Profile(missing_column_profile))
-    monkeypatch.setitem(PROFILES, "profiled_lonely", Profile(count_profile, ("nowhere",)))
+def test_a_failing_profile_is_a_failed_warning_and_the_table_stays(spark, tmp_path):
+    """A profile that raises is a failed WARN check naming the error; the run succeeds, the table is
+    stored, and the write itself carries no profile (the IO manager only stores)."""
     session = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
-    resources = {"spark": session, "io_manager": DeltaIOManager(spark=session, warehouse=str(tmp_path), backoff_seconds=0.01)}
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = dg.materialize([profiled_ok, profiled_broken, profiled_lonely], resources=resources, instance=instance)
-        warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
+    catalog = local_catalog(tmp_path)
+    resources = {
+        "spark": session,
+        "catalog": catalog,
+        "io_manager": DeltaIOManager(spark=session, catalog=catalog),
+        STEP_LAUNCHER: dg.ResourceDefinition.none_resource(),
+    }
+    checks = check_steps([profile("profiled_ok", Profile(count_profile)), profile("profiled_broken", Profile(missing_column_profile))])
+    result = dg.materialize([profiled_ok, profiled_broken, *checks], resources=resources)
     assert result.success
-    metadata = {name: result.asset_materializations_for_node(name)[0].metadata for name in ("profiled_ok", "profiled_broken", "profiled_lonely")}
-    assert metadata["profiled_ok"]["profile"].value == "| rows |\n| ---: |\n| 10 |"
-    for name in ("profiled_broken", "profiled_lonely"):
-        assert "profile" not in metadata[name] and metadata[name]["dagster/row_count"].value == 10
-        assert spark.read.format("delta").load(os.path.join(tmp_path, "main", "identity_graph", name)).count() == 10
-    assert any("Profile of main.identity_graph.profiled_broken skipped: AnalysisException" in w for w in warnings), warnings
-    assert any("Profile of main.identity_graph.profiled_lonely skipped" in w and "nowhere" in w for w in warnings), warnings
+    found = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
+    assert found["profiled_ok"].passed and found["profiled_ok"].metadata["profile"].value == "| rows |\n| ---: |\n| 10 |"
+    broken = found["profiled_broken"]
+    assert (broken.passed, broken.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert "not computed: AnalysisException" in broken.description
+    for name in ("profiled_ok", "profiled_broken"):
+        metadata = result.asset_materializations_for_node(name)[0].metadata
+        assert "profile" not in metadata and metadata["dagster/row_count"].value == 10
+        assert read(spark, tmp_path, name).count() == 10
 
 
-def test_every_table_of_the_graph_has_a_profile_and_only_those():
-    """The registry names the graph's ten tables and needs only them; an unknown table has no profile."""
+def test_every_table_of_the_graph_has_a_profile_check_and_only_those():
+    """The registry names the graph's ten tables and needs only them; each is a WARN check."""
+    from identity_graph.checks.asset_checks import ASSET_CHECKS
+
     assert set(PROFILES) == set(TABLES)
     assert all(set(entry.needs) <= set(TABLES) for entry in PROFILES.values())
-    assert profiles.profile_table("not_a_table", lambda name: pytest.fail("nothing to read")) is None
-
-
-def test_profiles_switched_off_write_the_table_without_one(spark, tmp_path, monkeypatch):
-    """``profiles: false`` on the IO manager (a launchpad setting): the write and its row count, no profile job."""
-    monkeypatch.setitem(PROFILES, "profiled_ok", Profile(count_profile))
-    session = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
-    io_manager = DeltaIOManager(spark=session, warehouse=str(tmp_path), profiles=False)
-    result = dg.materialize([profiled_ok], resources={"spark": session, "io_manager": io_manager})
-    metadata = result.asset_materializations_for_node("profiled_ok")[0].metadata
-    assert "profile" not in metadata and metadata["dagster/row_count"].value == 10
+    keys = {key.asset_key.to_user_string() for c in ASSET_CHECKS for key in c.check_keys if key.name == PROFILE_CHECK}
+    assert keys == set(TABLES)

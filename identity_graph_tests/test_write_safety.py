@@ -46,6 +46,7 @@ from identity_graph.partitions import daily_partitions, partition_days
 from identity_graph.resources.delta_io_manager import DeltaIOManager, WarehouseNotWritable
 from identity_graph.resources.retry import is_transient
 from identity_graph_tests.conftest import TEST_SPARK_CONFIG
+from identity_graph_tests.stored_graph import local_catalog
 
 ROWS = 400  # rows of the unpartitioned table
 PER_DAY = 100  # rows per day of the daily table
@@ -103,7 +104,7 @@ def daily_table(context: dg.AssetExecutionContext, config: Plan, spark: LazyPySp
 
 def resources(warehouse) -> dict:
     spark = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
-    return {"spark": spark, "io_manager": DeltaIOManager(spark=spark, warehouse=str(warehouse), backoff_seconds=0.01)}
+    return {"spark": spark, "io_manager": DeltaIOManager(spark=spark, catalog=local_catalog(warehouse), backoff_seconds=0.01)}
 
 
 def run(asset, warehouse, raise_on_error=True, partition_key=None, days=None, instance=None, **plan):

@@ -8,7 +8,7 @@ from typing import Any
 
 import dagster as dg
 
-from identity_graph.generation.common import RunParameters
+from identity_graph.config import RunParameters
 from identity_graph.model import Table, table
 from identity_graph.partitions import daily_partitions
 from identity_graph.resources.settings import GenerationSettings
@@ -71,7 +71,12 @@ def table_asset(name: str, *, domain: str | None = None, pii: bool = False, **kw
 def requested(context: dg.AssetExecutionContext, generation: GenerationSettings, config: dg.Config | None = None) -> RunParameters:
     """The run's generation parameters, also recorded with the asset's config as materialisation
     metadata: the asset checks compare the stored table with what was asked for."""
-    settings = {"seed": generation.seed, "end_date": generation.end_date, "days": generation.days}
+    settings = {
+        "seed": generation.seed,
+        "end_date": generation.end_date,
+        "days": generation.days,
+        "attribution_window_hours": generation.attribution_window_hours,
+    }
     metadata: dict[str, dg.RawMetadataValue] = {"generation": dg.MetadataValue.json(settings)}
     if config is not None:
         metadata["config"] = dg.MetadataValue.json(config.model_dump())

@@ -7,7 +7,7 @@ from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.assets.config import CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.generation.campaigns import (
     generate_campaign_exposures,
     generate_campaigns,
@@ -77,7 +77,7 @@ def response_events(
     context.log.info(
         f"Generating responses for {len(days)} day(s): {days[0]} … {days[-1]} from the exposures of "
         f"{days[0] - dt.timedelta(days=MAX_ATTRIBUTION_DAYS)} … {days[-1]}, base rates {config.base_rate}, "
-        f"attribution window {config.attribution_window_hours} h (seed {generation.seed})"
+        f"attribution window {generation.attribution_window_hours} h (seed {generation.seed})"
     )
     return generate_response_events(
         spark.spark_session, campaign_exposures, audience_attributes, config, requested(context, generation, config), days
@@ -101,7 +101,7 @@ def outcome_metrics(
     exposures_from = params.window_start - dt.timedelta(days=MAX_ATTRIBUTION_DAYS)
     context.log.info(
         f"Attributing conversions of {params.window_start} … {params.end_date} with {config.attribution_models} "
-        f"to the exposures from {exposures_from} (window {config.attribution_window_hours} h, time-decay half-life "
+        f"to the exposures from {exposures_from} (window {params.attribution_window_hours} h, time-decay half-life "
         f"{config.time_decay_half_life_hours} h)"
     )
     responses = response_events.where(F.col(EVENT_DATE).between(params.window_start, params.end_date))

@@ -5,7 +5,7 @@ from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from identity_graph.config.engagement import AudienceConfig, EngagementConfig
+from identity_graph.assets.config import AudienceConfig, EngagementConfig
 from identity_graph.generation.engagement import (
     generate_audience_attributes,
     generate_content_engagements,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from identity_graph.checks import integrity
@@ -31,11 +31,13 @@ from identity_graph.config.campaigns import ResponsesConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.model import EVENT_DATE, FOREIGN_KEYS, TABLE_NAMES, TABLES, ForeignKey, Table, table as declared
 from identity_graph.partitions import EVENTS_START
+from identity_graph.profiles import PROFILES, Profile, responses_by_propensity_decile
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import StepLauncherParam
 
 PERMISSIONS_CHECK = "target_permissions"
 PRIMARY_KEY_CHECK = "primary_key_unique"
+PROFILE_CHECK = "profile"
 #: A configured share is realised when it is within this many standard errors (or 1 point).
 SHARE_STANDARD_ERRORS = 4.0
 SHARE_FLOOR = 0.01
@@ -398,7 +400,7 @@ def _share_rule(table: str, column: str, field: str, default: dict[str, float]) 
 def _identifiers_per_individual(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> Verdict:
     """Rule: identifiers per individual within the configured [min, max], their mean near the configured one."""
     config, _ = recorded(context, "identity_mappings")
-    settings = IdentifiersConfig(**(config or {}))
+    settings = IdentifiersConfig.from_recorded(config)
     counts = integrity.rows_per_key(stored, "individual_id", settings.min_per_individual, settings.max_per_individual)
     mean = counts.figures["mean"]
     bad_mean = abs(mean - settings.mean_per_individual) > 0.05 * settings.mean_per_individual
@@ -413,18 +415,9 @@ def _identifiers_per_individual(context: dg.AssetCheckExecutionContext, stored: 
 def _propensity_lift(context: dg.AssetCheckExecutionContext, stored: DataFrame, exposures: DataFrame, audience: DataFrame) -> Verdict:
     """Rule: the top propensity decile responds at least PROPENSITY_LIFT times as often as the bottom one."""
     config, _ = recorded(context, "response_events")
-    effect = ResponsesConfig(**(config or {})).propensity_effect
-    deciles = audience.select("individual_id", F.ntile(10).over(Window.orderBy("propensity_to_convert", "individual_id")).alias("decile"))
-    responded = stored.select("exposure_id", F.lit(1).alias("responded")).distinct()
-    rates = {
-        r["decile"]: float(r["rate"])
-        for r in exposures.select("exposure_id", "individual_id")
-        .join(deciles, "individual_id")
-        .join(responded, "exposure_id", "left")
-        .groupBy("decile")
-        .agg(F.avg(F.coalesce("responded", F.lit(0))).alias("rate"))
-        .collect()
-    }
+    effect = ResponsesConfig.from_recorded(config).propensity_effect
+    rows = responses_by_propensity_decile(stored, exposures, audience)
+    rates = {r.decile: r.responded / r.exposed for r in rows if r.decile is not None and r.exposed}
     bottom, top = rates.get(1, 0.0), rates.get(10, 0.0)
     lift = top / bottom if bottom > 0 else (math.inf if top > 0 else 0.0)
     expected = effect > 0
@@ -440,7 +433,30 @@ def _propensity_lift(context: dg.AssetCheckExecutionContext, stored: DataFrame, 
     )
 
 
-#: Every check on stored data: keys first (blocking), then invariants (ERROR), then distributions (WARN).
+def profile(table: str, entry: Profile) -> DataCheck:
+    """The WARN check carrying ``table``'s profile (:mod:`identity_graph.profiles`) as markdown metadata.
+
+    It passes whenever the profile can be computed; a profile that fails (a missing column, say)
+    is reported as a failed warning with the error, never failing the run.
+    """
+
+    def rule(context: Any, stored: DataFrame, *needs: DataFrame) -> Verdict:
+        try:
+            markdown = entry.render(stored, *needs)
+        except Exception as error:  # noqa: BLE001 - a profile is a view of the table, not a rule it must hold
+            first_line = (str(error).strip().splitlines() or [""])[0][:500]
+            return Verdict(Finding(failing=1, checked=1), "profile", outcome=f"not computed: {type(error).__name__}: {first_line}")
+        return Verdict(Finding(failing=0, checked=1), "profile", outcome="computed", metadata={"profile": dg.MetadataValue.md(markdown)})
+
+    reads = f" and {', '.join(entry.needs)}" if entry.needs else ""
+    return DataCheck(
+        table, PROFILE_CHECK, f"The table's profile for its page: distributions and KPIs of the stored {table}{reads}.",
+        rule, parents=entry.needs, severity=WARN,
+    )
+
+
+#: Every check on stored data: keys first (blocking), then invariants (ERROR), then distributions
+#: (WARN), then the profiles (WARN).
 DATA_CHECKS: tuple[DataCheck, ...] = (
     *(primary_key(t) for t in TABLES),
     *(foreign_key(t, fk) for t, fk in FOREIGN_KEYS),
@@ -519,6 +535,7 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
         "The top propensity decile responds at ≥ 3× the bottom decile's rate.",
         _propensity_lift, parents=("campaign_exposures", "audience_attributes"), severity=WARN,
     ),
+    *(profile(table, entry) for table, entry in PROFILES.items()),
 )  # fmt: skip
 
 

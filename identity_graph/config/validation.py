@@ -2,18 +2,15 @@
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-import dagster as dg
 from pydantic import ValidationError
 
-from identity_graph.config.checks import WEIGHT_TOLERANCE, check_weights
 from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.config.engagement import AudienceConfig, EngagementConfig
+from identity_graph.config.fields import TableConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.model.vocabularies import segment_for
-
-__all__ = ["WEIGHT_TOLERANCE", "check_weights"]
 
 
 def parse_date(field: str, value: str) -> dt.date:
@@ -24,17 +21,23 @@ def parse_date(field: str, value: str) -> dt.date:
         raise ValueError(f"{field} must be a date as YYYY-MM-DD, got {value!r}") from None
 
 
-#: The config class of each asset that takes run config, keyed by asset (op) name.
-ASSET_CONFIGS: dict[str, type[dg.Config]] = {
-    "households": HouseholdsConfig,
-    "individuals": DemographicsConfig,
-    "identity_mappings": IdentifiersConfig,
-    "content_engagements": EngagementConfig,
-    "audience_attributes": AudienceConfig,
-    "campaigns": CampaignsConfig,
-    "response_events": ResponsesConfig,
-    "outcome_metrics": OutcomesConfig,
-}
+#: Every table's config class, in the model's table order; each names its table (``table``).
+TABLE_CONFIGS: tuple[type[TableConfig], ...] = (
+    HouseholdsConfig,
+    DemographicsConfig,
+    IdentifiersConfig,
+    EngagementConfig,
+    AudienceConfig,
+    CampaignsConfig,
+    ResponsesConfig,
+    OutcomesConfig,
+)
+#: The config class of each asset that takes run config, keyed by asset (op) name: its table's name.
+ASSET_CONFIGS: dict[str, type[TableConfig]] = {cls.table: cls for cls in TABLE_CONFIGS}
+
+
+#: Fields that have left a table's section, and where they are set now.
+MOVED_FIELDS = {"attribution_window_hours": "resources.generation.config.attribution_window_hours"}
 
 
 class InvalidRunConfig(ValueError):
@@ -54,17 +57,18 @@ def describe_validation_error(prefix: str, error: ValidationError) -> list[str]:
         msg = err.get("msg", "").removeprefix("Value error, ")
         got = err.get("input")
         shown = "" if err.get("type") == "value_error" or isinstance(got, Mapping) and not loc else f" (got {got!r})"
-        lines.append(f"{where}: {msg}{shown}")
+        moved = MOVED_FIELDS.get(str(err["loc"][-1])) if err.get("type") == "extra_forbidden" and loc else None
+        lines.append(f"{where}: {msg}{shown}" + (f"; set it as {moved}" if moved else ""))
     return lines
 
 
-def validate_run_config(run_config: Mapping[str, Any] | None) -> dict[str, dg.Config]:
+def validate_run_config(run_config: Mapping[str, Any] | None) -> dict[str, TableConfig]:
     """Validate every asset's section of a Dagster run config; raise :class:`InvalidRunConfig` listing all problems.
 
     Sections may be absent (the defaults apply). Returns the parsed config per asset.
     """
     ops = dict((run_config or {}).get("ops") or {})
-    parsed: dict[str, dg.Config] = {}
+    parsed: dict[str, TableConfig] = {}
     problems: list[str] = []
     for name, section in ops.items():
         if name not in ASSET_CONFIGS:
@@ -81,24 +85,23 @@ def validate_run_config(run_config: Mapping[str, Any] | None) -> dict[str, dg.Co
     return parsed
 
 
-def cross_section_problems(parsed: Mapping[str, dg.Config]) -> list[str]:
+Section = TypeVar("Section", bound=TableConfig)
+
+
+def cross_section_problems(parsed: Mapping[str, TableConfig]) -> list[str]:
     """Problems between sections: values one table's config must agree on with another's."""
-    def section(name: str) -> Any:
-        return parsed.get(name) or ASSET_CONFIGS[name]()
+
+    def section(cls: type[Section]) -> Section:
+        found = parsed.get(cls.table)
+        return found if isinstance(found, cls) else cls()
 
     problems = []
-    engagement, audience, campaigns = section("content_engagements"), section("audience_attributes"), section("campaigns")
+    engagement, audience, campaigns = section(EngagementConfig), section(AudienceConfig), section(CampaignsConfig)
     segments = {segment_for(category, audience.segment_by_category) for category in engagement.category_weights}
     unknown = [s for s in campaigns.target_segments if s not in segments]
     if unknown:
         problems.append(
-            f"campaigns.target_segments: {unknown} can never match an audience segment; the segments of "
-            f"content_engagements.category_weights under audience_attributes.segment_by_category are {sorted(segments)}"
-        )
-    responses, outcomes = section("response_events"), section("outcome_metrics")
-    if responses.attribution_window_hours != outcomes.attribution_window_hours:
-        problems.append(
-            f"outcome_metrics.attribution_window_hours ({outcomes.attribution_window_hours}) must equal "
-            f"response_events.attribution_window_hours ({responses.attribution_window_hours})"
+            f"{campaigns.table}.target_segments: {unknown} can never match an audience segment; the segments of "
+            f"{engagement.table}.category_weights under {audience.table}.segment_by_category are {sorted(segments)}"
         )
     return problems

@@ -17,13 +17,13 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
 from identity_graph.model.tables import CAMPAIGN_EXPOSURES, OUTCOME_METRICS, RESPONSE_EVENTS
 from identity_graph.model.tables import CAMPAIGNS as CAMPAIGNS_TABLE
 from identity_graph.model.vocabularies import CHANNEL_IDENTIFIER, PLACEMENTS
 from identity_graph.generation.common import (
     generates,
-    RunParameters,
     day_number,
     day_scoped_key,
     key_range,
@@ -383,7 +383,7 @@ def generate_response_events(
     if response_type is None:
         response_type = F.lit(None).cast("string")
 
-    window_hours = config.attribution_window_hours
+    window_hours = params.attribution_window_hours
     mean = R.lookup(F.col("response_type"), {t: RESPONSE_DELAY_MEAN_HOURS[t] for t, _ in rates}) if rates else F.lit(1.0)
     # Inverse CDF of an exponential truncated at the window: always within [0, window).
     delay_hours = -mean * F.log(
@@ -436,7 +436,7 @@ def generate_outcome_metrics(
     """One row per (conversion, touch, attribution model).
 
     A conversion's touches are the same person's exposures to the same campaign at or
-    before the response and at most ``attribution_window_hours`` earlier; the exposure
+    before the response and at most ``params.attribution_window_hours`` earlier; the exposure
     that led to it always counts. Touches are ordered by (exposure_ts, exposure_id):
     first_touch and last_touch put weight 1 on the first and last, linear 1/n, and
     time_decay weighs each by 2^(−Δt / half-life), normalised. conversion_status is
@@ -447,7 +447,7 @@ def generate_outcome_metrics(
     """
     models = list(config.attribution_models)
     half_life = config.time_decay_half_life_hours
-    window_seconds = config.attribution_window_hours * 3600.0
+    window_seconds = params.attribution_window_hours * 3600.0
 
     conversions = responses.where(F.col("response_type") == "conversion").select(
         "response_id",

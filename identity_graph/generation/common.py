@@ -1,12 +1,12 @@
-"""Shared pieces of generation: run parameters, id ranges, synthetic time."""
+"""Shared pieces of generation: id ranges, synthetic time, conforming to the model.
+
+The run parameters every generator takes are :class:`identity_graph.config.RunParameters`.
+"""
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -16,42 +16,6 @@ from identity_graph.model import Table
 
 #: Rows per block when assigning contiguous ids (see :func:`with_contiguous_ids`).
 ID_BLOCK_SIZE = 1 << 16
-
-
-@dataclass(frozen=True)
-class RunParameters:
-    """What every generator needs besides its table's config.
-
-    ``seed`` drives every random draw; ``end_date`` is the last day of the simulated
-    window of ``days`` days (timestamps are derived from it, never from the clock);
-    ``partitions`` is the number of input partitions for the root ranges (``None``:
-    Spark's default parallelism). Output does not depend on ``partitions``.
-    """
-
-    seed: int = 42
-    end_date: dt.date = dt.date(2026, 10, 31)
-    days: int = 30
-    partitions: int | None = None
-
-    @property
-    def window_start(self) -> dt.date:
-        """First day of the simulated event window."""
-        return self.end_date - dt.timedelta(days=self.days - 1)
-
-    @property
-    def window_start_epoch(self) -> int:
-        """Epoch seconds of the window's first instant (UTC)."""
-        return epoch_seconds(self.window_start)
-
-    @property
-    def end_epoch(self) -> int:
-        """Epoch seconds just after the window's last instant (UTC midnight after end_date)."""
-        return epoch_seconds(self.end_date + dt.timedelta(days=1))
-
-
-def epoch_seconds(day: dt.date) -> int:
-    """UTC midnight of ``day`` in epoch seconds."""
-    return calendar.timegm(day.timetuple())
 
 
 def key_range(spark: SparkSession, count: int, name: str, partitions: int | None) -> DataFrame:
@@ -134,3 +98,8 @@ def generates(declared: Table) -> Callable[[Generator], Generator]:
         return conformed  # type: ignore[return-value]
 
     return decorate
+
+
+def hour_of(ts: Column) -> Column:
+    """The UTC hour (0–23) of a TIMESTAMP, whatever the session time zone."""
+    return F.floor(F.pmod(F.unix_seconds(ts), F.lit(86_400)) / F.lit(3600)).cast("int")

@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 from identity_graph.generation import random as R
 from identity_graph.generation.common import (
     generates,
-    RunParameters,
+    hour_of,
     day_number,
     day_scoped_key,
     timestamp_at,
@@ -28,6 +28,7 @@ from identity_graph.model.tables import AUDIENCE_ATTRIBUTES, CONTENT_ENGAGEMENTS
 from identity_graph.model.vocabularies import segment_for
 
 from identity_graph.config.engagement import AudienceConfig, EngagementConfig
+from identity_graph.config.run import RunParameters
 
 TABLE = CONTENT_ENGAGEMENTS.name
 AUDIENCE_TABLE = AUDIENCE_ATTRIBUTES.name
@@ -290,11 +291,6 @@ def generate_content_engagements(
 
 
 # -- viewership patterns ----------------------------------------------------------------------
-
-
-def hour_of(ts: Column) -> Column:
-    """The UTC hour (0–23) of a TIMESTAMP, whatever the session time zone."""
-    return F.floor(F.pmod(F.unix_seconds(ts), F.lit(86_400)) / F.lit(3600)).cast("int")
 
 
 @generates(VIEWERSHIP_PATTERNS)

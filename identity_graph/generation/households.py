@@ -6,8 +6,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from identity_graph.config.identity import HouseholdsConfig
+from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
-from identity_graph.generation.common import RunParameters, generates, key_range, timestamp_at
+from identity_graph.generation.common import generates, key_range, timestamp_at
 from identity_graph.model.tables import HOUSEHOLDS
 from identity_graph.generation.pools import CITY_SLOTS, city_pool
 

@@ -6,8 +6,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from identity_graph.config.identity import IdentifiersConfig
+from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
-from identity_graph.generation.common import RunParameters, generates, timestamp_at, with_contiguous_ids
+from identity_graph.generation.common import generates, timestamp_at, with_contiguous_ids
 from identity_graph.model.tables import IDENTITY_MAPPINGS
 
 TABLE = IDENTITY_MAPPINGS.name
@@ -22,8 +23,6 @@ EMAIL_DOMAINS = {
     "comcast.net": 0.05,
     "proton.me": 0.06,
 }
-#: Identifier types stored as UUID-shaped ids; the rest are SHA-256 hashes of normalised PII.
-UUID_TYPES = ("cookie_id", "mobile_ad_id", "device_id", "ctv_id")
 #: Multiplier coprime with 10: ``key * M mod 10^10`` is a bijection, so phone numbers never collide.
 PHONE_MULTIPLIER = 6_364_136_223
 

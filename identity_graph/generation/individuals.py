@@ -6,8 +6,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from identity_graph.config.identity import DemographicsConfig
+from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
-from identity_graph.generation.common import RunParameters, generates, timestamp_at, with_contiguous_ids
+from identity_graph.generation.common import generates, timestamp_at, with_contiguous_ids
 from identity_graph.model.tables import INDIVIDUALS
 from identity_graph.generation.pools import name_lists, name_pool
 

@@ -109,7 +109,6 @@ def city_pool(spark: SparkSession) -> DataFrame:
 
 #: Names per pool: enough variety that name collisions look like real life, not a bug.
 NAMES_PER_POOL = 800
-NAME_POOLS = ("male", "female", "nonbinary", "last")
 
 
 @lru_cache(maxsize=8)

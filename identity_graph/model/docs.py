@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from identity_graph.markdown import cell as _cell
 from identity_graph.model import vocabularies as V
 from identity_graph.model.schema import Table
 from identity_graph.model.tables import TABLES
 
 #: Where the rendered document lives in the repository.
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "data-model.md"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _table_section(table: Table) -> list[str]:

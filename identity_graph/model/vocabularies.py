@@ -7,7 +7,7 @@ name them. A configurable vocabulary (content categories, segments) has its defa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, get_args
 
 INCOME_BRACKETS = ("<30K", "30-60K", "60-100K", "100-150K", "150K+")
 HOUSING_TYPES = ("house", "apartment", "condo", "other")
@@ -29,7 +29,8 @@ IDENTIFIER_TYPES = tuple(IDENTIFIER_SCOPE)
 
 ENGAGEMENT_TYPES = ("view", "click", "share", "like", "comment")
 DEVICE_TYPES = ("mobile", "desktop", "tablet", "ctv")
-TEMPORAL_PATTERNS = ("uniform", "daily", "weekly")
+TemporalPattern = Literal["uniform", "daily", "weekly"]
+TEMPORAL_PATTERNS: tuple[TemporalPattern, ...] = get_args(TemporalPattern)
 #: The default content categories and their share of events (content_category is configurable).
 DEFAULT_CATEGORY_WEIGHTS: Mapping[str, float] = {
     "News": 0.22,

@@ -1,40 +1,35 @@
 """The target catalog: whether this identity may write the graph's tables there.
 
-:func:`preflight` runs at the start of every run that writes tables (the Delta IO
-manager calls it when it is set up): a run without the privileges it needs fails before
-the first table is generated, listing everything missing and the statements that grant
-it. The ``target_permissions`` asset checks run the same verification through
-:class:`CatalogAccess` and report it per table.
+:class:`CatalogAccess` holds the tables' :class:`TableLocation` and the credentials to ask
+the target. Its preflight runs once when a run that writes tables starts (the Delta IO
+manager depends on it): a run without the privileges it needs fails before the first
+table is generated, listing everything missing and the statements that grant it. The
+``target_permissions`` asset checks run the same verification and report it per table;
+the command line runs it before it launches a run.
 """
 
-import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
 
+from identity_graph.model import TABLE_NAMES
+from identity_graph.resources.databricks import on_databricks_cluster
+from identity_graph.resources.location import TableLocation
 from identity_graph.resources.permissions import (
     PermissionReport,
     UnityCatalogError,
-    quote_identifier,
     verify_local,
     verify_unity_catalog,
     workspace_client,
 )
-
-from identity_graph.model import TABLE_NAMES
-from identity_graph.resources.databricks import on_databricks_cluster
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
     from pyspark.sql import SparkSession
 
 
-
-def local_table_path(warehouse: str, catalog: str, schema_name: str, table: str) -> str:
-    """Where a table's files live on the local target: ``<absolute warehouse>/<catalog>/<schema>/<table>``."""
-    return os.path.join(os.path.abspath(warehouse), catalog, schema_name, table)
 
 
 class TargetNotWritable(dg.Failure):
@@ -49,34 +44,13 @@ class CatalogAccess(dg.ConfigurableResource):
     ``dg.EnvVar("DATABRICKS_TOKEN")``: it is never logged or shown).
     """
 
-    # default_factory, not default: given run config for some fields of this resource (in the
-    # launchpad, say), Dagster fills the others from a plain default, discarding what the code
-    # location set (the warehouse!), but keeps the code location's value for a factory field.
-    # The credential fields hold EnvVars, which only resolve when set directly: they keep plain defaults.
-    target: str = Field(default_factory=lambda: "local", description="Runtime target: 'local' (a Delta warehouse on disk) or 'databricks' (Unity Catalog).")
-    warehouse: str = Field(default_factory=lambda: "warehouse", description="Root directory of the local Delta warehouse.")
-    catalog: str = Field(default_factory=lambda: "main", description="Catalog: the first level of each table's name.")
-    schema_name: str = Field(default_factory=lambda: "identity_graph", description="Schema: the second level of each table's name.")
+    location: dg.ResourceDependency[TableLocation] = Field(
+        description="Where the tables are: decided by the code location's target settings, not by run config."
+    )
     databricks_host: str | None = Field(default=None, description="Workspace URL (https://…), for the databricks target.")
     databricks_token: str | None = Field(default=None, description="Access token for the databricks target; set it from an EnvVar.")
     databricks_client_id: str | None = Field(default=None, description="Service principal's OAuth client id (instead of a token); from an EnvVar.")
     databricks_client_secret: str | None = Field(default=None, description="Service principal's OAuth client secret; from an EnvVar.")
-
-    def table_path(self, table: str) -> str:
-        """Where the table's files live on the local target (the Delta IO manager's location)."""
-        return local_table_path(self.warehouse, self.catalog, self.schema_name, table)
-
-    def table_identifier(self, table: str) -> str:
-        """The table as Spark SQL names it: delta.`<path>` on the local target, `catalog`.`schema`.`table` on Unity Catalog."""
-        if self.target == "databricks":
-            return ".".join(quote_identifier(part) for part in (self.catalog, self.schema_name, table))
-        return "delta." + quote_identifier(self.table_path(table))
-
-    def is_stored(self, spark: "SparkSession", table: str) -> bool:
-        """Whether the table has been written yet: its ``_delta_log`` locally, the table in Unity Catalog."""
-        if self.target == "databricks":
-            return spark.catalog.tableExists(self.table_identifier(table))
-        return os.path.isdir(os.path.join(self.table_path(table), "_delta_log"))
 
     def workspace_client(self) -> "WorkspaceClient":
         """A databricks-sdk client for the workspace, with timeouts bounded for a preflight check."""
@@ -101,21 +75,35 @@ class CatalogAccess(dg.ConfigurableResource):
 
     def verify(self, tables: Sequence[str] = TABLE_NAMES) -> PermissionReport:
         """What this identity may and may not do on the target, for writing ``tables``."""
-        if self.target == "databricks":
-            return verify_unity_catalog(self.workspace_client(), self.catalog, self.schema_name, list(tables))
-        return verify_local(self.warehouse, self.catalog, self.schema_name, list(tables))
+        where = self.location
+        if where.managed:
+            return verify_unity_catalog(self.workspace_client(), where.catalog, where.schema, list(tables))
+        return verify_local(where.warehouse, where.catalog, where.schema, list(tables))
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Before any step of a run that writes tables: fail at once if the target cannot take them.
+        preflight(context, self.verify)
+
+
+#: Runs this process has verified the target for: the resource is set up once per step process
+#: where it is required (the IO manager's copy and the permission checks' copy), the preflight once.
+_VERIFIED_RUNS: set[str] = set()
 
 
 def preflight(context: dg.InitResourceContext, verify: Callable[[list[str]], PermissionReport]) -> None:
-    """Verify the target for the tables this run writes; raise :class:`TargetNotWritable` listing what is missing."""
+    """Verify the target for the tables this run writes, once per run and process; raise
+    :class:`TargetNotWritable` listing what is missing."""
     if on_databricks_cluster():
         return  # the Dagster host verified the target before it launched this step
     tables = tables_written_by_run(context)
-    if not tables:
+    run_id = context.run.run_id if context.run is not None else None
+    if not tables or run_id in _VERIFIED_RUNS:
         return
     report = verify(tables)
     if context.log is not None:
         context.log.info(report.describe())
+    if report.ok and run_id is not None:
+        _VERIFIED_RUNS.add(run_id)
     if not report.ok:
         raise TargetNotWritable(
             description=f"Nothing was generated: the target cannot take this run's tables.\n{report.describe()}",

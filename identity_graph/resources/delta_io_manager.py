@@ -8,7 +8,9 @@ Local target: path-based tables at ``<warehouse>/<catalog>/<schema>/<table>``.
 Databricks target: Unity Catalog managed tables `` `catalog`.`schema`.`table` ``, the
 schema created when missing, with optimized writes and auto-compaction on.
 A full overwrite is one Delta commit, so a write that fails part-way leaves the
-previous version intact and readable.
+previous version intact and readable. Transient storage failures are retried with
+backoff (:mod:`identity_graph.resources.retry`). Where the tables are, and the preflight
+that verifies the target before a run writes, belong to :class:`CatalogAccess`.
 """
 
 
@@ -17,6 +19,7 @@ import os
 import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -24,8 +27,8 @@ from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 from pyspark.sql import DataFrame
 
-from identity_graph.profiles import profile_table
-from identity_graph.resources.catalog import CatalogAccess, preflight
+from identity_graph.resources.catalog import CatalogAccess
+from identity_graph.resources.location import TableLocation
 from identity_graph.resources.retry import retry_transient
 from identity_graph.resources.spark import session_conf
 
@@ -67,46 +70,27 @@ def ensure_writable_directory(path: str) -> None:
 MANAGED_TABLE_PROPERTIES = {"delta.autoOptimize.optimizeWrite": "true", "delta.autoOptimize.autoCompact": "true"}
 
 
-class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
-    """Writes each asset as a Delta table and reads it back as a Spark DataFrame.
-
-    Where tables go (target, warehouse, catalog, schema, credentials) is
-    :class:`CatalogAccess`'s, so the preflight verifies exactly what is written.
-    """
+class DeltaIOManager(dg.ConfigurableIOManager):
+    """Writes each asset as a Delta table and reads it back as a Spark DataFrame, at the
+    catalog's location (the catalog's preflight has verified the run's tables by then)."""
 
     spark: dg.ResourceDependency[LazyPySparkResource]
-    max_attempts: int = Field(default=4, description="Attempts per write or read when the failure is transient (≥ 1).")
-    backoff_seconds: float = Field(default=2.0, description="First retry delay; doubles on each further attempt.")
-    profiles: bool = Field(
-        default=True,
-        description="Compute each table's profile for its asset page after the write (one Spark job per table).",
-    )
+    catalog: dg.ResourceDependency[CatalogAccess]
+    max_attempts: int = Field(default=4, ge=1, description="Attempts per write or read when the failure is transient.")
+    backoff_seconds: float = Field(default=2.0, ge=0, description="First retry delay; doubles on each further attempt.")
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        # Before any step of a run that writes tables: fail at once if the target cannot take them.
-        preflight(context, self.verify)
-
-    # -- locations -----------------------------------------------------------------
     @property
-    def managed(self) -> bool:
-        """Whether tables are Unity Catalog managed tables named by catalog.schema.table (else Delta paths)."""
-        return self.target == "databricks"
-
-    def table_name(self, table: str) -> str:
-        """The three-level name users see: ``catalog.schema.table``."""
-        return f"{self.catalog}.{self.schema_name}.{table}"
-
-    def location(self, table: str) -> str:
-        """Where the table is: its directory locally, its three-level name on Unity Catalog."""
-        return self.table_name(table) if self.managed else self.table_path(table)
+    def location(self) -> TableLocation:
+        return self.catalog.location
 
     def _read(self, table: str) -> DataFrame:
         reader = self.spark.spark_session.read.format("delta")
-        return reader.table(self.table_identifier(table)) if self.managed else reader.load(self.table_path(table))
+        where = self.location
+        return reader.table(where.table_identifier(table)) if where.managed else reader.load(where.table_path(table))
 
     def _create_schema(self, table: str) -> None:
         """Create the table's schema when it is missing (Unity Catalog)."""
-        schema = self.table_identifier(table).rsplit(".", 1)[0]
+        schema = self.location.table_identifier(table).rsplit(".", 1)[0]
         self.spark.spark_session.sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
     @staticmethod
@@ -120,8 +104,9 @@ class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
         if not isinstance(obj, DataFrame):
             raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}; expected a Spark DataFrame")
         table = self._table(context)
-        location = self.location(table)
-        if self.managed:
+        where = self.location
+        location = where.where(table)
+        if where.managed:
             self._create_schema(table)
         else:
             ensure_writable_directory(os.path.dirname(location))
@@ -142,16 +127,16 @@ class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
                 writer = writer.option("overwriteSchema", "true")
             if partition_columns:
                 writer = writer.partitionBy(*partition_columns)
-            if self.managed:
+            if where.managed:
                 # Delta's defaults for tables created by this write; an existing table keeps its own.
                 defaults = {f"spark.databricks.delta.properties.defaults.{k.removeprefix('delta.')}": v for k, v in MANAGED_TABLE_PROPERTIES.items()}
                 with session_conf(self.spark.spark_session, defaults):
-                    writer.saveAsTable(self.table_identifier(table))
+                    writer.saveAsTable(where.table_identifier(table))
             else:
                 writer.save(location)
 
         scope = f" where {replace_where}" if replace_where else ""
-        context.log.info(f"Writing {self.table_name(table)}" + ("" if self.managed else f" to {location}") + scope)
+        context.log.info(f"Writing {where.table_name(table)}" + ("" if where.managed else f" to {location}") + scope)
         started = time.monotonic()
         retry_transient(
             write, attempts=self.max_attempts, base_delay=self.backoff_seconds, describe=f"write {table}", log=context.log.warning
@@ -160,18 +145,19 @@ class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
         metrics = commit.get("operationMetrics") or {}
         written = int(metrics.get("numOutputRows", 0))
         context.log.info(
-            f"Wrote {written:,} rows to {self.table_name(table)}{scope} (Delta version {commit['version']}) "
+            f"Wrote {written:,} rows to {where.table_name(table)}{scope} (Delta version {commit['version']}) "
             f"in {time.monotonic() - started:.1f}s"
         )
         metadata: dict[str, Any] = {
-            "dagster/table_name": self.table_name(table),
+            "dagster/table_name": where.table_name(table),
             "dagster/column_schema": table_schema(obj),
             "dagster/storage_kind": "delta",
-            "uri": dg.MetadataValue.text(location) if self.managed else dg.MetadataValue.path(location),
             "delta_version": int(commit["version"]),
             "bytes_written": int(metrics.get("numOutputBytes", 0)),
             "files_written": int(metrics.get("numFiles", metrics.get("numAddedFiles", 0))),
         }
+        if not where.managed:
+            metadata["dagster/uri"] = Path(location).as_uri()
         if replace_where:
             # Delta answers count(*) from its file statistics, without scanning the data.
             total = self._read(table).count()
@@ -180,24 +166,7 @@ class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
             )
         else:
             metadata.update({"dagster/row_count": written, "write_mode": "overwrite"})
-        profile = self._profile(context, table) if self.profiles else None
-        if profile is not None:
-            metadata["profile"] = dg.MetadataValue.md(profile)
         context.add_output_metadata(metadata)
-
-    def _profile(self, context: dg.OutputContext, table: str) -> str | None:
-        """The stored table's profile (:mod:`identity_graph.profiles`) as markdown, or None when the
-        table has none or its profile failed: a failure is logged as a warning, never failing the write."""
-        started = time.monotonic()
-        try:
-            profile = profile_table(table, self._read)
-        except Exception as error:  # noqa: BLE001 - the table is committed; a profile is a nicety on top of it
-            first_line = (str(error).strip().splitlines() or [""])[0][:500]
-            context.log.warning(f"Profile of {self.table_name(table)} skipped: {type(error).__name__}: {first_line}")
-            return None
-        if profile is not None:
-            context.log.info(f"Profiled {self.table_name(table)} in {time.monotonic() - started:.1f}s")
-        return profile
 
     @staticmethod
     def _partition_expr(context: dg.OutputContext | dg.InputContext) -> str:
@@ -221,22 +190,23 @@ class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
 
     def _commit(self, table: str, write_id: str) -> dict[str, Any]:
         """The history entry of the commit carrying ``write_id``."""
-        history = self.spark.spark_session.sql(f"DESCRIBE HISTORY {self.table_identifier(table)}")
+        history = self.spark.spark_session.sql(f"DESCRIBE HISTORY {self.location.table_identifier(table)}")
         rows = history.where(history["userMetadata"] == write_id).limit(1).collect()
         if not rows:
             raise dg.Failure(
-                description=f"The write to {self.location(table)} succeeded but its commit is missing from the Delta history"
+                description=f"The write to {self.location.where(table)} succeeded but its commit is missing from the Delta history"
             )
         return rows[0].asDict(recursive=True)
 
     # -- reading -------------------------------------------------------------------
     def load_input(self, context: dg.InputContext) -> DataFrame:
         table = self._table(context)
-        location = self.location(table)
-        if not self.is_stored(self.spark.spark_session, table):
+        where = self.location
+        location = where.where(table)
+        if not where.is_stored(self.spark.spark_session, table):
             raise dg.Failure(
-                description=f"Upstream table {self.table_name(table)} is not stored"
-                + ("" if self.managed else f" at {location}")
+                description=f"Upstream table {where.table_name(table)} is not stored"
+                + ("" if where.managed else f" at {location}")
                 + f"; materialise {context.asset_key.to_user_string()} first (or include it in the selection).",
             )
 
@@ -254,7 +224,7 @@ class DeltaIOManager(CatalogAccess, dg.ConfigurableIOManager):
         if context.has_asset_partitions:
             window = context.asset_partitions_time_window
             scope = f" for {window.start.date().isoformat()} … {window.end.date().isoformat()} (end exclusive)"
-        context.log.info(f"Reading {self.table_name(table)}" + ("" if self.managed else f" from {location}") + scope)
+        context.log.info(f"Reading {where.table_name(table)}" + ("" if where.managed else f" from {location}") + scope)
         return retry_transient(
             read, attempts=self.max_attempts, base_delay=self.backoff_seconds, describe=f"read {table}", log=context.log.warning
         )

@@ -4,13 +4,12 @@
 import dagster as dg
 from pydantic import Field, field_validator
 
-from identity_graph.config import parse_date, validate_run_config
-from identity_graph.generation.common import RunParameters
+from identity_graph.config import MAX_ATTRIBUTION_WINDOW_HOURS, RunParameters, parse_date, validate_run_config
 from identity_graph.partitions import event_tables_without_days
 
 
 class GenerationSettings(dg.ConfigurableResource):
-    """Seed and time window of the synthetic world, shared by every asset in a run.
+    """Seed, time window and attribution window of the synthetic world, shared by every asset in a run.
 
     At run start it also validates the whole run's asset config, so an invalid value
     anywhere fails the run before Spark starts and before any table is touched; so does
@@ -21,29 +20,26 @@ class GenerationSettings(dg.ConfigurableResource):
     end_date: str = Field(
         default="2026-10-31", description="Last day (YYYY-MM-DD, UTC) of the simulated window; timestamps derive from it, not the clock."
     )
-    days: int = Field(default=30, description="Length of the simulated event window in days (> 0), ending on end_date.")
+    days: int = Field(default=30, gt=0, description="Length of the simulated event window in days (> 0), ending on end_date.")
     input_partitions: int = Field(
-        default=0, description="Spark partitions for generated key ranges (0: Spark's default parallelism). Output does not depend on it."
+        default=0,
+        ge=0,
+        description="Spark partitions for generated key ranges (0: Spark's default parallelism). Output does not depend on it.",
+    )
+    attribution_window_hours: float = Field(
+        default=MAX_ATTRIBUTION_WINDOW_HOURS,
+        gt=0.0,
+        le=MAX_ATTRIBUTION_WINDOW_HOURS,
+        description=f"Attribution window in hours (in (0, {MAX_ATTRIBUTION_WINDOW_HOURS:g}]; daily partitions look back at "
+        "most 7 days), one for the run: response_events draws each response at most this long after its exposure, "
+        "and outcome_metrics credits the touches at most this long before a conversion (the exposure that led "
+        "to it always counts).",
     )
 
     @field_validator("end_date")
     @classmethod
     def _date(cls, v: str) -> str:
         parse_date("end_date", v)
-        return v
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, v: int) -> int:
-        if v <= 0:
-            raise ValueError(f"days must be > 0, got {v}")
-        return v
-
-    @field_validator("input_partitions")
-    @classmethod
-    def _partitions(cls, v: int) -> int:
-        if v < 0:
-            raise ValueError(f"input_partitions must be ≥ 0, got {v}")
         return v
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -61,10 +57,11 @@ class GenerationSettings(dg.ConfigurableResource):
                 )
 
     def parameters(self) -> RunParameters:
-        """The settings as the generation layer's :class:`RunParameters`."""
+        """The settings as the :class:`RunParameters` the generators take."""
         return RunParameters(
             seed=self.seed,
             end_date=parse_date("end_date", self.end_date),
             days=self.days,
             partitions=self.input_partitions or None,
+            attribution_window_hours=self.attribution_window_hours,
         )

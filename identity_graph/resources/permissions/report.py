@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from identity_graph.markdown import cell, code
+
 __all__ = ["MissingObject", "MissingPrivilege", "PermissionReport"]
 
 
@@ -89,36 +91,21 @@ class PermissionReport:
     def markdown(self) -> str:
         """A markdown table (securable type, securable, privilege, statement), for Dagster metadata."""
         if self.ok:
-            text = f"{_count(len(self.checked), 'check')} passed for {_md_code(self.location)}."
+            text = f"{_count(len(self.checked), 'check')} passed for {code(self.location)}."
         else:
             rows = ["| securable type | securable | privilege | statement |", "|---|---|---|---|"]
             for obj in self.missing_objects:
                 rows.append(
-                    f"| {obj.securable_type} | {_md_cell(obj.securable)} | (does not exist) | {_md_code(obj.remedy)} |"
+                    f"| {obj.securable_type} | {cell(obj.securable)} | (does not exist) | {code(obj.remedy)} |"
                 )
             for m in self.missing:
-                rows.append(f"| {m.securable_type} | {_md_cell(m.securable)} | {m.privilege} | {_md_code(m.remedy)} |")
+                rows.append(f"| {m.securable_type} | {cell(m.securable)} | {m.privilege} | {code(m.remedy)} |")
             text = "\n".join(rows)
         if self.notes:
-            text += "\n\n" + "\n".join(f"- {_md_cell(n)}" for n in self.notes)
+            text += "\n\n" + "\n".join(f"- {cell(n)}" for n in self.notes)
         return text
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
-
-def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
-def _md_code(text: str) -> str:
-    # A code span needs a fence longer than any backtick run inside it (GFM); pipes
-    # still need escaping inside a table cell.
-    longest = run = 0
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * (longest + 1)
-    body = text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    return f"{fence} {body} {fence}"
