@@ -2,17 +2,26 @@
 
 Runs go through Dagster's own execution API and are recorded in the instance at
 ``$DAGSTER_HOME`` (default ``./.dagster_home``), so ``make dev`` shows them.
+
+Quiet by default: the terminal gets one progress line per asset step, the tables and the
+check summary. Python warnings, Dagster's event log and the Spark JVM's output (Ivy's
+dependency resolution, log4j) go to ``$DAGSTER_HOME/logs/identity-graph-<time>-<pid>.log``;
+``--verbose`` sends them to the terminal instead, as Dagster and Spark print them.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -59,6 +68,13 @@ def _target_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--spark-conf", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="Extra Spark setting (repeatable)."
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="Print Python warnings, Dagster's event log and Spark's output to the terminal "
+        "(by default they go to a log file under $DAGSTER_HOME/logs).",
     )
 
 
@@ -151,15 +167,202 @@ def event_days(run_config: Mapping[str, Any]):
     return partition_key_range(params.end_date, params.days)
 
 
+def _dagster_home() -> Path:
+    return Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
+
+
 def _instance():
     from dagster import DagsterInstance
 
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
+    home = _dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text("nux:\n  enabled: false\ntelemetry:\n  enabled: false\n")
     return DagsterInstance.get()
+
+
+class RunLog:
+    """Where a quiet command sends everything that is not its own output.
+
+    The file, ``$DAGSTER_HOME/logs/identity-graph-<time>-<pid>.log``, is created when a run
+    starts (:meth:`open`); Python warnings issued before then (Dagster's Beta warnings, when
+    the Definitions are built) are kept and written first. A command that ends before a run
+    (bad input, an unwritable target) leaves no file.
+    """
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.file: TextIO | None = None
+        self._pending: list[str] = []
+
+    def write(self, text: str) -> None:
+        if self.file is None:
+            self._pending.append(text)
+        else:
+            self.file.write(text)
+
+    def open(self) -> TextIO:
+        if self.file is None:
+            name = f"identity-graph-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+            for directory in (_dagster_home() / "logs", Path(tempfile.gettempdir())):
+                try:
+                    directory.mkdir(parents=True, exist_ok=True)
+                    self.file = open(directory / name, "a", buffering=1, encoding="utf-8", errors="replace")  # noqa: SIM115
+                except OSError:
+                    continue
+                self.path = directory / name
+                break
+            else:
+                raise OSError(f"cannot create a log file in {_dagster_home() / 'logs'} or {tempfile.gettempdir()}")
+            self.file.write(f"identity-graph {' '.join(sys.argv[1:])}  ({time.strftime('%Y-%m-%d %H:%M:%S %z')})\n")
+            self.file.writelines(self._pending)
+            self._pending.clear()
+        return self.file
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+@contextmanager
+def _warnings_to(log: RunLog) -> Iterator[None]:
+    """Python warnings go to ``log`` instead of stderr, for the duration."""
+    previous = warnings.showwarning
+
+    def show(
+        message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None
+    ) -> None:
+        log.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
+def _fileno(stream: Any) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+@contextmanager
+def _output_to(log: TextIO) -> Iterator[TextIO]:
+    """Send file descriptors 1 and 2, and ``sys.stdout``/``sys.stderr``, to ``log`` for the duration;
+    yield a stream to what stdout was before, for the command's own progress lines.
+
+    The Spark JVM is a child process (spark-submit) that the first step using Spark starts in
+    here: it inherits descriptors 1 and 2, so its output (Ivy's dependency resolution, log4j
+    warnings) goes to ``log`` for the rest of its life, as does Dagster's console logger.
+    """
+    out, err = sys.stdout, sys.stderr
+    out.flush()
+    err.flush()
+    try:
+        saved = (os.dup(1), os.dup(2))
+    except OSError:  # no descriptor 1 or 2 to redirect: leave the output alone
+        yield out
+        return
+    # Under pytest's capture sys.stdout is not descriptor 1: keep writing to it.
+    terminal = os.fdopen(os.dup(1), "w", buffering=1, encoding=out.encoding, errors="replace") if _fileno(out) == 1 else out
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    sys.stdout = sys.stderr = log
+    try:
+        yield terminal
+    finally:
+        log.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+        sys.stdout, sys.stderr = out, err
+        if terminal is not out:
+            terminal.close()
+
+
+class ProgressPrinter(logging.Handler):
+    """Dagster's event log as progress lines: one when an asset step starts, one when it ends
+    (rows written, seconds). Attached to the run through the ``progress`` logger."""
+
+    def __init__(self, stream: TextIO, assets: Collection[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.stream = stream
+        self.assets = set(assets)
+        self.width = max((len(a) for a in self.assets), default=0)
+        self.started: dict[str, float] = {}
+        self.position: dict[str, int] = {}
+        self.rows: dict[str, int] = {}
+
+    def _line(self, step: str, text: str) -> None:
+        total = len(self.assets)
+        position = f"[{self.position[step]:>{len(str(total))}}/{total}]"
+        self.stream.write(f"{position} {step.ljust(self.width)}  {text}\n")
+        self.stream.flush()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)
+        step = getattr(event, "step_key", None)
+        if event is None or step not in self.assets:
+            return
+        try:
+            kind = event.event_type_value
+            if kind == "STEP_START":
+                self.started[step] = time.monotonic()
+                self.position[step] = len(self.position) + 1
+                self._line(step, "started")
+            elif kind == "ASSET_MATERIALIZATION":
+                count = event.event_specific_data.materialization.metadata.get("dagster/row_count")
+                if count is not None:
+                    self.rows[step] = int(count.value)
+            elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
+                seconds = time.monotonic() - self.started[step]
+                if kind == "STEP_FAILURE":
+                    self._line(step, f"FAILED after {seconds:.1f}s")
+                elif step in self.rows:
+                    self._line(step, f"{self.rows[step]:,} rows in {seconds:.1f}s")
+                else:
+                    self._line(step, f"done in {seconds:.1f}s")
+        except Exception:  # a progress line must never fail the run
+            self.handleError(record)
+
+
+def _progress_logger(handler: ProgressPrinter) -> Any:
+    import dagster as dg
+
+    def init(_context: Any) -> logging.Logger:
+        logger = logging.Logger("identity_graph.progress", logging.DEBUG)
+        logger.addHandler(handler)
+        return logger
+
+    return dg.LoggerDefinition(init, description="identity-graph's progress lines.")
+
+
+def execute(job: Any, args: argparse.Namespace, run_config: dict[str, Any], assets: Collection[str], **kwargs: Any) -> Any:
+    """Run ``job`` in this process and return its result. Verbose: Dagster's console logger and
+    Spark print to the terminal. Quiet: they go to the run log, and the terminal gets the
+    progress lines of the steps of ``assets``."""
+    import dagster as dg
+
+    log: RunLog | None = getattr(args, "run_log", None)
+    try:
+        file = log.open() if log is not None else None
+    except OSError as error:
+        print(f"identity-graph: {error}; Dagster and Spark print to the terminal instead", file=sys.stderr)
+        file = None
+    if file is None:
+        return job.execute_in_process(run_config=run_config, instance=_instance(), raise_on_error=False, **kwargs)
+    print(f"Logs: {log.path}", flush=True)
+    with _output_to(file) as terminal:
+        progress = ProgressPrinter(terminal, assets)
+        job = job.with_logger_defs({**job.loggers, "console": dg.colored_console_logger, "progress": _progress_logger(progress)})
+        loggers = dict(run_config.get("loggers") or {"console": {"config": {"log_level": "INFO"}}})
+        loggers["progress"] = {}
+        run_config = {**run_config, "loggers": loggers}
+        return job.execute_in_process(run_config=run_config, instance=_instance(), raise_on_error=False, **kwargs)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -191,6 +394,51 @@ def resolve_selection(select: str | None, asset_graph: Any) -> list[Any] | None:
     return selection
 
 
+def preflight(defs: Any, asset_names: Collection[str]) -> bool:
+    """Verify the target for the tables a run of ``asset_names`` writes, before any run (or Spark)
+    starts, with the Definitions' own ``catalog`` resource; when it cannot take them, print one
+    paragraph to stderr (what is wrong, and the fix) and return False."""
+    import dagster as dg
+
+    from identity_graph.model import TABLE_NAMES
+
+    tables = [table for table in TABLE_NAMES if table in asset_names]
+    if not tables:
+        return True
+    try:
+        # Built as a run builds it: EnvVar credentials resolved, dependencies set up.
+        with dg.build_resources({"catalog": defs.resources["catalog"]}) as resources:
+            report = resources.catalog.verify(tables)
+    except Exception as error:  # the databricks target: no credentials, workspace unreachable
+        message = getattr(error, "description", None) or str(error) or type(error).__name__
+        print(f"identity-graph: cannot verify the target before the run: {_one_line(message)} Nothing was generated.", file=sys.stderr)
+        return False
+    if not report.ok:
+        print(refusal(report), file=sys.stderr)
+    return report.ok
+
+
+def refusal(report: Any) -> str:
+    """A :class:`PermissionReport` that is not ok, as one paragraph: where, what is missing, the fix."""
+    who = f" (as {report.principal})" if report.principal else ""
+    problems = [f"{o.securable_type} {o.securable} does not exist (or is not visible)" for o in report.missing_objects]
+    problems += [f"missing {m.privilege} on {m.securable_type} {m.securable}" for m in report.missing]
+    statements = [_one_line(s).rstrip(".;") for s in report.statements()]
+    if report.target == "local":
+        fix = f"To fix: {'; '.join(statements)}."
+    else:
+        fix = "To fix, run as a metastore admin (or the owner of each object): " + " ".join(f"{s};" for s in statements)
+    notes = "".join(f" Note: {_one_line(n)}" for n in report.notes)
+    return (
+        f"identity-graph: the run's tables cannot be written to {report.location}{who}, so nothing was generated: "
+        f"{'; '.join(problems)}. {fix}{notes}"
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def generate(args: argparse.Namespace) -> int:
     try:
         run_config = build_run_config(args)
@@ -214,7 +462,7 @@ def generate(args: argparse.Namespace) -> int:
     if selection == []:
         return EXIT_BAD_INPUT
 
-    tags = {}
+    tags: dict[str, str] = {}
     selected = set(selection) if selection is not None else set(asset_graph.get_all_asset_keys())
     # Config for assets outside the selection is valid but unused: Dagster would reject it.
     selected_names = {key.to_user_string() for key in selected}
@@ -230,13 +478,16 @@ def generate(args: argparse.Namespace) -> int:
             "dagster/asset_partition_range_start": key_range.start,
             "dagster/asset_partition_range_end": key_range.end,
         }
-        print(f"Event days {key_range.start} … {key_range.end}", flush=True)
+
+    # The target is verified before anything starts: an unwritable one ends here, with exit 2.
+    if not preflight(defs, selected_names):
+        return EXIT_BAD_INPUT
+    if tags:
+        print(f"Event days {tags['dagster/asset_partition_range_start']} … {tags['dagster/asset_partition_range_end']}", flush=True)
 
     run_config.setdefault("loggers", {"console": {"config": {"log_level": "INFO"}}})
     started = time.monotonic()
-    result = defs.resolve_job_def(GENERATE_JOB).execute_in_process(
-        run_config=run_config, instance=_instance(), asset_selection=selection, raise_on_error=False, tags=tags
-    )
+    result = execute(defs.resolve_job_def(GENERATE_JOB), args, run_config, selected_names, asset_selection=selection, tags=tags)
     elapsed = time.monotonic() - started
     # A partition range yields one materialisation event per day, all with the same metadata: one row per table.
     latest = {event.materialization.asset_key: event.materialization for event in result.get_asset_materialization_events()}
@@ -248,13 +499,26 @@ def generate(args: argparse.Namespace) -> int:
                 materialization.asset_key.to_user_string(),
                 int(metadata["dagster/row_count"].value) if "dagster/row_count" in metadata else "?",
                 int(metadata["delta_version"].value) if "delta_version" in metadata else "?",
-                metadata["uri"].value if "uri" in metadata else "",
+                _location(metadata),
             ]
         )
     if rows:
-        print(format_table(["table", "rows", "delta version", "location"], rows))
+        print(f"\n{format_table(['table', 'rows', 'delta version', 'location'], rows)}")
     failed_checks = print_check_summary(result)
-    return finish(result, elapsed, failed_checks)
+    return finish(result, elapsed, failed_checks, getattr(args, "run_log", None))
+
+
+def _location(metadata: Mapping[str, Any]) -> str:
+    """Where a materialised table is: its directory (local), else its three-level name."""
+    from urllib.parse import unquote, urlparse
+
+    if "dagster/uri" in metadata:
+        uri = str(metadata["dagster/uri"].value)
+        return unquote(urlparse(uri).path) if uri.startswith("file:") else uri
+    for key in ("uri", "dagster/table_name"):
+        if key in metadata:
+            return str(metadata[key].value)
+    return ""
 
 
 def print_check_summary(result: Any) -> int:
@@ -280,7 +544,7 @@ def print_check_summary(result: Any) -> int:
             ]
         )
     rows += [[key.asset_key.to_user_string(), key.name, "", "skipped", ""] for key in skipped]
-    print(format_table(["table", "check", "severity", "result", "failing rows"], rows))
+    print(f"\n{format_table(['table', 'check', 'severity', 'result', 'failing rows'], rows)}")
     failed_errors = sum(1 for e in evaluations if not e.passed and e.severity.value == "ERROR")
     failed_warnings = sum(1 for e in evaluations if not e.passed and e.severity.value != "ERROR")
     print(
@@ -293,7 +557,7 @@ def print_check_summary(result: Any) -> int:
     return failed_errors + len(skipped)
 
 
-def finish(result: Any, elapsed: float, failed_checks: int) -> int:
+def finish(result: Any, elapsed: float, failed_checks: int, log: RunLog | None = None) -> int:
     """Report the run's outcome; the exit code is 0 only if the run succeeded and no ERROR check failed."""
     ok = result.success and failed_checks == 0
     status = "succeeded" if ok else "FAILED"
@@ -304,6 +568,8 @@ def finish(result: Any, elapsed: float, failed_checks: int) -> int:
                 print(f"  {event.step_key}: {_error_chain(event.step_failure_data.error)}", file=sys.stderr)
             if event.event_type_value == "RUN_FAILURE" and event.message:
                 print(f"  {event.message.strip()}", file=sys.stderr)
+        if log is not None and log.path is not None:
+            print(f"  Stack traces and Spark's output: {log.path}", file=sys.stderr)
     return EXIT_OK if ok else EXIT_FAILED
 
 
@@ -336,20 +602,24 @@ def check(args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
         job = job.get_subset(asset_check_selection=checks)
     started = time.monotonic()
-    result = job.execute_in_process(
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}, instance=_instance(), raise_on_error=False
-    )
+    # Verbose: today's terminal output, warnings and errors only; quiet: the whole event log to the log file.
+    level = "WARNING" if args.verbose else "INFO"
+    result = execute(job, args, {"loggers": {"console": {"config": {"log_level": level}}}}, ())
     failed_checks = print_check_summary(result)
-    return finish(result, time.monotonic() - started, failed_checks)
+    return finish(result, time.monotonic() - started, failed_checks, getattr(args, "run_log", None))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "generate":
-        return generate(args)
-    if args.command == "check":
-        return check(args)
-    raise AssertionError(args.command)
+    command = {"generate": generate, "check": check}[args.command]
+    if args.verbose:
+        return command(args)
+    args.run_log = RunLog()
+    try:
+        with _warnings_to(args.run_log):
+            return command(args)
+    finally:
+        args.run_log.close()
 
 
 if __name__ == "__main__":
