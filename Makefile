@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export IDENTITY_GRAPH_WAREHOUSE ?= $(CURDIR)/warehouse
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test check-defs dev lock bench clean
+.PHONY: install run test test-unit check-defs lint dev lock bench clean
 
 $(BIN)/identity-graph: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,18 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 test: install
 	$(BIN)/python -m pytest
 
+## The unit tier alone: no Spark, under a minute.
+test-unit: install
+	$(BIN)/python -m pytest identity_graph_tests/unit
+
 ## Load and validate the Definitions with the dg CLI ([tool.dg] in pyproject.toml), no Spark.
 check-defs: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dg check defs
+
+## Lint and format check with ruff ([tool.ruff] in pyproject.toml); `ruff format` and `ruff check --fix` repair most.
+lint: install
+	$(BIN)/ruff check identity_graph identity_graph_tests benchmarks
+	$(BIN)/ruff format --check identity_graph identity_graph_tests benchmarks
 
 ## The Dagster UI on the workspace.
 dev: install $(DAGSTER_HOME)/dagster.yaml

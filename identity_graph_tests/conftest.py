@@ -1,18 +1,37 @@
-"""Shared fixtures: one real local Spark session with Delta for the whole test session, and one small graph."""
+"""Shared fixtures: one real local Spark session with Delta for the whole test session, and one small graph.
+
+Tests live in tiers, one folder each, and carry the tier's marker: ``unit/`` (no Spark, no
+subprocess beyond a CLI probe; ``make test-unit``), ``integration/`` (Spark and Delta in this
+process), ``e2e/`` (the command line in another process, the webserver, the browser, Spark
+Connect). A unit test that asks for Spark fails. Helpers live in ``support/``.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
 
-from identity_graph.resources.spark import local_spark_config
+from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
 
-#: The session every test shares: two cores, few shuffle partitions, no UI, UTC.
-TEST_SPARK_CONFIG = local_spark_config(
-    "local[2]", shuffle_partitions=2, extra={"spark.ui.enabled": "false", "spark.sql.adaptive.enabled": "false"}
-)
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark each test with the tier its folder names."""
+    for item in items:
+        tier = next((part for part in item.path.relative_to(Path(__file__).parent).parts[:-1] if part in TIERS), None)
+        if tier is None:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in one of the tier folders {TIERS}")
+        item.add_marker(tier)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_start_no_spark(request) -> None:
+    if request.node.get_closest_marker("unit") is not None and "spark" in request.fixturenames:
+        raise pytest.UsageError(f"{request.node.nodeid} is a unit test: it must not start Spark (move it to integration/)")
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +75,7 @@ def graph(spark, graph_instance, tmp_path_factory):
 
     from identity_graph.checks.asset_checks import ASSET_CHECKS, PROFILE_CHECK
     from identity_graph.definitions import ALL_ASSETS
-    from identity_graph_tests.stored_graph import RANGE, RUN_CONFIG, SHARED_GRAPH_TAG, project_resources
+    from identity_graph_tests.support.stored_graph import RANGE, RUN_CONFIG, SHARED_GRAPH_TAG, project_resources
 
     warehouse = tmp_path_factory.mktemp("graph")
     profiles = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PROFILE_CHECK]
@@ -75,7 +94,7 @@ def graph(spark, graph_instance, tmp_path_factory):
 @pytest.fixture(scope="session")
 def connect_url(tmp_path_factory):
     """A Delta-enabled Spark Connect server on loopback for the whole test session: its ``sc://`` URL."""
-    from identity_graph_tests.connect_server import connect_server
+    from identity_graph_tests.support.connect_server import connect_server
 
     with connect_server(tmp_path_factory.mktemp("connect_server")) as url:
         yield url
@@ -86,7 +105,7 @@ def dagster_ui(tmp_path_factory, connect_url):
     """The project's Dagster UI as ``make dev`` starts it (``dagster dev -w workspace.yaml``, webserver
     and daemon) on a loopback port, with its own ``DAGSTER_HOME`` and warehouse; its runs reach Spark
     through the session's Connect server. Yields a :class:`~identity_graph_tests.webserver.Served`."""
-    from identity_graph_tests.webserver import Served, dagster_dev
+    from identity_graph_tests.support.webserver import Served, dagster_dev
 
     root = tmp_path_factory.mktemp("dagster_ui")
     home, warehouse = root / "dagster_home", root / "warehouse"
@@ -105,7 +124,7 @@ def ui_graph(dagster_ui):
     """The whole graph and every check, launched through the UI's GraphQL API as one run (the
     shared graph's config, 7 input partitions instead of 2); the :class:`Served` UI it ran in."""
     from identity_graph.project import GENERATE_JOB
-    from identity_graph_tests.stored_graph import RANGE, RUN_CONFIG
+    from identity_graph_tests.support.stored_graph import RANGE, RUN_CONFIG
 
     generation = {**RUN_CONFIG["resources"]["generation"]["config"], "input_partitions": 7}
     config = {**RUN_CONFIG, "resources": {"generation": {"config": generation}}}

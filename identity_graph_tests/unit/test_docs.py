@@ -16,9 +16,7 @@ import pytest
 
 from identity_graph.cli import build_parser
 
-pytestmark = pytest.mark.unit
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DOCS = sorted([README, *(ROOT / "docs").glob("*.md")])
 #: README.md is for a newcomer's first five minutes; the rest belongs in docs/.

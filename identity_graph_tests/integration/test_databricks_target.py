@@ -31,9 +31,9 @@ from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSetting
 from identity_graph.resources.delta_io_manager import MANAGED_TABLE_PROPERTIES, DeltaIOManager
 from identity_graph.resources.location import TableLocation
 from identity_graph.resources.targets import TargetSettings
-from identity_graph_tests.conftest import TEST_SPARK_CONFIG
-from identity_graph_tests.stored_graph import RANGE
-from identity_graph_tests.test_permissions import FIXTURES, ME, RecordedUnityCatalog
+from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
+from identity_graph_tests.support.stored_graph import RANGE
+from identity_graph_tests.support.unity_catalog import FIXTURES, ME, RecordedUnityCatalog
 
 EXPECTED_TABLES = (
     "households", "individuals", "identity_mappings", "content_engagements", "viewership_patterns",
@@ -383,7 +383,7 @@ def test_the_dagster_plus_code_location_loads_the_databricks_target(databricks_e
 
     import yaml
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     (location,) = yaml.safe_load((root / "dagster_cloud.yaml").read_text())["locations"]
     module = location["code_source"]["module_name"]
     databricks_env(DATABRICKS_HOST=HOST, DATABRICKS_TOKEN=TOKEN)

@@ -33,7 +33,7 @@ from identity_graph.generation.engagement import (
     generate_viewership_patterns,
 )
 from identity_graph.model.vocabularies import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
-from identity_graph_tests.fingerprint import differing_rows
+from identity_graph_tests.support.fingerprint import differing_rows
 
 NUM_HOUSEHOLDS = 8_000
 PARAMS = RunParameters(seed=42, end_date=dt.date(2026, 10, 31), days=7, partitions=2)

@@ -7,8 +7,8 @@ import dagster as dg
 
 from identity_graph import cli, model
 from identity_graph.definitions import ALL_ASSETS
-from identity_graph_tests.fingerprint import differing_rows
-from identity_graph_tests.stored_graph import (
+from identity_graph_tests.support.fingerprint import differing_rows
+from identity_graph_tests.support.stored_graph import (
     RANGE,
     RUN_CONFIG,
     TABLES,

@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from identity_graph.checks.asset_checks import ASSET_CHECKS, DATA_CHECKS, PERMISSIONS_CHECK
 from identity_graph.definitions import ALL_ASSETS
 from identity_graph.resources.databricks import STEP_LAUNCHER
-from identity_graph_tests.stored_graph import RUN_CONFIG, TABLES, path, project_resources, read, versions
+from identity_graph_tests.support.stored_graph import RUN_CONFIG, TABLES, path, project_resources, read, versions
 
 EVERYTHING = [*ALL_ASSETS, *ASSET_CHECKS]
 

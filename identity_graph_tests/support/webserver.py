@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from identity_graph_tests.connect_server import free_port, log_tail, stop_process_group
-from identity_graph_tests.stored_graph import ROOT
+from identity_graph_tests.support.connect_server import free_port, log_tail, stop_process_group
+from identity_graph_tests.support.stored_graph import ROOT
 
 START_TIMEOUT_SECONDS = 120.0
 LOCATION, REPOSITORY = "identity_graph", "__repository__"

@@ -9,9 +9,9 @@ import yaml
 
 from identity_graph.partitions import EVENT_TABLES
 from identity_graph.schedules import DAILY_REFRESH_JOB, DAILY_REFRESH_SCHEDULE
-from identity_graph_tests.fingerprint import differing_rows
-from identity_graph_tests.stored_graph import CAMPAIGN_FAMILY, RANGE, RUN_CONFIG, TABLES, read, versions
-from identity_graph_tests.webserver import LOCATION, REPOSITORY, GraphQLError
+from identity_graph_tests.support.fingerprint import differing_rows
+from identity_graph_tests.support.stored_graph import CAMPAIGN_FAMILY, RANGE, RUN_CONFIG, TABLES, read, versions
+from identity_graph_tests.support.webserver import LOCATION, REPOSITORY, GraphQLError
 
 ASSET_GRAPH = """
 { assetNodes {

@@ -8,7 +8,7 @@ process that already has a local SparkContext (the shared ``spark`` fixture).
 
 import re
 
-from identity_graph_tests.stored_graph import ROOT
+from identity_graph_tests.support.stored_graph import ROOT
 
 GENERATION = ROOT / "identity_graph" / "generation"
 #: What only an RDD or a Python UDF needs: the SparkContext, RDDs and Python functions run on rows.

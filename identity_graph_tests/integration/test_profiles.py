@@ -14,9 +14,9 @@ from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.checks.asset_checks import PROFILE_CHECK, check_steps, profile
 from identity_graph.resources.databricks import STEP_LAUNCHER
 from identity_graph.profiles import PROFILES, Profile, markdown_table, profile_households
-from identity_graph_tests.conftest import TEST_SPARK_CONFIG
-from identity_graph_tests.markdown_tables import number, rows_of
-from identity_graph_tests.stored_graph import SHARED_GRAPH_TAG, TABLES, local_catalog, read
+from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
+from identity_graph_tests.support.markdown_tables import number, rows_of
+from identity_graph_tests.support.stored_graph import SHARED_GRAPH_TAG, TABLES, local_catalog, read
 
 
 def graph_profile(instance: dg.DagsterInstance, warehouse, table: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from identity_graph_tests.support.unity_catalog import FIXTURES, ME, TOKEN, RecordedUnityCatalog
 from identity_graph.resources.permissions import (
     MissingObject,
     MissingPrivilege,
@@ -36,14 +37,11 @@ from identity_graph.resources.permissions import (
     workspace_client,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "unity_catalog"
-TOKEN = "dapi-TEST-SECRET-0123456789abcdef"
 USER = "someone@example.com"
 GROUP = "data-engineers"
 SP = "6f2a1c3e-0b7d-4c55-9a43-2f1e8d9b7c10"
 TABLES = ("households", "individuals", "identity_mappings")
 UC = "/api/2.1/unity-catalog"
-ME = "GET /api/2.0/preview/scim/v2/Me"
 
 
 # --------------------------------------------------------------------------- quoting and GRANT
@@ -303,66 +301,6 @@ def _as_dict(report: PermissionReport) -> dict:
 
 # --------------------------------------------------------------------------- Unity Catalog replay server
 
-
-class RecordedUnityCatalog:
-    """Replays recorded responses on 127.0.0.1, keyed by ``"GET <decoded path>[?principal=...]"``.
-
-    ``max_results`` and ``page_token`` stay out of the key except that ``page_token``
-    selects ``#<token>`` variants; every request is logged, and one with no recorded
-    answer gets a 500 and is listed in :attr:`unexpected`.
-    """
-
-    def __init__(self, routes: Mapping[str, str]) -> None:
-        self.routes = dict(routes)
-        self.requests: list[dict] = []
-        self.unexpected: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                outer._answer(self)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.host = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
-        split = urllib.parse.urlsplit(handler.path)
-        query = dict(urllib.parse.parse_qsl(split.query))
-        key = f"{handler.command} {urllib.parse.unquote(split.path)}"
-        if "principal" in query:
-            key += f"?principal={query['principal']}"
-        if "page_token" in query:
-            key += f"#{query['page_token']}"
-        self.requests.append({"key": key, "query": query, "authorization": handler.headers.get("Authorization")})
-        name = self.routes.get(key)
-        if name is None:
-            self.unexpected.append(key)
-            status, content_type, payload = 500, "application/json", json.dumps(
-                {"error_code": "TEST_FIXTURE_MISSING", "message": f"no recorded answer for {key}"}
-            ).encode()
-        else:
-            recorded = json.loads((FIXTURES / name).read_text())
-            status = recorded["status"]
-            content_type = recorded.get("content_type", "application/json")
-            payload = recorded["text"].encode() if "text" in recorded else json.dumps(recorded["body"]).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
-
-    def client(self):
-        return workspace_client(self.host, TOKEN, http_timeout_seconds=5, retry_timeout_seconds=5)
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
 
 
 @pytest.fixture
@@ -821,7 +759,7 @@ def test_the_permission_asset_check_on_the_databricks_target_reports_every_grant
     from identity_graph.definitions import ALL_ASSETS
     from identity_graph.resources.catalog import CatalogAccess
     from identity_graph.resources.location import TableLocation
-    from identity_graph_tests.stored_graph import project_resources
+    from identity_graph_tests.support.stored_graph import project_resources
 
     server = replay(
         world(

@@ -45,8 +45,8 @@ from pyspark.sql import functions as F
 from identity_graph.partitions import daily_partitions, partition_days
 from identity_graph.resources.delta_io_manager import DeltaIOManager, WarehouseNotWritable
 from identity_graph.resources.retry import is_transient
-from identity_graph_tests.conftest import TEST_SPARK_CONFIG
-from identity_graph_tests.stored_graph import local_catalog
+from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
+from identity_graph_tests.support.stored_graph import local_catalog
 
 ROWS = 400  # rows of the unpartitioned table
 PER_DAY = 100  # rows per day of the daily table

@@ -12,9 +12,9 @@ from identity_graph.resources.databricks import STEP_LAUNCHER
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.location import TableLocation
 from identity_graph.resources.settings import GenerationSettings
-from identity_graph_tests.conftest import TEST_SPARK_CONFIG
+from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TABLES = list(model.TABLE_NAMES)
 CAMPAIGN_FAMILY = {t.name for t in model.TABLES if t.family == "campaigns"}
 END_DATE, DAYS = "2026-10-31", 5

@@ -6,7 +6,7 @@ graph in test_graph.py, and per family in the generation tests."""
 from __future__ import annotations
 
 from identity_graph.config import RunParameters
-from identity_graph_tests.fingerprint import fingerprint, identity_core
+from identity_graph_tests.support.fingerprint import fingerprint, identity_core
 
 
 

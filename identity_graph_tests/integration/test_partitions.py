@@ -10,8 +10,8 @@ from pyspark.sql import functions as F
 
 from identity_graph.partitions import daily_partitions, exposures_for_responses, partition_days, partition_key_range
 from identity_graph.resources.delta_io_manager import DeltaIOManager
-from identity_graph_tests.conftest import TEST_SPARK_CONFIG
-from identity_graph_tests.stored_graph import local_catalog
+from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
+from identity_graph_tests.support.stored_graph import local_catalog
 
 
 class DayConfig(dg.Config):

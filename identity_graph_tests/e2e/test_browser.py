@@ -15,9 +15,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from identity_graph.config import HouseholdsConfig
 from identity_graph.project import GENERATE_JOB
-from identity_graph_tests.browser import artifacts_dir, chromium, settle, wait_for
-from identity_graph_tests.stored_graph import TABLES
-from identity_graph_tests.webserver import LOCATION, DagsterUI
+from identity_graph_tests.support.browser import artifacts_dir, chromium, settle, wait_for
+from identity_graph_tests.support.stored_graph import TABLES
+from identity_graph_tests.support.webserver import LOCATION, DagsterUI
 
 ASSET_CHECKS = "{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { name } } } } }"
 

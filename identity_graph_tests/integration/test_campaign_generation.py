@@ -41,8 +41,8 @@ from identity_graph.generation.campaigns import (
 from identity_graph.generation.common import DAY_KEY_STRIDE, day_number
 from identity_graph.model.vocabularies import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
 from identity_graph.profiles import profile_outcome_metrics
-from identity_graph_tests.fingerprint import differing_rows
-from identity_graph_tests.markdown_tables import number, rows_of
+from identity_graph_tests.support.fingerprint import differing_rows
+from identity_graph_tests.support.markdown_tables import number, rows_of
 
 NUM_HOUSEHOLDS = 8_000
 PARAMS = RunParameters(seed=42, days=14, partitions=2)

@@ -12,8 +12,8 @@ from pyspark.sql import functions as F
 
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.retry import is_transient, retry_transient
-from identity_graph_tests.conftest import TEST_SPARK_CONFIG
-from identity_graph_tests.stored_graph import local_catalog
+from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
+from identity_graph_tests.support.stored_graph import local_catalog
 
 ROWS = 1_000
 

@@ -10,9 +10,7 @@ import pytest
 
 from identity_graph import model
 
-pytestmark = pytest.mark.unit
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DG = Path(sys.executable).parent / "dg"
 
 ASSETS = set(model.TABLE_NAMES)

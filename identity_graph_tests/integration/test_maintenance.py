@@ -22,8 +22,8 @@ from identity_graph.maintenance import (
     vacuum,
     zorder_columns_by_table,
 )
-from identity_graph_tests.fingerprint import differing_rows
-from identity_graph_tests.stored_graph import TABLES, path, project_resources, read
+from identity_graph_tests.support.fingerprint import differing_rows
+from identity_graph_tests.support.stored_graph import TABLES, path, project_resources, read
 
 
 @pytest.fixture
