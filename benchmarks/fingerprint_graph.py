@@ -60,10 +60,14 @@ def fingerprints(warehouse: str) -> dict[str, list[str]]:
     result = {}
     for table in sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir()):
         df = spark.read.format("delta").load(str(root / table))
-        df = df.select(*[
-            F.array_sort(F.map_entries(F.col(f.name))).alias(f.name) if isinstance(f.dataType, MapType) else F.col(f.name)
-            for f in df.schema.fields
-        ])
+        df = df.select(
+            *[
+                F.array_sort(F.map_entries(F.col(f.name))).alias(f.name)
+                if isinstance(f.dataType, MapType)
+                else F.col(f.name)
+                for f in df.schema.fields
+            ]
+        )
         row = df.agg(F.count("*"), F.sum(F.xxhash64(*df.columns).cast("decimal(38,0)"))).first()
         result[table] = [str(row[0]), str(row[1])]
     spark.stop()
@@ -81,8 +85,22 @@ def main() -> int:
         warehouse = os.path.join(scratch, "warehouse")
         env = {**os.environ, "DAGSTER_HOME": os.path.join(scratch, "home")}
         done = subprocess.run(
-            [sys.executable, "-m", "identity_graph.cli", "generate", *ARGS, "--config", str(config), "--warehouse", warehouse],
-            cwd=ROOT, env=env, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "identity_graph.cli",
+                "generate",
+                *ARGS,
+                "--config",
+                str(config),
+                "--warehouse",
+                warehouse,
+            ],
+            check=False,  # a failure is reported below with the output
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if done.returncode != 0:
             print(done.stdout[-4000:], done.stderr[-4000:], file=sys.stderr)

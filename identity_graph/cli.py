@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--days", type=int, help="Length of the simulated window in days (default 30).")
     gen.add_argument("--end-date", help="Last day of the simulated window, YYYY-MM-DD (default 2026-10-31).")
     gen.add_argument("--seed", type=int, help="Seed of every random draw (default 42).")
-    gen.add_argument("--select", help="Dagster asset selection, e.g. 'campaigns*' (campaigns and downstream; default: every asset).")
+    gen.add_argument(
+        "--select", help="Dagster asset selection, e.g. 'campaigns*' (campaigns and downstream; default: every asset)."
+    )
     gen.add_argument("--config", type=Path, help="Run config YAML, the same the launchpad shows.")
     _target_arguments(gen)
     check = commands.add_parser(
@@ -52,22 +54,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--permissions-only", action="store_true", help="Only verify the target's permissions (no table is read)."
     )
     check.add_argument(
-        "--select", help="Dagster asset selection whose checks to run, e.g. 'campaigns*' (default: the checks of every asset)."
+        "--select",
+        help="Dagster asset selection whose checks to run, e.g. 'campaigns*' (default: the checks of every asset).",
     )
     _target_arguments(check)
     return parser
 
 
 def _target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--warehouse", help="Local Delta warehouse root (default $IDENTITY_GRAPH_WAREHOUSE or ./warehouse).")
+    parser.add_argument(
+        "--warehouse", help="Local Delta warehouse root (default $IDENTITY_GRAPH_WAREHOUSE or ./warehouse)."
+    )
     parser.add_argument("--catalog", help="Catalog (default $IDENTITY_GRAPH_CATALOG or main).")
     parser.add_argument("--schema", help="Schema (default $IDENTITY_GRAPH_SCHEMA or identity_graph).")
     parser.add_argument("--master", help="Spark master URL (default $IDENTITY_GRAPH_SPARK_MASTER or local[*]).")
     parser.add_argument(
-        "--remote", help="Spark Connect server, sc://host:port, instead of a local Spark (default $IDENTITY_GRAPH_SPARK_REMOTE)."
+        "--remote",
+        help="Spark Connect server, sc://host:port, instead of a local Spark (default $IDENTITY_GRAPH_SPARK_REMOTE).",
     )
     parser.add_argument(
-        "--spark-conf", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="Extra Spark setting (repeatable)."
+        "--spark-conf",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Extra Spark setting (repeatable).",
     )
     parser.add_argument(
         "-v",
@@ -208,7 +219,7 @@ class RunLog:
             for directory in (_dagster_home() / "logs", Path(tempfile.gettempdir())):
                 try:
                     directory.mkdir(parents=True, exist_ok=True)
-                    self.file = open(directory / name, "a", buffering=1, encoding="utf-8", errors="replace")  # noqa: SIM115
+                    self.file = open(directory / name, "a", buffering=1, encoding="utf-8", errors="replace")  # noqa: SIM115 - RunLog.close() closes it
                 except OSError:
                     continue
                 self.path = directory / name
@@ -231,7 +242,12 @@ def _warnings_to(log: RunLog) -> Iterator[None]:
     previous = warnings.showwarning
 
     def show(
-        message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
     ) -> None:
         log.write(warnings.formatwarning(message, category, filename, lineno, line))
 
@@ -267,7 +283,9 @@ def _output_to(log: TextIO) -> Iterator[TextIO]:
         yield out
         return
     # Under pytest's capture sys.stdout is not descriptor 1: keep writing to it.
-    terminal = os.fdopen(os.dup(1), "w", buffering=1, encoding=out.encoding, errors="replace") if _fileno(out) == 1 else out
+    terminal = (
+        os.fdopen(os.dup(1), "w", buffering=1, encoding=out.encoding, errors="replace") if _fileno(out) == 1 else out
+    )
     os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)
     sys.stdout = sys.stderr = log
@@ -326,7 +344,7 @@ class ProgressPrinter(logging.Handler):
                     self._line(step, f"{self.rows[step]:,} rows in {seconds:.1f}s")
                 else:
                     self._line(step, f"done in {seconds:.1f}s")
-        except Exception:  # a progress line must never fail the run
+        except Exception:  # noqa: BLE001 - a progress line must never fail the run
             self.handleError(record)
 
 
@@ -341,7 +359,9 @@ def _progress_logger(handler: ProgressPrinter) -> Any:
     return dg.LoggerDefinition(init, description="identity-graph's progress lines.")
 
 
-def execute(job: Any, args: argparse.Namespace, run_config: dict[str, Any], assets: Collection[str], **kwargs: Any) -> Any:
+def execute(
+    job: Any, args: argparse.Namespace, run_config: dict[str, Any], assets: Collection[str], **kwargs: Any
+) -> Any:
     """Run ``job`` in this process and return its result. Verbose: Dagster's console logger and
     Spark print to the terminal. Quiet: they go to the run log, and the terminal gets the
     progress lines of the steps of ``assets``."""
@@ -358,7 +378,9 @@ def execute(job: Any, args: argparse.Namespace, run_config: dict[str, Any], asse
     print(f"Logs: {log.path}", flush=True)
     with _output_to(file) as terminal:
         progress = ProgressPrinter(terminal, assets)
-        job = job.with_logger_defs({**job.loggers, "console": dg.colored_console_logger, "progress": _progress_logger(progress)})
+        job = job.with_logger_defs(
+            {**job.loggers, "console": dg.colored_console_logger, "progress": _progress_logger(progress)}
+        )
         loggers = dict(run_config.get("loggers") or {"console": {"config": {"log_level": "INFO"}}})
         loggers["progress"] = {}
         run_config = {**run_config, "loggers": loggers}
@@ -372,7 +394,9 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     numeric = [bool(rows) and all(isinstance(r[i], int) for r in rows) for i in range(len(headers))]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)).rstrip()
+        return "  ".join(
+            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True)
+        ).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
@@ -386,7 +410,7 @@ def resolve_selection(select: str | None, asset_graph: Any) -> list[Any] | None:
 
     try:
         selection = sorted(dg.AssetSelection.from_string(select).resolve(asset_graph), key=str)
-    except Exception as error:  # Dagster raises several types for a bad selection string
+    except Exception as error:  # noqa: BLE001 - Dagster raises several types for a bad selection string
         print(f"identity-graph: --select {select!r}: {error}", file=sys.stderr)
         return []
     if not selection:
@@ -409,9 +433,12 @@ def preflight(defs: Any, asset_names: Collection[str]) -> bool:
         # Built as a run builds it: EnvVar credentials resolved, dependencies set up.
         with dg.build_resources({"catalog": defs.resources["catalog"]}) as resources:
             report = resources.catalog.verify(tables)
-    except Exception as error:  # the databricks target: no credentials, workspace unreachable
+    except Exception as error:  # noqa: BLE001 - the databricks target: no credentials, workspace unreachable
         message = getattr(error, "description", None) or str(error) or type(error).__name__
-        print(f"identity-graph: cannot verify the target before the run: {_one_line(message)} Nothing was generated.", file=sys.stderr)
+        print(
+            f"identity-graph: cannot verify the target before the run: {_one_line(message)} Nothing was generated.",
+            file=sys.stderr,
+        )
         return False
     if not report.ok:
         print(refusal(report), file=sys.stderr)
@@ -483,14 +510,21 @@ def generate(args: argparse.Namespace) -> int:
     if not preflight(defs, selected_names):
         return EXIT_BAD_INPUT
     if tags:
-        print(f"Event days {tags['dagster/asset_partition_range_start']} … {tags['dagster/asset_partition_range_end']}", flush=True)
+        print(
+            f"Event days {tags['dagster/asset_partition_range_start']} … {tags['dagster/asset_partition_range_end']}",
+            flush=True,
+        )
 
     run_config.setdefault("loggers", {"console": {"config": {"log_level": "INFO"}}})
     started = time.monotonic()
-    result = execute(defs.resolve_job_def(GENERATE_JOB), args, run_config, selected_names, asset_selection=selection, tags=tags)
+    result = execute(
+        defs.resolve_job_def(GENERATE_JOB), args, run_config, selected_names, asset_selection=selection, tags=tags
+    )
     elapsed = time.monotonic() - started
     # A partition range yields one materialisation event per day, all with the same metadata: one row per table.
-    latest = {event.materialization.asset_key: event.materialization for event in result.get_asset_materialization_events()}
+    latest = {
+        event.materialization.asset_key: event.materialization for event in result.get_asset_materialization_events()
+    }
     rows = []
     for materialization in latest.values():
         metadata = materialization.metadata
@@ -523,11 +557,15 @@ def _location(metadata: Mapping[str, Any]) -> str:
 
 def print_check_summary(result: Any) -> int:
     """Print one line per check of ``result``'s job; return how many ERROR checks failed or were skipped."""
-    evaluations = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    evaluations = [
+        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
     planned = result.job_def.asset_layer.asset_graph.asset_check_keys if result.job_def.asset_layer else set()
     evaluated = {e.asset_check_key for e in evaluations}
     # A failed blocking check skips the checks that read its table: they count as not passed.
-    skipped = sorted((key for key in planned if key not in evaluated), key=lambda k: (k.asset_key.to_user_string(), k.name))
+    skipped = sorted(
+        (key for key in planned if key not in evaluated), key=lambda k: (k.asset_key.to_user_string(), k.name)
+    )
     if not evaluations and not skipped:
         return 0
     rows = []

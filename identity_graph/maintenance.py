@@ -279,7 +279,9 @@ def maintain_tables(
             context.log.info(f"{table}: skipped, the table does not exist yet ({identifier})")
             row.update(status="skipped: does not exist yet", seconds=0.0)
             rows.append(row)
-            yield dg.AssetObservation(asset_key=table, metadata={"maintenance": "skipped: the table does not exist yet"})
+            yield dg.AssetObservation(
+                asset_key=table, metadata={"maintenance": "skipped: the table does not exist yet"}
+            )
             continue
         session = spark.spark_session
         try:
@@ -293,14 +295,16 @@ def maintain_tables(
             )
             # Locally, list files in as many tasks as the session has cores, not Spark's 10,000.
             listing = None if catalog.target == "databricks" else _cores(session)
-            vacuumed = vacuum(session, identifier, config.retention_hours, config.allow_retention_below_default, listing)
+            vacuumed = vacuum(
+                session, identifier, config.retention_hours, config.allow_retention_below_default, listing
+            )
             row["vacuum"] = asdict(vacuumed)
             context.log.info(
                 f"{table}: VACUUM RETAIN {config.retention_hours} HOURS deleted {vacuumed.files_deleted} file(s) "
                 f"({_size(vacuumed.bytes_deleted)}) in {vacuumed.seconds:.1f}s"
             )
             row["status"] = "maintained"
-        except Exception as error:  # one table's failure must not stop the others; the run fails at the end
+        except Exception as error:  # noqa: BLE001 - one table's failure must not stop the others; the run fails at the end
             context.log.error(f"{table}: maintenance failed: {error}")
             row["status"] = f"FAILED: {str(error).splitlines()[0][:200]}"
         row["seconds"] = round(time.monotonic() - started, 2)
@@ -344,7 +348,9 @@ def maintain_tables(
         "vacuum_files_deleted": sum(row["vacuum"]["files_deleted"] for row in rows if "vacuum" in row),
     }
     if failed:
-        raise dg.Failure(description=f"Maintenance failed on {', '.join(failed)} (the other tables were done)", metadata=metadata)
+        raise dg.Failure(
+            description=f"Maintenance failed on {', '.join(failed)} (the other tables were done)", metadata=metadata
+        )
     yield dg.Output(None, metadata=metadata)
 
 

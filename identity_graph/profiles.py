@@ -40,9 +40,6 @@ MAX_CAMPAIGNS_SHOWN = 25
 BAR_WIDTH = 20
 
 
-
-
-
 def _pct(part: float | None, whole: float | None, digits: int = 1) -> str | None:
     """``part / whole`` as a percentage, None when undefined."""
     ratio = _ratio(part, whole)
@@ -105,7 +102,12 @@ def profile_households(households: DataFrame) -> str:
     mix = markdown_table(
         ["income_bracket", "households", "share", "mean household_size"],
         [
-            [_label(b), by_bracket[b][0], _pct(by_bracket[b][0], total), _num(_ratio(by_bracket[b][1], by_bracket[b][0]))]
+            [
+                _label(b),
+                by_bracket[b][0],
+                _pct(by_bracket[b][0], total),
+                _num(_ratio(by_bracket[b][1], by_bracket[b][0])),
+            ]
             for b in _ordered(by_bracket, INCOME_BRACKETS)
         ]
         + [["**all**", total, _pct(total, total), _num(_ratio(sum(v[1] for v in by_bracket.values()), total))]],
@@ -213,7 +215,16 @@ def profile_content_engagements(engagements: DataFrame) -> str:
     largest = max(per_hour.values(), default=0)
     table = markdown_table(
         ["hour (UTC)", "events", "% of events", *[_label(t) for t in types], ""],
-        [[f"{h:02d}", per_hour[h], _pct(per_hour[h], total), *[cells.get((h, t), 0) for t in types], _bar(per_hour[h], largest)] for h in range(24)]
+        [
+            [
+                f"{h:02d}",
+                per_hour[h],
+                _pct(per_hour[h], total),
+                *[cells.get((h, t), 0) for t in types],
+                _bar(per_hour[h], largest),
+            ]
+            for h in range(24)
+        ]
         + [["**all**", total, _pct(total, total), *[per_type[t] for t in types], ""]]
         + [["% of events", None, None, *[_pct(per_type[t], total) for t in types], ""]],
     )
@@ -251,7 +262,12 @@ def _crosstab(
     mean_headers = [header for _, header, _ in means]
     ordered = sorted(groups, key=lambda g: (-sum(r.n for r in groups[g]), _label(g)))
     table = markdown_table(
-        [line_header, "people", "share", *(count_headers + mean_headers if counts_first else mean_headers + count_headers)],
+        [
+            line_header,
+            "people",
+            "share",
+            *(count_headers + mean_headers if counts_first else mean_headers + count_headers),
+        ],
         [line(_label(g), groups[g]) for g in ordered] + [line("**all**", list(rows))],
     )
     return total, table
@@ -326,12 +342,22 @@ def profile_campaigns(campaigns: DataFrame) -> str:
         n = sum(r.n for r in chosen)
         budget = sum((r.budget for r in chosen if r.budget is not None), Decimal(0))
         days = sum(r.flight_days or 0 for r in chosen)
-        channels = [sum(r[f"on_{c}"] for r in chosen) for c in CHANNELS] + ([sum(r.on_other for r in chosen)] if other else [])
+        channels = [sum(r[f"on_{c}"] for r in chosen) for c in CHANNELS] + (
+            [sum(r.on_other for r in chosen)] if other else []
+        )
         return [label, n, _num(budget), _num(_ratio(budget, n)), _num(_ratio(days, n), 1), *channels]
 
     by_goal = {r.goal: r for r in rows}
     table = markdown_table(
-        ["goal", "campaigns", "budget", "mean budget", "mean flight days", *CHANNELS, *(["other channel"] if other else [])],
+        [
+            "goal",
+            "campaigns",
+            "budget",
+            "mean budget",
+            "mean flight days",
+            *CHANNELS,
+            *(["other channel"] if other else []),
+        ],
         [line(_label(g), [by_goal[g]]) for g in _ordered(by_goal, GOALS)] + [line("**all**", rows)],
     )
     first = min((r.first for r in rows if r.first), default=None)
@@ -344,7 +370,11 @@ def profile_campaigns(campaigns: DataFrame) -> str:
 
 def profile_campaign_exposures(exposures: DataFrame) -> str:
     """Impressions per channel per day (the most recent :data:`MAX_DAYS_SHOWN` stored days), with spend (Σ cost) per day."""
-    rows = exposures.groupBy("event_date", "channel").agg(F.count(F.lit(1)).alias("n"), F.sum("cost").alias("cost")).collect()
+    rows = (
+        exposures.groupBy("event_date", "channel")
+        .agg(F.count(F.lit(1)).alias("n"), F.sum("cost").alias("cost"))
+        .collect()
+    )
     channels = _ordered({r.channel for r in rows}, CHANNELS)
     days = sorted({r.event_date for r in rows if r.event_date is not None})
     cells = {(r.event_date, r.channel): r for r in rows}
@@ -428,17 +458,37 @@ def profile_response_events(responses: DataFrame, exposures: DataFrame, audience
         rate = _ratio(r.responded, r.exposed)
         span = None if r.low is None else f"{r.low:.3f} – {r.high:.3f}"
         return [
-            label, span, r.exposed, r.responded, _pct(rate, 1, 2), _pct(r.clicked, r.exposed, 2),
-            _pct(r.converted, r.exposed, 2), _bar(rate or 0.0, largest),
+            label,
+            span,
+            r.exposed,
+            r.responded,
+            _pct(rate, 1, 2),
+            _pct(r.clicked, r.exposed, 2),
+            _pct(r.converted, r.exposed, 2),
+            _bar(rate or 0.0, largest),
         ]
 
     table = markdown_table(
-        ["propensity decile", "propensity_to_convert", "exposures", "responses", "response rate", "click rate", "conversion rate", ""],
-        [line(str(d) if d is not None else "not in audience_attributes", by_decile[d]) for d in _ordered(by_decile, range(1, 11))],
+        [
+            "propensity decile",
+            "propensity_to_convert",
+            "exposures",
+            "responses",
+            "response rate",
+            "click rate",
+            "conversion rate",
+            "",
+        ],
+        [
+            line(str(d) if d is not None else "not in audience_attributes", by_decile[d])
+            for d in _ordered(by_decile, range(1, 11))
+        ],
     )
     exposed, responded = sum(r.exposed for r in rows), sum(r.responded for r in rows)
     top, bottom = by_decile.get(10), by_decile.get(1)
-    lift = _ratio(_ratio(top.responded, top.exposed), _ratio(bottom.responded, bottom.exposed)) if top and bottom else None
+    lift = (
+        _ratio(_ratio(top.responded, top.exposed), _ratio(bottom.responded, bottom.exposed)) if top and bottom else None
+    )
 
     def span(column: str) -> str:
         """The stored days of the dates in ``column`` ('exposed_on' or 'responded_on')."""
@@ -459,7 +509,9 @@ def profile_response_events(responses: DataFrame, exposures: DataFrame, audience
     )
 
 
-def profile_outcome_metrics(outcomes: DataFrame, campaigns: DataFrame, exposures: DataFrame, responses: DataFrame) -> str:
+def profile_outcome_metrics(
+    outcomes: DataFrame, campaigns: DataFrame, exposures: DataFrame, responses: DataFrame
+) -> str:
     """Campaign KPIs per campaign and over all campaigns, from every stored exposure and response.
 
     impressions = campaign_exposures rows; reach = distinct individual_id exposed;
@@ -487,7 +539,9 @@ def profile_outcome_metrics(outcomes: DataFrame, campaigns: DataFrame, exposures
             F.lit("responses").alias("source"),
             _ones(F.col("response_type") == "click").alias("clicks"),
             _ones(F.col("response_type") == "conversion").alias("conversions"),
-            F.sum(F.when(F.col("response_type") == "conversion", F.col("value"))).cast("decimal(38,6)").alias("revenue"),
+            F.sum(F.when(F.col("response_type") == "conversion", F.col("value")))
+            .cast("decimal(38,6)")
+            .alias("revenue"),
         ),
         outcomes.groupBy("campaign_id").agg(
             F.lit("outcomes").alias("source"),
@@ -498,11 +552,15 @@ def profile_outcome_metrics(outcomes: DataFrame, campaigns: DataFrame, exposures
     ]
     union = parts[0]
     for part in parts[1:]:
-        union = union.unionByName(part.withColumn("campaign_id", F.col("campaign_id").cast("bigint")), allowMissingColumns=True)
+        union = union.unionByName(
+            part.withColumn("campaign_id", F.col("campaign_id").cast("bigint")), allowMissingColumns=True
+        )
     merged: dict[Any, dict[str, Any]] = defaultdict(dict)
     total: dict[str, Any] = {}
     for r in union.collect():
-        values = {k: v for k, v in r.asDict().items() if v is not None and k not in ("source", "campaign_id", "all_campaigns")}
+        values = {
+            k: v for k, v in r.asDict().items() if v is not None and k not in ("source", "campaign_id", "all_campaigns")
+        }
         (total if r.all_campaigns == 1 else merged[r.campaign_id]).update(values)
     for part in merged.values():
         for key in ("clicks", "conversions", "revenue", "attributed", "credits"):
@@ -517,16 +575,37 @@ def profile_outcome_metrics(outcomes: DataFrame, campaigns: DataFrame, exposures
         roas = _ratio(revenue, spend)
         touches = _ratio(_ratio(k.get("credits"), k.get("models")), k.get("attributed"))
         return [
-            label, impressions, reach, _num(_ratio(impressions, reach)), clicks, _pct(clicks, impressions, 2),
-            k.get("conversions", 0), _num(spend), _num(revenue), None if roas is None else f"{roas:.2f}×",
-            k.get("attributed", 0), _num(touches),
+            label,
+            impressions,
+            reach,
+            _num(_ratio(impressions, reach)),
+            clicks,
+            _pct(clicks, impressions, 2),
+            k.get("conversions", 0),
+            _num(spend),
+            _num(revenue),
+            None if roas is None else f"{roas:.2f}×",
+            k.get("attributed", 0),
+            _num(touches),
         ]
 
     ids = sorted(merged, key=lambda c: (c is None, c if c is not None else 0))
     shown = ids[:MAX_CAMPAIGNS_SHOWN]
     table = markdown_table(
-        ["campaign", "impressions", "reach", "frequency", "clicks", "CTR", "conversions", "spend", "revenue", "ROAS",
-         "attributed conversions", "touches per conversion"],
+        [
+            "campaign",
+            "impressions",
+            "reach",
+            "frequency",
+            "clicks",
+            "CTR",
+            "conversions",
+            "spend",
+            "revenue",
+            "ROAS",
+            "attributed conversions",
+            "touches per conversion",
+        ],
         [line(f"{_label(c)} {merged[c].get('campaign_name', '(not in campaigns)')}", merged[c]) for c in shown]
         + [line(f"**all {len(ids)} campaigns**", total)],
     )

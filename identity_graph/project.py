@@ -74,7 +74,10 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
         credentials: dict[str, Any] = (
             {"databricks_token": dg.EnvVar("DATABRICKS_TOKEN")}
             if databricks.auth == "token"
-            else {"databricks_client_id": dg.EnvVar("DATABRICKS_CLIENT_ID"), "databricks_client_secret": dg.EnvVar("DATABRICKS_CLIENT_SECRET")}
+            else {
+                "databricks_client_id": dg.EnvVar("DATABRICKS_CLIENT_ID"),
+                "databricks_client_secret": dg.EnvVar("DATABRICKS_CLIENT_SECRET"),
+            }
         )
         credentials["databricks_host"] = dg.EnvVar("DATABRICKS_HOST")
         executor = dg.multiprocess_executor

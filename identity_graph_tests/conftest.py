@@ -31,7 +31,9 @@ def pytest_collection_modifyitems(config, items) -> None:
 @pytest.fixture(autouse=True)
 def _unit_tests_start_no_spark(request) -> None:
     if request.node.get_closest_marker("unit") is not None and "spark" in request.fixturenames:
-        raise pytest.UsageError(f"{request.node.nodeid} is a unit test: it must not start Spark (move it to integration/)")
+        raise pytest.UsageError(
+            f"{request.node.nodeid} is a unit test: it must not start Spark (move it to integration/)"
+        )
 
 
 @pytest.fixture(scope="session")

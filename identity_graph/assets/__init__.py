@@ -68,7 +68,9 @@ def table_asset(name: str, *, domain: str | None = None, pii: bool = False, **kw
     )
 
 
-def requested(context: dg.AssetExecutionContext, generation: GenerationSettings, config: dg.Config | None = None) -> RunParameters:
+def requested(
+    context: dg.AssetExecutionContext, generation: GenerationSettings, config: dg.Config | None = None
+) -> RunParameters:
     """The run's generation parameters, also recorded with the asset's config as materialisation
     metadata: the asset checks compare the stored table with what was asked for."""
     settings = {

@@ -7,6 +7,7 @@ from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from identity_graph.assets import requested, table_asset
 from identity_graph.assets.config import CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.generation.campaigns import (
     generate_campaign_exposures,
@@ -16,9 +17,9 @@ from identity_graph.generation.campaigns import (
 )
 from identity_graph.model import EVENT_DATE
 from identity_graph.partitions import MAX_ATTRIBUTION_DAYS, exposures_for_responses, partition_days
-from identity_graph.assets import requested, table_asset
 from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
+
 
 @table_asset("campaigns")
 def campaigns(
@@ -80,7 +81,12 @@ def response_events(
         f"attribution window {generation.attribution_window_hours} h (seed {generation.seed})"
     )
     return generate_response_events(
-        spark.spark_session, campaign_exposures, audience_attributes, config, requested(context, generation, config), days
+        spark.spark_session,
+        campaign_exposures,
+        audience_attributes,
+        config,
+        requested(context, generation, config),
+        days,
     )
 
 

@@ -5,17 +5,18 @@ from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from identity_graph.assets import requested, table_asset
 from identity_graph.assets.config import AudienceConfig, EngagementConfig
 from identity_graph.generation.engagement import (
     generate_audience_attributes,
     generate_content_engagements,
     generate_viewership_patterns,
 )
-from identity_graph.assets import requested, table_asset
 from identity_graph.model import EVENT_DATE
 from identity_graph.partitions import partition_days
 from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
+
 
 @table_asset("content_engagements")
 def content_engagements(
@@ -35,7 +36,9 @@ def content_engagements(
         f"{config.mean_events_per_day} events per person-day on average, power law exponent {config.power_law_exponent}, "
         f"seed {generation.seed})"
     )
-    return generate_content_engagements(spark.spark_session, individuals, config, requested(context, generation, config), days)
+    return generate_content_engagements(
+        spark.spark_session, individuals, config, requested(context, generation, config), days
+    )
 
 
 @table_asset("viewership_patterns")
@@ -49,7 +52,9 @@ def viewership_patterns(
     """Viewership patterns: per individual over the run's window — total engagements, daily
     frequency, last engagement, top-3 categories, preferred device, peak hour."""
     params = requested(context, generation)
-    context.log.info(f"Summarising engagements of {params.window_start} … {params.end_date} ({params.days} days) per individual")
+    context.log.info(
+        f"Summarising engagements of {params.window_start} … {params.end_date} ({params.days} days) per individual"
+    )
     window = content_engagements.where(F.col(EVENT_DATE).between(params.window_start, params.end_date))
     return generate_viewership_patterns(spark.spark_session, window, params)
 
@@ -71,7 +76,9 @@ def audience_attributes(
         f"Deriving segments, affinities and propensities from viewership patterns: heavy ≥ {config.heavy_user_threshold}, "
         f"moderate ≥ {config.moderate_user_threshold} events/day, churned after {config.churn_inactive_days} inactive days"
     )
-    return generate_audience_attributes(spark.spark_session, viewership_patterns, individuals, config, requested(context, generation, config))
+    return generate_audience_attributes(
+        spark.spark_session, viewership_patterns, individuals, config, requested(context, generation, config)
+    )
 
 
 ASSETS = [content_engagements, viewership_patterns, audience_attributes]

@@ -1,15 +1,15 @@
 """The identity core: households → individuals → identity_mappings."""
 
-
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import DataFrame
 
+from identity_graph.assets import requested, table_asset
 from identity_graph.assets.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.generation import generate_households, generate_identity_mappings, generate_individuals
-from identity_graph.assets import requested, table_asset
 from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
+
 
 @table_asset("households")
 def households(

@@ -29,7 +29,8 @@ from identity_graph.checks import integrity
 from identity_graph.checks.integrity import Finding
 from identity_graph.config.campaigns import ResponsesConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
-from identity_graph.model import EVENT_DATE, FOREIGN_KEYS, TABLE_NAMES, TABLES, ForeignKey, Table, table as declared
+from identity_graph.model import EVENT_DATE, FOREIGN_KEYS, TABLE_NAMES, TABLES, ForeignKey, Table
+from identity_graph.model import table as declared
 from identity_graph.partitions import EVENTS_START
 from identity_graph.profiles import PROFILES, Profile, responses_by_propensity_decile
 from identity_graph.resources.catalog import CatalogAccess
@@ -44,7 +45,6 @@ SHARE_FLOOR = 0.01
 #: Response rate of the top propensity decile over the bottom one, at least.
 PROPENSITY_LIFT = 3.0
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
-
 
 
 # -- checks as data ----------------------------------------------------------------------
@@ -143,7 +143,8 @@ def check_step(table: str, parents: Sequence[str], checks: Sequence[DataCheck]) 
         specs=[c.spec() for c in checks],
         ins=ins,
         can_subset=True,
-        description=f"The checks of {table}" + (f" that read {', '.join(parents)}." if parents else " that read it alone."),
+        description=f"The checks of {table}"
+        + (f" that read {', '.join(parents)}." if parents else " that read it alone."),
     )
     def _step(
         context: dg.AssetCheckExecutionContext, step_launcher: StepLauncherParam, **tables: DataFrame
@@ -250,8 +251,10 @@ def _inside_window(table: str, ts_column: str) -> Rule:
 
     def rule(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> Verdict:
         first, last = _window(context, table)
-        holds = (F.col(EVENT_DATE) >= F.lit(first)) & (F.col(EVENT_DATE) <= F.lit(last)) & (
-            F.to_date(F.col(ts_column)) == F.col(EVENT_DATE)
+        holds = (
+            (F.col(EVENT_DATE) >= F.lit(first))
+            & (F.col(EVENT_DATE) <= F.lit(last))
+            & (F.to_date(F.col(ts_column)) == F.col(EVENT_DATE))
         )
         key = declared(table).primary_key
         finding = integrity.violations(stored, holds, [key, ts_column, EVENT_DATE], [key])
@@ -274,7 +277,9 @@ def _first_seen_not_after_last_seen(context: Any, stored: DataFrame) -> Verdict:
 
 def _household_sizes(context: Any, stored: DataFrame, households: DataFrame) -> Verdict:
     """Rule: each household has exactly household_size individuals."""
-    return Verdict(integrity.household_sizes(stored, households), "each household has exactly household_size individuals")
+    return Verdict(
+        integrity.household_sizes(stored, households), "each household has exactly household_size individuals"
+    )
 
 
 def _views_carry_duration(context: Any, stored: DataFrame) -> Verdict:
@@ -333,7 +338,14 @@ def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> Ve
         & (F.col("response_ts") >= F.col("exposure_ts"))
         & (F.col("time_to_conversion_hours") == delay / F.lit(3600.0))
     )
-    columns = ["response_id", "exposure_id", "exposure_ts", "_stored_exposure_ts", "response_ts", "time_to_conversion_hours"]
+    columns = [
+        "response_id",
+        "exposure_id",
+        "exposure_ts",
+        "_stored_exposure_ts",
+        "response_ts",
+        "time_to_conversion_hours",
+    ]
     return Verdict(
         integrity.violations(joined, holds, columns, ["response_id"]),
         "response at or after its exposure (exposure_ts as stored), time_to_conversion_hours exact",
@@ -342,7 +354,9 @@ def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> Ve
 
 def _weights(context: Any, stored: DataFrame) -> Verdict:
     """Rule: attribution weights sum to 1 per (response, model)."""
-    return Verdict(integrity.attribution_weight_sums(stored), "attribution weights sum to 1 ± 1e-9 per (response, model)")
+    return Verdict(
+        integrity.attribution_weight_sums(stored), "attribution weights sum to 1 ± 1e-9 per (response, model)"
+    )
 
 
 def _requested_count(table: str, field: str, default: int) -> Rule:
@@ -412,7 +426,9 @@ def _identifiers_per_individual(context: dg.AssetCheckExecutionContext, stored: 
     )
 
 
-def _propensity_lift(context: dg.AssetCheckExecutionContext, stored: DataFrame, exposures: DataFrame, audience: DataFrame) -> Verdict:
+def _propensity_lift(
+    context: dg.AssetCheckExecutionContext, stored: DataFrame, exposures: DataFrame, audience: DataFrame
+) -> Verdict:
     """Rule: the top propensity decile responds at least PROPENSITY_LIFT times as often as the bottom one."""
     config, _ = recorded(context, "response_events")
     effect = ResponsesConfig.from_recorded(config).propensity_effect
@@ -445,13 +461,24 @@ def profile(table: str, entry: Profile) -> DataCheck:
             markdown = entry.render(stored, *needs)
         except Exception as error:  # noqa: BLE001 - a profile is a view of the table, not a rule it must hold
             first_line = (str(error).strip().splitlines() or [""])[0][:500]
-            return Verdict(Finding(failing=1, checked=1), "profile", outcome=f"not computed: {type(error).__name__}: {first_line}")
-        return Verdict(Finding(failing=0, checked=1), "profile", outcome="computed", metadata={"profile": dg.MetadataValue.md(markdown)})
+            return Verdict(
+                Finding(failing=1, checked=1), "profile", outcome=f"not computed: {type(error).__name__}: {first_line}"
+            )
+        return Verdict(
+            Finding(failing=0, checked=1),
+            "profile",
+            outcome="computed",
+            metadata={"profile": dg.MetadataValue.md(markdown)},
+        )
 
     reads = f" and {', '.join(entry.needs)}" if entry.needs else ""
     return DataCheck(
-        table, PROFILE_CHECK, f"The table's profile for its page: distributions and KPIs of the stored {table}{reads}.",
-        rule, parents=entry.needs, severity=WARN,
+        table,
+        PROFILE_CHECK,
+        f"The table's profile for its page: distributions and KPIs of the stored {table}{reads}.",
+        rule,
+        parents=entry.needs,
+        severity=WARN,
     )
 
 

@@ -74,7 +74,9 @@ def duplicate_keys(table: DataFrame, key: str) -> Finding:
     ).first()
     failing = int(totals["failing"])
     sample = _sample(counts.where(is_bad), [key, "rows"], [F.desc("rows"), key]) if failing else []
-    return Finding(failing=failing, checked=int(totals["checked"]), sample=sample, figures={"duplicated_keys": int(totals["keys"])})
+    return Finding(
+        failing=failing, checked=int(totals["checked"]), sample=sample, figures={"duplicated_keys": int(totals["keys"])}
+    )
 
 
 def violations(table: DataFrame, holds: Column, columns: Sequence[str], order: Sequence[str]) -> Finding:
@@ -135,4 +137,6 @@ def rows_per_key(table: DataFrame, key: str, low: int, high: int) -> Finding:
         F.count(F.lit(1)).alias("keys"),
         F.count(F.when((F.col("n") < low) | (F.col("n") > high), 1)).alias("outside"),
     ).first()
-    return Finding(failing=int(stats["outside"]), checked=int(stats["keys"]), figures={"mean": float(stats["mean"] or 0.0)})
+    return Finding(
+        failing=int(stats["outside"]), checked=int(stats["keys"]), figures={"mean": float(stats["mean"] or 0.0)}
+    )

@@ -12,7 +12,6 @@ from identity_graph.config.fields import Name, TableConfig, distinct_list, one_o
 from identity_graph.model.tables import CAMPAIGNS, OUTCOME_METRICS, RESPONSE_EVENTS
 from identity_graph.model.vocabularies import ATTRIBUTION_MODELS, CHANNELS, GOALS, RESPONSE_TYPES, SEGMENTS
 
-
 #: Campaign keys are packed with individual keys into one BIGINT ordering key per
 #: (campaign, individual) pair; this bound keeps that key below 2^53 (exact as a double).
 MAX_CAMPAIGNS = 65_535
@@ -92,7 +91,10 @@ class CampaignsConfig(TableConfig):
     # Conversions do not depend on CPM: at ResponsesConfig's defaults a campaign's ROAS is about 65 / cpm,
     # so CPMs of 5–35 give 2–13× (median ≈ 3×), as targeted display and video campaigns realise.
     cpm_min: float = Field(
-        default=5.0, gt=0.0, le=MAX_CPM, description="Lowest cost per thousand impressions (> 0); drawn uniformly per campaign."
+        default=5.0,
+        gt=0.0,
+        le=MAX_CPM,
+        description="Lowest cost per thousand impressions (> 0); drawn uniformly per campaign.",
     )
     cpm_max: float = Field(
         default=35.0,

@@ -116,7 +116,9 @@ class AudienceConfig(TableConfig):
         description="'Heavy User' from this many engagements per day of the window (> 0, ≥ moderate_user_threshold).",
     )
     moderate_user_threshold: float = Field(
-        default=1.0, gt=0.0, description="'Moderate User' from this many engagements per day (> 0); below it, 'Light User'."
+        default=1.0,
+        gt=0.0,
+        description="'Moderate User' from this many engagements per day (> 0); below it, 'Light User'.",
     )
     churn_inactive_days: int = Field(
         default=14,

@@ -14,10 +14,9 @@ puts that location in front of every message.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from typing_extensions import Self
 
 #: Weights summing to 1 within this are accepted.
 WEIGHT_TOLERANCE = 1e-6

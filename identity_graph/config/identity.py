@@ -15,7 +15,6 @@ from identity_graph.model.vocabularies import (
     INCOME_BRACKETS,
 )
 
-
 AGE_FLOOR, AGE_CEILING = 18, 100
 HOUSEHOLD_SIZE_FLOOR, HOUSEHOLD_SIZE_CEILING = 1, 10
 MAX_IDENTIFIERS_PER_INDIVIDUAL = 50
@@ -36,7 +35,8 @@ class HouseholdsConfig(TableConfig):
         description=f"Share of households per income bracket; keys from {list(INCOME_BRACKETS)}; sum to 1.",
     )
     household_size_mean: float = Field(
-        default=2.5, description="Mean of the normal distribution household_size is drawn from (before rounding and clipping)."
+        default=2.5,
+        description="Mean of the normal distribution household_size is drawn from (before rounding and clipping).",
     )
     household_size_stddev: float = Field(
         default=1.2, ge=0.0, description="Standard deviation of household_size's normal distribution (must be ≥ 0)."
@@ -72,7 +72,10 @@ class DemographicsConfig(TableConfig):
         default=18, ge=AGE_FLOOR, le=AGE_CEILING, description=f"Youngest adult's age (in [{AGE_FLOOR}, {AGE_CEILING}])."
     )
     age_max: int = Field(
-        default=90, ge=AGE_FLOOR, le=AGE_CEILING, description=f"Oldest adult's age (in [{AGE_FLOOR}, {AGE_CEILING}], ≥ age_min)."
+        default=90,
+        ge=AGE_FLOOR,
+        le=AGE_CEILING,
+        description=f"Oldest adult's age (in [{AGE_FLOOR}, {AGE_CEILING}], ≥ age_min).",
     )
     gender_weights: weights_over(GENDERS) = Field(
         default={"Male": 0.48, "Female": 0.48, "Non-Binary": 0.03, "Prefer not to say": 0.01},
@@ -137,7 +140,9 @@ class IdentifiersConfig(TableConfig):
         description=f"Share of individuals holding at least one identifier of each type, in [0, 1]; keys from {list(IDENTIFIER_TYPES)}.",
     )
     active_window_days: int = Field(
-        default=30, gt=0, description="An identifier is active when last_seen falls within this many days of end_date (> 0)."
+        default=30,
+        gt=0,
+        description="An identifier is active when last_seen falls within this many days of end_date (> 0).",
     )
 
     @model_validator(mode="after")

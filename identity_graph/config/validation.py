@@ -56,7 +56,7 @@ def describe_validation_error(prefix: str, error: ValidationError) -> list[str]:
         where = f"{prefix}.{loc}" if loc else prefix
         msg = err.get("msg", "").removeprefix("Value error, ")
         got = err.get("input")
-        shown = "" if err.get("type") == "value_error" or isinstance(got, Mapping) and not loc else f" (got {got!r})"
+        shown = "" if err.get("type") == "value_error" or (isinstance(got, Mapping) and not loc) else f" (got {got!r})"
         moved = MOVED_FIELDS.get(str(err["loc"][-1])) if err.get("type") == "extra_forbidden" and loc else None
         lines.append(f"{where}: {msg}{shown}" + (f"; set it as {moved}" if moved else ""))
     return lines

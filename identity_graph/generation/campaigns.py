@@ -19,17 +19,23 @@ from pyspark.sql import functions as F
 from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
-from identity_graph.model.tables import CAMPAIGN_EXPOSURES, OUTCOME_METRICS, RESPONSE_EVENTS
-from identity_graph.model.tables import CAMPAIGNS as CAMPAIGNS_TABLE
-from identity_graph.model.vocabularies import CHANNEL_IDENTIFIER, PLACEMENTS
 from identity_graph.generation.common import (
-    generates,
     day_number,
     day_scoped_key,
+    generates,
     key_range,
     timestamp_at,
     with_contiguous_ids,
 )
+from identity_graph.model.tables import (
+    CAMPAIGN_EXPOSURES,
+    OUTCOME_METRICS,
+    RESPONSE_EVENTS,
+)
+from identity_graph.model.tables import (
+    CAMPAIGNS as CAMPAIGNS_TABLE,
+)
+from identity_graph.model.vocabularies import CHANNEL_IDENTIFIER, PLACEMENTS
 
 CAMPAIGNS = CAMPAIGNS_TABLE.name
 EXPOSURES = CAMPAIGN_EXPOSURES.name
@@ -59,7 +65,7 @@ EXTRA_SEGMENT_RATE = 0.3
 EXPOSURE_HOUR_WEIGHTS = (
     0.020, 0.012, 0.008, 0.006, 0.006, 0.010, 0.020, 0.032, 0.040, 0.042, 0.044, 0.046,
     0.052, 0.048, 0.044, 0.044, 0.048, 0.056, 0.066, 0.074, 0.078, 0.074, 0.056, 0.034,
-)
+)  # fmt: skip
 #: Hour-of-day slots: drawing a slot uniformly draws an hour by EXPOSURE_HOUR_WEIGHTS (to 0.1 %).
 HOUR_SLOTS = 1000
 #: An impression costs cpm/1000 scaled by a uniform factor in [1 − spread, 1 + spread].
@@ -114,7 +120,6 @@ def _epoch_day(epoch_seconds: Column) -> Column:
     return F.floor(epoch_seconds / F.lit(SECONDS_PER_DAY))
 
 
-
 @generates(CAMPAIGNS_TABLE)
 def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: RunParameters) -> DataFrame:
     """Exactly ``config.num_campaigns`` campaigns keyed 1..N.
@@ -136,34 +141,44 @@ def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: Run
     channel_weights = {c: w for c, w in config.channel_weights.items() if w > 0}
     main_channel = R.categorical(u("channel"), channel_weights)
     channels = F.filter(
-        F.array(*[
-            F.when((F.col("_main_channel") == c) | (u(f"channel:{c}") < F.lit(w)), F.lit(c))
-            for c, w in channel_weights.items()
-        ]),
+        F.array(
+            *[
+                F.when((F.col("_main_channel") == c) | (u(f"channel:{c}") < F.lit(w)), F.lit(c))
+                for c, w in channel_weights.items()
+            ]
+        ),
         lambda c: c.isNotNull(),
     )
     segments = list(config.target_segments)
     main_segment = R.pick(u("target_segment"), segments)
     target_segment = F.filter(
-        F.array(*[
-            F.when((F.col("_main_segment") == s) | (u(f"target_segment:{s}") < F.lit(EXTRA_SEGMENT_RATE)), F.lit(s))
-            for s in segments
-        ]),
+        F.array(
+            *[
+                F.when((F.col("_main_segment") == s) | (u(f"target_segment:{s}") < F.lit(EXTRA_SEGMENT_RATE)), F.lit(s))
+                for s in segments
+            ]
+        ),
         lambda s: s.isNotNull(),
     )
 
     duration = F.col("_duration")
     # Start in [window_start − (duration − 1), end_date]: every flight shares at least one day with the window.
-    start_offset = (
-        F.floor(u("start_date") * (F.lit(params.days) + duration - F.lit(1))).cast("int") - (duration - F.lit(1))
+    start_offset = F.floor(u("start_date") * (F.lit(params.days) + duration - F.lit(1))).cast("int") - (
+        duration - F.lit(1)
     )
     log_low, log_high = F.log(F.lit(config.budget_min)), F.log(F.lit(config.budget_max))
-    budget = R.clip(F.round(F.exp(log_low + u("budget") * (log_high - log_low)), 2), config.budget_min, config.budget_max)
+    budget = R.clip(
+        F.round(F.exp(log_low + u("budget") * (log_high - log_low)), 2), config.budget_min, config.budget_max
+    )
     cpm = F.greatest(F.round(F.lit(config.cpm_min) + u("cpm") * F.lit(config.cpm_max - config.cpm_min), 2), F.lit(0.01))
-    reach = F.lit(config.target_reach_min) + u("target_reach") * F.lit(config.target_reach_max - config.target_reach_min)
+    reach = F.lit(config.target_reach_min) + u("target_reach") * F.lit(
+        config.target_reach_max - config.target_reach_min
+    )
     start_epoch = day_number(F.col("start_date")) * F.lit(SECONDS_PER_DAY)
     created_epoch = (
-        start_epoch - F.lit(SECONDS_PER_DAY) - F.floor(u("created_at") * F.lit((CREATED_LEAD_DAYS - 1) * SECONDS_PER_DAY))
+        start_epoch
+        - F.lit(SECONDS_PER_DAY)
+        - F.floor(u("created_at") * F.lit((CREATED_LEAD_DAYS - 1) * SECONDS_PER_DAY))
     )
 
     frame = (
@@ -179,7 +194,11 @@ def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: Run
         .withColumn("advertiser", R.pick(u("advertiser"), advertiser_pool(seed)))
     )
     name = F.concat_ws(
-        " ", F.col("advertiser"), F.lit("–"), R.pick(u("theme"), CAMPAIGN_THEMES), F.date_format("start_date", "MMM yyyy")
+        " ",
+        F.col("advertiser"),
+        F.lit("–"),
+        R.pick(u("theme"), CAMPAIGN_THEMES),
+        F.date_format("start_date", "MMM yyyy"),
     )
     return frame.select(
         key,
@@ -197,7 +216,6 @@ def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: Run
         cpm.cast("decimal(8,2)").alias("cpm"),
         timestamp_at(created_epoch).alias("created_at"),
     )
-
 
 
 @generates(CAMPAIGN_EXPOSURES)
@@ -278,11 +296,13 @@ def generate_campaign_exposures(
     pair_days = (
         pairs.select("*", F.explode(F.array_distinct(F.transform("_ts", _epoch_day))).alias("_day"))
         .where(_on_days(F.col("_day"), day_numbers))
-        .withColumns({
-            "event_date": F.date_from_unix_date(F.col("_day").cast("int")),
-            "_n": F.size(F.filter("_ts", lambda ts: _epoch_day(ts) == F.col("_day"))),
-            "_pair_key": F.col("campaign_id") * F.lit(PAIR_KEY_SHIFT) + F.col("individual_id"),
-        })
+        .withColumns(
+            {
+                "event_date": F.date_from_unix_date(F.col("_day").cast("int")),
+                "_n": F.size(F.filter("_ts", lambda ts: _epoch_day(ts) == F.col("_day"))),
+                "_pair_key": F.col("campaign_id") * F.lit(PAIR_KEY_SHIFT) + F.col("individual_id"),
+            }
+        )
     )
     numbered = with_contiguous_ids(pair_days, "_pair_key", "_n", "_offset", group="event_date")
     ordinals = F.transform(
@@ -322,7 +342,9 @@ def generate_campaign_exposures(
     held = identity_mappings.groupBy("individual_id", "identifier_type").agg(
         F.array_sort(
             F.collect_list(
-                F.named_struct(F.lit("mapping_id"), F.col("mapping_id"), F.lit("first_seen"), F.unix_timestamp("first_seen"))
+                F.named_struct(
+                    F.lit("mapping_id"), F.col("mapping_id"), F.lit("first_seen"), F.unix_timestamp("first_seen")
+                )
             )
         ).alias("_held")
     )
@@ -384,7 +406,9 @@ def generate_response_events(
         response_type = F.lit(None).cast("string")
 
     window_hours = params.attribution_window_hours
-    mean = R.lookup(F.col("response_type"), {t: RESPONSE_DELAY_MEAN_HOURS[t] for t, _ in rates}) if rates else F.lit(1.0)
+    mean = (
+        R.lookup(F.col("response_type"), {t: RESPONSE_DELAY_MEAN_HOURS[t] for t, _ in rates}) if rates else F.lit(1.0)
+    )
     # Inverse CDF of an exponential truncated at the window: always within [0, window).
     delay_hours = -mean * F.log(
         F.lit(1.0) - R.uniform(seed, RESPONSES, "delay", key) * (F.lit(1.0) - F.exp(F.lit(-window_hours) / mean))
@@ -496,7 +520,9 @@ def generate_outcome_metrics(
     }
     per_model = F.array(
         *[
-            F.named_struct(F.lit("model"), F.lit(m), F.lit("weight"), weights[m].cast("double"), F.lit("index"), F.lit(i))
+            F.named_struct(
+                F.lit("model"), F.lit(m), F.lit("weight"), weights[m].cast("double"), F.lit("index"), F.lit(i)
+            )
             for i, m in enumerate(models)
         ]
     )

@@ -20,16 +20,11 @@ ID_BLOCK_SIZE = 1 << 16
 
 def key_range(spark: SparkSession, count: int, name: str, partitions: int | None) -> DataFrame:
     """BIGINT keys 1..count in column ``name``."""
-    if partitions:
-        frame = spark.range(1, count + 1, 1, partitions)
-    else:
-        frame = spark.range(1, count + 1)
+    frame = spark.range(1, count + 1, 1, partitions) if partitions else spark.range(1, count + 1)
     return frame.withColumnRenamed("id", name)
 
 
-def with_contiguous_ids(
-    df: DataFrame, order_key: str, count: str, offset: str, group: str | None = None
-) -> DataFrame:
+def with_contiguous_ids(df: DataFrame, order_key: str, count: str, offset: str, group: str | None = None) -> DataFrame:
     """Add ``offset``: the sum of ``count`` over all rows with a smaller ``order_key``
     (within the same ``group``, when one is given).
 
@@ -45,12 +40,12 @@ def with_contiguous_ids(
     offsets = totals.select(
         *groups, "_id_block", F.coalesce(F.sum("_block_total").over(before_block), F.lit(0)).alias("_block_offset")
     )
-    before_row = (
-        Window.partitionBy(*groups, "_id_block").orderBy(order_key).rowsBetween(Window.unboundedPreceding, -1)
-    )
+    before_row = Window.partitionBy(*groups, "_id_block").orderBy(order_key).rowsBetween(Window.unboundedPreceding, -1)
     return (
         blocked.join(F.broadcast(offsets), [*groups, "_id_block"])
-        .withColumn(offset, (F.col("_block_offset") + F.coalesce(F.sum(count).over(before_row), F.lit(0))).cast("bigint"))
+        .withColumn(
+            offset, (F.col("_block_offset") + F.coalesce(F.sum(count).over(before_row), F.lit(0))).cast("bigint")
+        )
         .drop("_id_block", "_block_offset")
     )
 

@@ -15,20 +15,19 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from identity_graph.config.engagement import AudienceConfig, EngagementConfig
+from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
 from identity_graph.generation.common import (
-    generates,
-    hour_of,
     day_number,
     day_scoped_key,
+    generates,
+    hour_of,
     timestamp_at,
     with_contiguous_ids,
 )
 from identity_graph.model.tables import AUDIENCE_ATTRIBUTES, CONTENT_ENGAGEMENTS, VIEWERSHIP_PATTERNS
 from identity_graph.model.vocabularies import segment_for
-
-from identity_graph.config.engagement import AudienceConfig, EngagementConfig
-from identity_graph.config.run import RunParameters
 
 TABLE = CONTENT_ENGAGEMENTS.name
 AUDIENCE_TABLE = AUDIENCE_ATTRIBUTES.name
@@ -151,7 +150,6 @@ def _hour_of_day(u: str, weights: Sequence[float]) -> Column:
     return F.expr(f"CASE {' '.join(branches)} ELSE {len(weights) - 1} END")
 
 
-
 # -- content engagements ----------------------------------------------------------------------
 
 
@@ -199,7 +197,8 @@ def generate_content_engagements(
 
     # Inverse CDF of the Pareto: x_m · u^(−1/(α−1)), u in (0, 1].
     rate = F.least(
-        F.lit(scale) * F.pow(R.uniform_open(seed, TABLE, "activity_rate", key), F.lit(-1.0 / (config.power_law_exponent - 1.0))),
+        F.lit(scale)
+        * F.pow(R.uniform_open(seed, TABLE, "activity_rate", key), F.lit(-1.0 / (config.power_law_exponent - 1.0))),
         F.lit(cap),
     )
     people = individuals.select(
@@ -210,7 +209,9 @@ def generate_content_engagements(
     )
     # Date literals, not spark.createDataFrame: classic PySpark ships a local list through Python
     # workers on every action, which cost seconds per generation; literals stay in the JVM.
-    calendar_days = spark.range(1).select(F.explode(F.array(*[F.lit(d) for d in sorted(set(days))])).alias("event_date"))
+    calendar_days = spark.range(1).select(
+        F.explode(F.array(*[F.lit(d) for d in sorted(set(days))])).alias("event_date")
+    )
     expected = F.col("_rate") * day_factor(pattern, config.weekend_factor, F.col("event_date"))
     person_days = (
         people.crossJoin(F.broadcast(calendar_days))
@@ -225,7 +226,8 @@ def generate_content_engagements(
             "_sessions",
             F.least(
                 F.col("_count"),
-                F.lit(1) + F.floor(person_day("session_count") * F.pow(F.col("_count"), F.lit(SESSION_EXPONENT))).cast("int"),
+                F.lit(1)
+                + F.floor(person_day("session_count") * F.pow(F.col("_count"), F.lit(SESSION_EXPONENT))).cast("int"),
             ),
         )
     )
@@ -234,7 +236,8 @@ def generate_content_engagements(
     # length and device, and the event falls at a uniform offset within it.
     session_index = F.lit(1) + F.floor(event("session") * F.col("_sessions")).cast("int")
     length = F.lit(SESSION_MIN_SECONDS) + F.floor(
-        F.pow(session("session_length", F.col("_session")), F.lit(2.0)) * F.lit(SESSION_MAX_SECONDS - SESSION_MIN_SECONDS)
+        F.pow(session("session_length", F.col("_session")), F.lit(2.0))
+        * F.lit(SESSION_MAX_SECONDS - SESSION_MIN_SECONDS)
     )
     begin = _hour_of_day("_hour_u", hourly) * F.lit(3600) + F.floor(
         session("session_second", F.col("_session")) * F.lit(3600)
@@ -261,7 +264,9 @@ def generate_content_engagements(
     duration = R.clip(
         F.round(
             F.lit(config.duration_median_seconds)
-            * F.exp(F.lit(config.duration_sigma) * R.standard_normal(seed, TABLE, "duration_seconds", key, "_day", "_k"))
+            * F.exp(
+                F.lit(config.duration_sigma) * R.standard_normal(seed, TABLE, "duration_seconds", key, "_day", "_k")
+            )
         ),
         1,
         config.duration_max_seconds,
@@ -308,7 +313,9 @@ def generate_viewership_patterns(spark: SparkSession, engagements: DataFrame, pa
     attributes = F.array(
         F.struct(F.lit("category").alias("attribute"), F.col("content_category").alias("value")),
         F.struct(F.lit("device").alias("attribute"), F.col("device_type").alias("value")),
-        F.struct(F.lit("hour").alias("attribute"), F.lpad(hour_of(F.col("event_ts")).cast("string"), 2, "0").alias("value")),
+        F.struct(
+            F.lit("hour").alias("attribute"), F.lpad(hour_of(F.col("event_ts")).cast("string"), 2, "0").alias("value")
+        ),
     )
     counts = (
         engagements.select(key, "event_ts", F.explode(attributes).alias("_a"))
@@ -327,7 +334,9 @@ def generate_viewership_patterns(spark: SparkSession, engagements: DataFrame, pa
     )
     # Entries sorted by category name, so the map is laid out the same on every run.
     category_counts = F.map_from_entries(
-        F.array_sort(F.transform("_categories", lambda e: F.struct(e["value"].alias("key"), (-e["neg_count"]).alias("value"))))
+        F.array_sort(
+            F.transform("_categories", lambda e: F.struct(e["value"].alias("key"), (-e["neg_count"]).alias("value")))
+        )
     )
     return people.select(
         key,
@@ -367,7 +376,9 @@ def generate_audience_attributes(
     seed = params.seed
     key = "individual_id"
     mapping = config.segment_by_category
-    segment_map = F.create_map(*[F.lit(x) for c, s in mapping.items() for x in (c, segment_for(c, mapping))]) if mapping else None
+    segment_map = (
+        F.create_map(*[F.lit(x) for c, s in mapping.items() for x in (c, segment_for(c, mapping))]) if mapping else None
+    )
     # The name segment_for gives a category it has no mapping for: "<category><suffix>".
     unmapped_suffix = segment_for("", {})
 
@@ -383,12 +394,17 @@ def generate_audience_attributes(
             lambda e: F.struct((-(e["value"] / total)).alias("neg_affinity"), e["key"].alias("category")),
         )
     )
-    affinity = F.map_from_entries(F.transform(F.map_entries("category_counts"), lambda e: F.struct(e["key"], e["value"] / total)))
+    affinity = F.map_from_entries(
+        F.transform(F.map_entries("category_counts"), lambda e: F.struct(e["key"], e["value"] / total))
+    )
     threshold = F.lit(config.secondary_affinity_threshold)
     # Categories after the top one; a segment already named (two categories may share one) is not repeated.
     secondary = F.array_remove(
         F.array_distinct(
-            F.transform(F.filter("_ranked", lambda e, i: (i > 0) & (-e["neg_affinity"] >= threshold)), lambda e: segment(e["category"]))
+            F.transform(
+                F.filter("_ranked", lambda e, i: (i > 0) & (-e["neg_affinity"] >= threshold)),
+                lambda e: segment(e["category"]),
+            )
         ),
         F.col("_primary"),
     )
@@ -427,7 +443,9 @@ def generate_audience_attributes(
             affinity.alias("affinity_scores"),
             classification.alias("behavioral_classification"),
             F.col("_propensity").alias("propensity_to_convert"),
-            F.round(F.col("_propensity") * monthly_spend * F.lit(float(LTV_MONTHS)), 2).alias("lifetime_value_estimate"),
+            F.round(F.col("_propensity") * monthly_spend * F.lit(float(LTV_MONTHS)), 2).alias(
+                "lifetime_value_estimate"
+            ),
             timestamp_at(F.lit(end)).alias("computed_at"),
         )
     )

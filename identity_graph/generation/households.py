@@ -9,8 +9,8 @@ from identity_graph.config.identity import HouseholdsConfig
 from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
 from identity_graph.generation.common import generates, key_range, timestamp_at
-from identity_graph.model.tables import HOUSEHOLDS
 from identity_graph.generation.pools import CITY_SLOTS, city_pool
+from identity_graph.model.tables import HOUSEHOLDS
 
 TABLE = HOUSEHOLDS.name
 
@@ -33,7 +33,10 @@ def generate_households(spark: SparkSession, config: HouseholdsConfig, params: R
         return R.uniform(seed, TABLE, column, key)
 
     size = R.clip(
-        F.round(F.lit(config.household_size_mean) + F.lit(config.household_size_stddev) * R.standard_normal(seed, TABLE, "household_size", key)),
+        F.round(
+            F.lit(config.household_size_mean)
+            + F.lit(config.household_size_stddev) * R.standard_normal(seed, TABLE, "household_size", key)
+        ),
         config.household_size_min,
         config.household_size_max,
     ).cast("int")

@@ -86,7 +86,9 @@ def generate_identity_mappings(
     slots = with_contiguous_ids(people, key, "_count", "_offset").select(
         "*", F.explode(F.sequence(F.lit(1), F.col("_count"))).alias("_slot")
     )
-    extra_type = F.element_at("_held", (F.floor(u("extra_type", "_slot") * F.col("_held_count")) + F.lit(1)).cast("int"))
+    extra_type = F.element_at(
+        "_held", (F.floor(u("extra_type", "_slot") * F.col("_held_count")) + F.lit(1)).cast("int")
+    )
     slots = slots.withColumn("mapping_id", F.col("_offset") + F.col("_slot")).withColumn(
         "identifier_type",
         F.when(F.col("_slot") <= F.col("_held_count"), F.element_at("_held", F.col("_slot"))).otherwise(extra_type),
@@ -98,7 +100,9 @@ def generate_identity_mappings(
         F.lit("."),
         _normalised("last_name"),
         F.col(key).cast("string"),
-        F.when(F.col("_slot") > F.col("_held_count"), F.concat(F.lit("."), F.col("_slot").cast("string"))).otherwise(F.lit("")),
+        F.when(F.col("_slot") > F.col("_held_count"), F.concat(F.lit("."), F.col("_slot").cast("string"))).otherwise(
+            F.lit("")
+        ),
         F.lit("@"),
         R.categorical(R.uniform(seed, TABLE, "email_domain", "mapping_id"), EMAIL_DOMAINS),
     )

@@ -9,8 +9,8 @@ from identity_graph.config.identity import DemographicsConfig
 from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
 from identity_graph.generation.common import generates, timestamp_at, with_contiguous_ids
-from identity_graph.model.tables import INDIVIDUALS
 from identity_graph.generation.pools import name_lists, name_pool
+from identity_graph.model.tables import INDIVIDUALS
 
 TABLE = INDIVIDUALS.name
 
@@ -25,12 +25,17 @@ EMPLOYMENT_AGE_SPAN = {
     "Retired": (60, 100),
 }
 #: Median yearly income at age 18 by education; the age curve and the factors below scale it.
-EDUCATION_BASE_INCOME = {"High School": 26_000, "Some College": 30_000, "Bachelor": 42_000, "Master": 50_000, "Doctorate": 60_000}
+EDUCATION_BASE_INCOME = {
+    "High School": 26_000,
+    "Some College": 30_000,
+    "Bachelor": 42_000,
+    "Master": 50_000,
+    "Doctorate": 60_000,
+}
 EMPLOYMENT_INCOME_FACTOR = {"Employed": 1.0, "Self-Employed": 1.1, "Student": 0.3, "Retired": 0.6}
 HOUSEHOLD_INCOME_FACTOR = {"<30K": 0.45, "30-60K": 0.75, "60-100K": 1.0, "100-150K": 1.35, "150K+": 1.9}
 #: Share of the time between household formation and the event window in which members register.
 MEMBER_JOIN_SHARE = 0.25
-
 
 
 @generates(INDIVIDUALS)
@@ -51,8 +56,12 @@ def generate_individuals(
         return R.uniform(seed, TABLE, column, key)
 
     members = (
-        with_contiguous_ids(households.select("household_id", "household_size", "created_at", "income_bracket"),
-                            "household_id", "household_size", "_offset")
+        with_contiguous_ids(
+            households.select("household_id", "household_size", "created_at", "income_bracket"),
+            "household_id",
+            "household_size",
+            "_offset",
+        )
         .select("*", F.explode(F.sequence(F.lit(1), F.col("household_size"))).alias("member_index"))
         .withColumn(key, F.col("_offset") + F.col("member_index"))
     )
@@ -71,7 +80,10 @@ def generate_individuals(
     emp = F.col("employment_status")
     span_lo = R.lookup("employment_status", {k: lo for k, (lo, _) in EMPLOYMENT_AGE_SPAN.items()})
     span_hi = R.lookup("employment_status", {k: hi for k, (_, hi) in EMPLOYMENT_AGE_SPAN.items()})
-    lo = F.least(F.greatest(span_lo, R.lookup("education_level", EDUCATION_MIN_AGE), F.lit(config.age_min)), F.lit(config.age_max))
+    lo = F.least(
+        F.greatest(span_lo, R.lookup("education_level", EDUCATION_MIN_AGE), F.lit(config.age_min)),
+        F.lit(config.age_max),
+    )
     hi = F.greatest(F.least(span_hi, F.lit(config.age_max)), lo)
     # Shape within the span: students skew young, retirees toward early retirement, others mid-span.
     position = (
@@ -102,8 +114,11 @@ def generate_individuals(
     first_pool = (
         F.when(F.col("gender") == "Male", F.lit("male"))
         .when(F.col("gender") == "Female", F.lit("female"))
-        .otherwise(F.when(u("first_name_pool") < F.lit(0.5), F.lit("nonbinary")).otherwise(
-            F.when(u("first_name_pool#2") < F.lit(0.5), F.lit("male")).otherwise(F.lit("female"))))
+        .otherwise(
+            F.when(u("first_name_pool") < F.lit(0.5), F.lit("nonbinary")).otherwise(
+                F.when(u("first_name_pool#2") < F.lit(0.5), F.lit("male")).otherwise(F.lit("female"))
+            )
+        )
     )
     first_size = R.lookup("_first_pool", sizes)
     household_surname = F.floor(R.uniform(seed, TABLE, "household_surname", "household_id") * F.lit(sizes["last"]))
@@ -122,7 +137,9 @@ def generate_individuals(
     )
     names = name_pool(spark, seed)
     first = names.select(
-        F.col("name_pool").alias("_first_pool"), F.col("name_index").alias("_first_index"), F.col("name").alias("first_name")
+        F.col("name_pool").alias("_first_pool"),
+        F.col("name_index").alias("_first_index"),
+        F.col("name").alias("first_name"),
     )
     last = names.where(F.col("name_pool") == "last").select(
         F.col("name_index").alias("_last_index"), F.col("name").alias("last_name")

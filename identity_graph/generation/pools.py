@@ -136,7 +136,5 @@ def name_lists(seed: int) -> dict[str, tuple[str, ...]]:
 
 def name_pool(spark: SparkSession, seed: int) -> DataFrame:
     """(name_pool, name_index, name, pool_size) rows for every name list of :func:`name_lists`."""
-    rows = [
-        (pool, i, name, len(names)) for pool, names in name_lists(seed).items() for i, name in enumerate(names)
-    ]
+    rows = [(pool, i, name, len(names)) for pool, names in name_lists(seed).items() for i, name in enumerate(names)]
     return spark.createDataFrame(rows, "name_pool STRING, name_index INT, name STRING, pool_size INT")

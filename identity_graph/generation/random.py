@@ -32,9 +32,7 @@ def uniform(seed: int, table: str, column: str, *keys: Column | str) -> Column:
 
 def uniform_open(seed: int, table: str, column: str, *keys: Column | str) -> Column:
     """A DOUBLE uniform in (0, 1): safe to take the logarithm of."""
-    return (F.shiftrightunsigned(hash64(seed, table, column, *keys), 11).cast("double") + F.lit(0.5)) / F.lit(
-        _MANTISSA
-    )
+    return (F.shiftrightunsigned(hash64(seed, table, column, *keys), 11).cast("double") + F.lit(0.5)) / F.lit(_MANTISSA)
 
 
 def standard_normal(seed: int, table: str, column: str, *keys: Column | str) -> Column:
@@ -44,7 +42,9 @@ def standard_normal(seed: int, table: str, column: str, *keys: Column | str) -> 
     return F.sqrt(F.lit(-2.0) * F.log(u1)) * F.cos(F.lit(2.0 * math.pi) * u2)
 
 
-def uniform_int(seed: int, table: str, column: str, low: int | Column, high: int | Column, *keys: Column | str) -> Column:
+def uniform_int(
+    seed: int, table: str, column: str, low: int | Column, high: int | Column, *keys: Column | str
+) -> Column:
     """An INT uniform on the closed range [low, high]."""
     low_c = low if isinstance(low, Column) else F.lit(low)
     high_c = high if isinstance(high, Column) else F.lit(high)
@@ -74,7 +74,11 @@ def categorical(u: Column, weights: Mapping[str, float]) -> Column:
     expr = None
     for name, weight in items[:-1]:
         cumulative += weight / total
-        expr = (F.when(u < F.lit(cumulative), F.lit(name))) if expr is None else expr.when(u < F.lit(cumulative), F.lit(name))
+        expr = (
+            (F.when(u < F.lit(cumulative), F.lit(name)))
+            if expr is None
+            else expr.when(u < F.lit(cumulative), F.lit(name))
+        )
     last = F.lit(items[-1][0])
     return last if expr is None else expr.otherwise(last)
 

@@ -27,7 +27,7 @@ def _table_section(table: Table) -> list[str]:
         lines.append("- **Foreign keys:** " + ", ".join(f"`{fk.column}` → `{fk.target}`" for fk in table.foreign_keys))
     if table.partition_column:
         lines.append(f"- **Partitioned by:** `{table.partition_column}` (daily)")
-    lines += [f"- **Clustered by:** " + ", ".join(f"`{c}`" for c in table.clustering), ""]
+    lines += ["- **Clustered by:** " + ", ".join(f"`{c}`" for c in table.clustering), ""]
     lines += ["| column | type | null | description |", "|---|---|---|---|"]
     for column in table.columns:
         key = " (PK)" if column.name == table.primary_key else f" (→ {fks[column.name]})" if column.name in fks else ""

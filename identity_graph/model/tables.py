@@ -53,7 +53,9 @@ HOUSEHOLDS = Table(
         _col("location_state", STRING, "Two-letter state code of location_city."),
         _col("location_zip", STRING, "Five-digit ZIP code starting with one of location_city's 3-digit prefixes."),
         _col("income_bracket", STRING, f"Household income bracket, {_one_of(V.INCOME_BRACKETS)}."),
-        _col("household_size", INT, "Number of adults in the household, in [1, 10]; individuals holds exactly this many."),
+        _col(
+            "household_size", INT, "Number of adults in the household, in [1, 10]; individuals holds exactly this many."
+        ),
         _col("housing_type", STRING, f"Dwelling, {_one_of(V.HOUSING_TYPES)}."),
         _col("created_at", TIMESTAMP, "When the household entered the graph (synthetic, before the event window)."),
     ),
@@ -78,8 +80,10 @@ INDIVIDUALS = Table(
         _col("education_level", STRING, f"Highest education, {_one_of(V.EDUCATION_LEVELS)}."),
         _col("employment_status", STRING, f"Employment, {_one_of(V.EMPLOYMENT_STATUSES)}."),
         _col(
-            "income_individual", DecimalType(10, 2),
-            "Yearly income; NULL when not disclosed, and always NULL for the unemployed.", nullable=True,
+            "income_individual",
+            DecimalType(10, 2),
+            "Yearly income; NULL when not disclosed, and always NULL for the unemployed.",
+            nullable=True,
         ),
         _col("created_at", TIMESTAMP, "When the person joined the household's record (synthetic)."),
     ),
@@ -99,7 +103,8 @@ IDENTITY_MAPPINGS = Table(
         _key("individual_id", "The person the identifier belongs to."),
         _col("identifier_type", STRING, f"Kind of identifier, {_one_of(V.IDENTIFIER_TYPES)}."),
         _col(
-            "identifier_value", STRING,
+            "identifier_value",
+            STRING,
             "Hashed PII as SHA-256 hex of a normalised synthetic value; ad, device and CTV ids as UUID-shaped strings.",
         ),
         _col("first_seen", TIMESTAMP, "First time the identifier was observed; ≤ last_seen."),
@@ -122,7 +127,11 @@ CONTENT_ENGAGEMENTS = Table(
         _key("event_id", "Event key: days since 1970-01-01 × 10^10 + the event's number within its day."),
         _key("individual_id", "Who engaged."),
         _col("content_id", BIGINT, "The content item: category number × 10^6 + the item's popularity rank."),
-        _col("content_category", STRING, f"Category of the content (configurable; by default {_one_of(V.CONTENT_CATEGORIES)})."),
+        _col(
+            "content_category",
+            STRING,
+            f"Category of the content (configurable; by default {_one_of(V.CONTENT_CATEGORIES)}).",
+        ),
         _col("engagement_type", STRING, f"Kind of engagement, {_one_of(V.ENGAGEMENT_TYPES)}."),
         _col("event_ts", TIMESTAMP, "When it happened (UTC); falls on event_date."),
         _EVENT_DATE,
@@ -165,11 +174,23 @@ AUDIENCE_ATTRIBUTES = Table(
     clustering=("segment_primary",),
     columns=(
         _key("individual_id", "The person described."),
-        _col("segment_primary", STRING, f"Segment of the highest-affinity category (by default {_one_of(V.SEGMENTS)})."),
-        _col("segment_secondary", STRINGS, "Segments of the other categories with affinity ≥ secondary_affinity_threshold."),
-        _col("affinity_scores", MapType(STRING, DOUBLE), "Share of engagements per category: values in [0, 1] summing to 1."),
+        _col(
+            "segment_primary", STRING, f"Segment of the highest-affinity category (by default {_one_of(V.SEGMENTS)})."
+        ),
+        _col(
+            "segment_secondary",
+            STRINGS,
+            "Segments of the other categories with affinity ≥ secondary_affinity_threshold.",
+        ),
+        _col(
+            "affinity_scores",
+            MapType(STRING, DOUBLE),
+            "Share of engagements per category: values in [0, 1] summing to 1.",
+        ),
         _col("behavioral_classification", STRING, f"Activity class, {_one_of(V.BEHAVIORAL_CLASSES)}."),
-        _col("propensity_to_convert", DOUBLE, "Probability-like score in [0, 1] from frequency, recency, income and age."),
+        _col(
+            "propensity_to_convert", DOUBLE, "Probability-like score in [0, 1] from frequency, recency, income and age."
+        ),
         _col("lifetime_value_estimate", DOUBLE, "Expected spend over 24 months: propensity × monthly spend × 24."),
         _col("computed_at", TIMESTAMP, "The end of the window (synthetic)."),
     ),
@@ -220,8 +241,10 @@ CAMPAIGN_EXPOSURES = Table(
         _key("campaign_id", "The campaign shown."),
         _key("individual_id", "The person reached."),
         _col(
-            "mapping_id", BIGINT,
-            "The identifier the channel reached the person through; NULL when they hold none of that type.", nullable=True,
+            "mapping_id",
+            BIGINT,
+            "The identifier the channel reached the person through; NULL when they hold none of that type.",
+            nullable=True,
         ),
         _col("exposure_ts", TIMESTAMP, "When the impression was served (UTC), inside the campaign's flight."),
         _EVENT_DATE,
@@ -281,13 +304,23 @@ OUTCOME_METRICS = Table(
         _key("campaign_id", "The touch's campaign."),
         _key("individual_id", "The converting person."),
         _col("attribution_model", STRING, f"Attribution model, {_one_of(V.ATTRIBUTION_MODELS)}."),
-        _col("attribution_weight", DOUBLE, "The touch's credit in [0, 1]; sums to 1 per (response_id, attribution_model)."),
         _col(
-            "conversion_status", STRING,
+            "attribution_weight",
+            DOUBLE,
+            "The touch's credit in [0, 1]; sums to 1 per (response_id, attribution_model).",
+        ),
+        _col(
+            "conversion_status",
+            STRING,
             f"What the touch led to, {_one_of(V.CONVERSION_STATUSES)}: 'converted' for the exposure that converted, "
             "'engaged' for a touch with a response of its own.",
         ),
-        _col("revenue", DecimalType(12, 2), "The conversion's value on the converting touch; NULL on the others.", nullable=True),
+        _col(
+            "revenue",
+            DecimalType(12, 2),
+            "The conversion's value on the converting touch; NULL on the others.",
+            nullable=True,
+        ),
         _col("attributed_revenue", DecimalType(14, 4), "The conversion's value × attribution_weight."),
         _col("engagement_score", DOUBLE, "Half the touch's status level plus half its recency, in [0, 1]."),
         _col("computed_at", TIMESTAMP, "The end of the window (synthetic)."),

@@ -27,9 +27,6 @@ from identity_graph.resources.permissions import (
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
-    from pyspark.sql import SparkSession
-
-
 
 
 class TargetNotWritable(dg.Failure):
@@ -47,14 +44,24 @@ class CatalogAccess(dg.ConfigurableResource):
     location: dg.ResourceDependency[TableLocation] = Field(
         description="Where the tables are: decided by the code location's target settings, not by run config."
     )
-    databricks_host: str | None = Field(default=None, description="Workspace URL (https://…), for the databricks target.")
-    databricks_token: str | None = Field(default=None, description="Access token for the databricks target; set it from an EnvVar.")
-    databricks_client_id: str | None = Field(default=None, description="Service principal's OAuth client id (instead of a token); from an EnvVar.")
-    databricks_client_secret: str | None = Field(default=None, description="Service principal's OAuth client secret; from an EnvVar.")
+    databricks_host: str | None = Field(
+        default=None, description="Workspace URL (https://…), for the databricks target."
+    )
+    databricks_token: str | None = Field(
+        default=None, description="Access token for the databricks target; set it from an EnvVar."
+    )
+    databricks_client_id: str | None = Field(
+        default=None, description="Service principal's OAuth client id (instead of a token); from an EnvVar."
+    )
+    databricks_client_secret: str | None = Field(
+        default=None, description="Service principal's OAuth client secret; from an EnvVar."
+    )
 
     def workspace_client(self) -> "WorkspaceClient":
         """A databricks-sdk client for the workspace, with timeouts bounded for a preflight check."""
-        if not self.databricks_host or not (self.databricks_token or (self.databricks_client_id and self.databricks_client_secret)):
+        if not self.databricks_host or not (
+            self.databricks_token or (self.databricks_client_id and self.databricks_client_secret)
+        ):
             raise dg.Failure(
                 description="The databricks target needs DATABRICKS_HOST and DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and "
                 "DATABRICKS_CLIENT_SECRET) to verify Unity Catalog privileges"
@@ -66,12 +73,14 @@ class CatalogAccess(dg.ConfigurableResource):
                 client_id=self.databricks_client_id,
                 client_secret=self.databricks_client_secret,
             )
-        except Exception as error:  # the SDK resolves OAuth endpoints when the client is built
+        except Exception as error:  # noqa: BLE001 - the SDK resolves OAuth endpoints when the client is built
             message = str(error)
             for secret in (self.databricks_token, self.databricks_client_secret):
                 if secret:
                     message = message.replace(secret, "***")
-            raise UnityCatalogError(f"Cannot connect to Databricks at {self.databricks_host}: {type(error).__name__}: {message}") from None
+            raise UnityCatalogError(
+                f"Cannot connect to Databricks at {self.databricks_host}: {type(error).__name__}: {message}"
+            ) from None
 
     def verify(self, tables: Sequence[str] = TABLE_NAMES) -> PermissionReport:
         """What this identity may and may not do on the target, for writing ``tables``."""

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import dagster as dg
 
@@ -27,7 +27,7 @@ import dagster as dg
 STEP_LAUNCHER = "step_launcher"
 
 #: The type of the ``step_launcher`` parameter of assets and checks (``None`` locally).
-StepLauncherParam = dg.ResourceParam[Optional[dg.StepLauncher]]
+StepLauncherParam = dg.ResourceParam[dg.StepLauncher | None]
 
 #: Databricks Runtime 17.3 LTS: Spark 4.0 and Python 3.12, the oldest LTS on Spark 4
 #: (the generation code is written against pyspark 4; dagster 1.13 needs Python >= 3.10).
@@ -82,7 +82,9 @@ class DatabricksSettings:
         if self.auth not in ("token", "oauth"):
             raise ValueError(f"auth must be 'token' or 'oauth', got {self.auth!r}")
         if not self.staging_prefix.startswith("/"):
-            raise ValueError(f"IDENTITY_GRAPH_DATABRICKS_STAGING must be an absolute DBFS path, got {self.staging_prefix!r}")
+            raise ValueError(
+                f"IDENTITY_GRAPH_DATABRICKS_STAGING must be an absolute DBFS path, got {self.staging_prefix!r}"
+            )
         if not self.cluster_id:
             self.size()  # validates the workers setting
 
@@ -158,7 +160,10 @@ class DatabricksSettings:
         """The launcher's credential config: environment sources, never values."""
         if self.auth == "token":
             return {"databricks_token": {"env": "DATABRICKS_TOKEN"}}
-        return {"oauth_client_id": {"env": "DATABRICKS_CLIENT_ID"}, "oauth_client_secret": {"env": "DATABRICKS_CLIENT_SECRET"}}
+        return {
+            "oauth_client_id": {"env": "DATABRICKS_CLIENT_ID"},
+            "oauth_client_secret": {"env": "DATABRICKS_CLIENT_SECRET"},
+        }
 
     def cluster_secrets(self) -> list[dict[str, str]]:
         """The credentials the cluster side reads from the secret scope into its environment."""
@@ -169,7 +174,9 @@ class DatabricksSettings:
         """Non-secret environment for the cluster side: the host and the target's settings."""
         return {"DATABRICKS_HOST": self.host, **target_environment}
 
-    def step_launcher(self, target_environment: Mapping[str, str], package_root: str | None = None) -> dg.ResourceDefinition:
+    def step_launcher(
+        self, target_environment: Mapping[str, str], package_root: str | None = None
+    ) -> dg.ResourceDefinition:
         """dagster-databricks' ``databricks_pyspark_step_launcher`` for these settings.
 
         ``target_environment`` (the ``IDENTITY_GRAPH_*`` settings) is exported on the
@@ -178,7 +185,9 @@ class DatabricksSettings:
         from dagster_databricks import databricks_pyspark_step_launcher
 
         # On the cluster the launcher is only rebuilt, never launched: no package to stage there.
-        package = package_root or (str(Path(__file__).resolve().parents[2]) if on_databricks_cluster() else staged_package())
+        package = package_root or (
+            str(Path(__file__).resolve().parents[2]) if on_databricks_cluster() else staged_package()
+        )
         static = {
             "run_config": {
                 "run_name": "identity_graph step",

@@ -13,7 +13,6 @@ backoff (:mod:`identity_graph.resources.retry`). Where the tables are, and the p
 that verifies the target before a run writes, belong to :class:`CatalogAccess`.
 """
 
-
 import json
 import os
 import tempfile
@@ -102,7 +101,9 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         if not isinstance(obj, DataFrame):
-            raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}; expected a Spark DataFrame")
+            raise TypeError(
+                f"{context.asset_key.to_user_string()} returned {type(obj).__name__}; expected a Spark DataFrame"
+            )
         table = self._table(context)
         where = self.location
         location = where.where(table)
@@ -129,7 +130,10 @@ class DeltaIOManager(dg.ConfigurableIOManager):
                 writer = writer.partitionBy(*partition_columns)
             if where.managed:
                 # Delta's defaults for tables created by this write; an existing table keeps its own.
-                defaults = {f"spark.databricks.delta.properties.defaults.{k.removeprefix('delta.')}": v for k, v in MANAGED_TABLE_PROPERTIES.items()}
+                defaults = {
+                    f"spark.databricks.delta.properties.defaults.{k.removeprefix('delta.')}": v
+                    for k, v in MANAGED_TABLE_PROPERTIES.items()
+                }
                 with session_conf(self.spark.spark_session, defaults):
                     writer.saveAsTable(where.table_identifier(table))
             else:
@@ -139,7 +143,11 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         context.log.info(f"Writing {where.table_name(table)}" + ("" if where.managed else f" to {location}") + scope)
         started = time.monotonic()
         retry_transient(
-            write, attempts=self.max_attempts, base_delay=self.backoff_seconds, describe=f"write {table}", log=context.log.warning
+            write,
+            attempts=self.max_attempts,
+            base_delay=self.backoff_seconds,
+            describe=f"write {table}",
+            log=context.log.warning,
         )
         commit = self._commit(table, write_id)
         metrics = commit.get("operationMetrics") or {}
@@ -162,7 +170,11 @@ class DeltaIOManager(dg.ConfigurableIOManager):
             # Delta answers count(*) from its file statistics, without scanning the data.
             total = self._read(table).count()
             metadata.update(
-                {"dagster/row_count": total, "dagster/partition_row_count": written, "write_mode": f"replaceWhere {replace_where}"}
+                {
+                    "dagster/row_count": total,
+                    "dagster/partition_row_count": written,
+                    "write_mode": f"replaceWhere {replace_where}",
+                }
             )
         else:
             metadata.update({"dagster/row_count": written, "write_mode": "overwrite"})
@@ -171,7 +183,9 @@ class DeltaIOManager(dg.ConfigurableIOManager):
     @staticmethod
     def _partition_expr(context: dg.OutputContext | dg.InputContext) -> str:
         metadata = (
-            context.definition_metadata if isinstance(context, dg.OutputContext) else context.upstream_output.definition_metadata
+            context.definition_metadata
+            if isinstance(context, dg.OutputContext)
+            else context.upstream_output.definition_metadata
         )
         expr = (metadata or {}).get("partition_expr")
         if not expr:
@@ -226,5 +240,9 @@ class DeltaIOManager(dg.ConfigurableIOManager):
             scope = f" for {window.start.date().isoformat()} … {window.end.date().isoformat()} (end exclusive)"
         context.log.info(f"Reading {where.table_name(table)}" + ("" if where.managed else f" from {location}") + scope)
         return retry_transient(
-            read, attempts=self.max_attempts, base_delay=self.backoff_seconds, describe=f"read {table}", log=context.log.warning
+            read,
+            attempts=self.max_attempts,
+            base_delay=self.backoff_seconds,
+            describe=f"read {table}",
+            log=context.log.warning,
         )

@@ -59,6 +59,8 @@ def retry_transient(
             if attempt == attempts or not is_transient(error):
                 raise
             delay = base_delay * 2 ** (attempt - 1)
-            log(f"{describe}: transient failure on attempt {attempt}/{attempts} ({type(error).__name__}); retrying in {delay:.1f}s")
+            log(
+                f"{describe}: transient failure on attempt {attempt}/{attempts} ({type(error).__name__}); retrying in {delay:.1f}s"
+            )
             sleep(delay)
     raise AssertionError("unreachable")

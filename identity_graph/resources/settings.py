@@ -1,6 +1,5 @@
 """Run-wide generation settings, shared by every asset of a run."""
 
-
 import dagster as dg
 from pydantic import Field, field_validator
 
@@ -18,9 +17,12 @@ class GenerationSettings(dg.ConfigurableResource):
 
     seed: int = Field(default=42, description="Seed of every random draw: same seed and config, same tables.")
     end_date: str = Field(
-        default="2026-10-31", description="Last day (YYYY-MM-DD, UTC) of the simulated window; timestamps derive from it, not the clock."
+        default="2026-10-31",
+        description="Last day (YYYY-MM-DD, UTC) of the simulated window; timestamps derive from it, not the clock.",
     )
-    days: int = Field(default=30, gt=0, description="Length of the simulated event window in days (> 0), ending on end_date.")
+    days: int = Field(
+        default=30, gt=0, description="Length of the simulated event window in days (> 0), ending on end_date."
+    )
     input_partitions: int = Field(
         default=0,
         ge=0,

@@ -37,19 +37,23 @@ class TargetSettings:
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
-            raise ValueError(
-                f"IDENTITY_GRAPH_TARGET={self.target!r} is not supported; choose one of {list(TARGETS)}"
-            )
+            raise ValueError(f"IDENTITY_GRAPH_TARGET={self.target!r} is not supported; choose one of {list(TARGETS)}")
         for name in ("catalog", "schema"):
             value = getattr(self, name)
             if not value or "/" in value or value in (".", ".."):
                 raise ValueError(f"{name} must be a plain name, got {value!r}")
         if self.spark_remote is not None and not self.spark_remote.startswith("sc://"):
-            raise ValueError(f"IDENTITY_GRAPH_SPARK_REMOTE must be a Spark Connect URL sc://host:port, got {self.spark_remote!r}")
+            raise ValueError(
+                f"IDENTITY_GRAPH_SPARK_REMOTE must be a Spark Connect URL sc://host:port, got {self.spark_remote!r}"
+            )
 
     def environment(self) -> dict[str, str]:
         """These settings as the environment variables :meth:`from_env` reads (for a remote process)."""
-        return {"IDENTITY_GRAPH_TARGET": self.target, "IDENTITY_GRAPH_CATALOG": self.catalog, "IDENTITY_GRAPH_SCHEMA": self.schema}
+        return {
+            "IDENTITY_GRAPH_TARGET": self.target,
+            "IDENTITY_GRAPH_CATALOG": self.catalog,
+            "IDENTITY_GRAPH_SCHEMA": self.schema,
+        }
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> TargetSettings:

@@ -137,19 +137,26 @@ def test_launchpad_shows_the_config_defaults(dagster_ui, browser):
     # The preview's list of ops: clicking one scrolls the editor to its config.
     ops_tag = wait_for(
         browser,
-        lambda d: d.find_element(By.XPATH, "//*[contains(@class, 'RunPreview')]//button[normalize-space(.)='households']"),
+        lambda d: d.find_element(
+            By.XPATH, "//*[contains(@class, 'RunPreview')]//button[normalize-space(.)='households']"
+        ),
         "the 'households' op in the run preview",
     )
     ops_tag.click()
     line = wait_for(
         browser,
-        lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, ".CodeMirror-line") if e.text.strip() == default_line), None),
+        lambda d: next(
+            (e for e in d.find_elements(By.CSS_SELECTOR, ".CodeMirror-line") if e.text.strip() == default_line), None
+        ),
         f"the line {default_line!r} in the config editor",
     )
     line.click()
     wait_for(
         browser,
-        lambda d: field.description in " ".join(d.find_element(By.CSS_SELECTOR, "[class*='ConfigEditorHelp_container']").text.split()),
+        lambda d: (
+            field.description
+            in " ".join(d.find_element(By.CSS_SELECTOR, "[class*='ConfigEditorHelp_container']").text.split())
+        ),
         f"num_households' description {field.description!r} in the config help panel",
     )
     save_screenshot(browser, "launchpad.png")

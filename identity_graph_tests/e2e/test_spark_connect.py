@@ -12,7 +12,9 @@ from identity_graph_tests.support.stored_graph import ROOT
 
 GENERATION = ROOT / "identity_graph" / "generation"
 #: What only an RDD or a Python UDF needs: the SparkContext, RDDs and Python functions run on rows.
-FORBIDDEN = re.compile(r"\.rdd\b|sparkContext|SparkContext|\budf\s*\(|@udf\b|pandas_udf|mapInPandas|mapInArrow|applyInPandas|applyInArrow|\.foreach(Partition)?\s*\(")
+FORBIDDEN = re.compile(
+    r"\.rdd\b|sparkContext|SparkContext|\budf\s*\(|@udf\b|pandas_udf|mapInPandas|mapInArrow|applyInPandas|applyInArrow|\.foreach(Partition)?\s*\("
+)
 
 
 def test_generation_has_no_rdd_or_python_udf_path():
@@ -23,4 +25,3 @@ def test_generation_has_no_rdd_or_python_udf_path():
         if FORBIDDEN.search(line.split("#", 1)[0])
     ]
     assert not found, "RDD / Python UDF use in generation:\n" + "\n".join(found)
-

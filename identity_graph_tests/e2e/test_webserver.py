@@ -95,7 +95,9 @@ def test_campaigns_and_downstream_from_the_ui_leave_every_upstream_delta_version
     before = versions(spark, ui_graph.warehouse)
     config = {
         "ops": {k: v for k, v in RUN_CONFIG["ops"].items() if k in selected},
-        "resources": {"generation": {"config": {**RUN_CONFIG["resources"]["generation"]["config"], "input_partitions": 7}}},
+        "resources": {
+            "generation": {"config": {**RUN_CONFIG["resources"]["generation"]["config"], "input_partitions": 7}}
+        },
     }
     run_id = client.launch("__ASSET_JOB", run_config=config, assets=sorted(selected), checks=checks, tags=RANGE)
     run = client.wait(run_id)
@@ -123,14 +125,20 @@ def test_both_schedules_show_in_the_ui_and_are_off_until_turned_on(ui_graph):
 
 
 def test_daily_refresh_tested_from_the_ui_rebuilds_the_newest_day_and_nothing_else(spark, ui_graph):
-    """"Test schedule" for the tick at 2026-11-01 00:00 UTC asks for day 2026-10-31 (its run key
+    """ "Test schedule" for the tick at 2026-11-01 00:00 UTC asks for day 2026-10-31 (its run key
     names the day); launching that run request rewrites the three event tables for that day only
     and rebuilds the three derived tables; households, individuals, identity_mappings and
     campaigns keep their Delta versions."""
     client = ui_graph.client
-    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "scheduleName": DAILY_REFRESH_SCHEDULE}
-    tick = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc).timestamp()
-    evaluation = client.query(SCHEDULE_DRY_RUN, {"selectorData": selector, "timestamp": tick})["scheduleDryRun"]["evaluationResult"]
+    selector = {
+        "repositoryLocationName": LOCATION,
+        "repositoryName": REPOSITORY,
+        "scheduleName": DAILY_REFRESH_SCHEDULE,
+    }
+    tick = dt.datetime(2026, 11, 1, tzinfo=dt.UTC).timestamp()
+    evaluation = client.query(SCHEDULE_DRY_RUN, {"selectorData": selector, "timestamp": tick})["scheduleDryRun"][
+        "evaluationResult"
+    ]
     assert evaluation["error"] is None and evaluation["skipReason"] is None, evaluation
     (request,) = evaluation["runRequests"]
     tags = {t["key"]: t["value"] for t in request["tags"]}
@@ -154,7 +162,9 @@ def test_daily_refresh_tested_from_the_ui_rebuilds_the_newest_day_and_nothing_el
     assert {t for t in TABLES if after[t] != before[t]} == set(event_tables + derived)
     for table in event_tables:
         new = read(spark, ui_graph.warehouse, table)
-        assert differing_rows(old[table].where("event_date != '2026-10-31'"), new.where("event_date != '2026-10-31'")) == 0, table
+        assert (
+            differing_rows(old[table].where("event_date != '2026-10-31'"), new.where("event_date != '2026-10-31'")) == 0
+        ), table
         assert new.where("event_date = '2026-10-31'").count() > 0, table
 
 
@@ -168,12 +178,20 @@ def test_bad_values_from_the_launchpad_come_back_naming_the_field_and_write_noth
     before = versions(spark, dagster_ui.warehouse, ["households"]) if households.exists() else None
 
     with pytest.raises(GraphQLError, match="RunConfigValidationInvalid") as refused:
-        client.launch("__ASSET_JOB", run_config={"ops": {"households": {"config": {"num_households": "many"}}}},
-                      assets=["households"], checks=[])
+        client.launch(
+            "__ASSET_JOB",
+            run_config={"ops": {"households": {"config": {"num_households": "many"}}}},
+            assets=["households"],
+            checks=[],
+        )
     assert "num_households" in str(refused.value)
 
-    run_id = client.launch("__ASSET_JOB", run_config={"ops": {"households": {"config": {"num_households": 0}}}},
-                           assets=["households"], checks=[])
+    run_id = client.launch(
+        "__ASSET_JOB",
+        run_config={"ops": {"households": {"config": {"num_households": 0}}}},
+        assets=["households"],
+        checks=[],
+    )
     assert client.wait(run_id)["status"] == "FAILURE"
     errors = client.errors(run_id)
     assert "households.num_households" in errors and "got 0" in errors, errors

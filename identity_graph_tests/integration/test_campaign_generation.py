@@ -20,7 +20,6 @@ from pyspark.sql import functions as F
 
 from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig, RunParameters
 from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
-from identity_graph.model.vocabularies import ATTRIBUTION_MODELS, CHANNELS, GOALS, RESPONSE_TYPES
 from identity_graph.generation import (
     generate_households,
     generate_identity_mappings,
@@ -39,7 +38,14 @@ from identity_graph.generation.campaigns import (
     generate_response_events,
 )
 from identity_graph.generation.common import DAY_KEY_STRIDE, day_number
-from identity_graph.model.vocabularies import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
+from identity_graph.model.vocabularies import (
+    ATTRIBUTION_MODELS,
+    CHANNELS,
+    DEFAULT_CATEGORY_WEIGHTS,
+    DEFAULT_SEGMENT_BY_CATEGORY,
+    GOALS,
+    RESPONSE_TYPES,
+)
 from identity_graph.profiles import profile_outcome_metrics
 from identity_graph_tests.support.fingerprint import differing_rows
 from identity_graph_tests.support.markdown_tables import number, rows_of
@@ -106,7 +112,9 @@ def campaign_chain(spark, upstream, params: RunParameters) -> dict[str, DataFram
     exposures = stored(
         generate_campaign_exposures(spark, campaigns, upstream["audience"], upstream["identity_mappings"], params, days)
     )
-    responses = stored(generate_response_events(spark, exposures, upstream["audience"], ResponsesConfig(), params, days))
+    responses = stored(
+        generate_response_events(spark, exposures, upstream["audience"], ResponsesConfig(), params, days)
+    )
     outcomes = stored(generate_outcome_metrics(spark, responses, exposures, OutcomesConfig(), params))
     return {"campaigns": campaigns, "exposures": exposures, "responses": responses, "outcomes": outcomes, "days": days}
 
@@ -131,14 +139,18 @@ def week_at_7_partitions(spark, chain, upstream):
         params = RunParameters(seed=PARAMS.seed, days=PARAMS.days, partitions=7)
         audience = upstream["audience"].repartition(7)
         campaigns = stored(generate_campaigns(spark, CampaignsConfig(), params))
-        exposures = stored(generate_campaign_exposures(
-            spark, campaigns.repartition(7), audience, upstream["identity_mappings"].repartition(7), params, WEEK
-        ))
+        exposures = stored(
+            generate_campaign_exposures(
+                spark, campaigns.repartition(7), audience, upstream["identity_mappings"].repartition(7), params, WEEK
+            )
+        )
         lookback = exposures_between(chain["exposures"], WEEK[0] - dt.timedelta(days=7), WEEK[-1]).repartition(7)
         responses = stored(generate_response_events(spark, lookback, audience, ResponsesConfig(), params, WEEK))
-        outcomes = stored(generate_outcome_metrics(
-            spark, chain["responses"].repartition(7), chain["exposures"].repartition(7), OutcomesConfig(), params
-        ))
+        outcomes = stored(
+            generate_outcome_metrics(
+                spark, chain["responses"].repartition(7), chain["exposures"].repartition(7), OutcomesConfig(), params
+            )
+        )
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", before)
     return {"campaigns": campaigns, "exposures": exposures, "responses": responses, "outcomes": outcomes}
@@ -181,8 +193,12 @@ def test_configured_mixes_are_realised_over_many_campaigns(spark):
     channel_weights = {"email": 0.1, "social": 0.1, "display": 0.6, "video": 0.2}
     goal_weights = {"awareness": 0.2, "conversion": 0.8}
     config = CampaignsConfig(
-        num_campaigns=4_000, channel_weights=channel_weights, goal_weights=goal_weights,
-        duration_min_days=10, duration_max_days=12, target_segments=["A", "B"],
+        num_campaigns=4_000,
+        channel_weights=channel_weights,
+        goal_weights=goal_weights,
+        duration_min_days=10,
+        duration_max_days=12,
+        target_segments=["A", "B"],
     )
     campaigns = generate_campaigns(spark, config, PARAMS)
     stats = campaigns.agg(
@@ -216,31 +232,50 @@ def test_exposures_fall_inside_their_campaign_and_use_its_channels(chain, upstre
     channel_type = F.create_map(*[F.lit(x) for pair in CHANNEL_IDENTIFIER.items() for x in pair])
     placements = F.create_map(*[x for c, p in PLACEMENTS.items() for x in (F.lit(c), F.array(*map(F.lit, p)))])
     joined = exposures.join(campaigns, "campaign_id").join(mappings, "mapping_id", "left")
-    bad = joined.agg(
-        violations((F.to_date("exposure_ts") < F.col("start_date")) | (F.to_date("exposure_ts") > F.col("end_date"))).alias("outside_flight"),
-        violations(F.to_date("exposure_ts") != F.col("event_date")).alias("wrong_event_date"),
-        violations(~F.array_contains("channels", F.col("channel"))).alias("foreign_channel"),
-        violations(~F.array_contains(F.element_at(placements, F.col("channel")), F.col("placement"))).alias("bad_placement"),
-        violations((F.col("frequency") < 1) | (F.col("frequency") > F.col("frequency_cap"))).alias("bad_frequency"),
-        violations(
-            (F.col("cost") < F.col("cpm") / 1000 * (1 - COST_SPREAD) - 1e-6) | (F.col("cost") > F.col("cpm") / 1000 * (1 + COST_SPREAD) + 1e-6)
-        ).alias("bad_cost"),
-        violations(
-            F.col("mapping_id").isNotNull()
-            & ((F.col("_owner") != F.col("individual_id")) | (F.col("identifier_type") != F.element_at(channel_type, F.col("channel")))
-               | (F.col("first_seen") > F.col("exposure_ts")))
-        ).alias("bad_mapping"),
-        F.avg(F.col("mapping_id").isNotNull().cast("double")).alias("mapped_share"),
-        F.count("*").alias("n"),
-    ).first().asDict()
+    bad = (
+        joined.agg(
+            violations(
+                (F.to_date("exposure_ts") < F.col("start_date")) | (F.to_date("exposure_ts") > F.col("end_date"))
+            ).alias("outside_flight"),
+            violations(F.to_date("exposure_ts") != F.col("event_date")).alias("wrong_event_date"),
+            violations(~F.array_contains("channels", F.col("channel"))).alias("foreign_channel"),
+            violations(~F.array_contains(F.element_at(placements, F.col("channel")), F.col("placement"))).alias(
+                "bad_placement"
+            ),
+            violations((F.col("frequency") < 1) | (F.col("frequency") > F.col("frequency_cap"))).alias("bad_frequency"),
+            violations(
+                (F.col("cost") < F.col("cpm") / 1000 * (1 - COST_SPREAD) - 1e-6)
+                | (F.col("cost") > F.col("cpm") / 1000 * (1 + COST_SPREAD) + 1e-6)
+            ).alias("bad_cost"),
+            violations(
+                F.col("mapping_id").isNotNull()
+                & (
+                    (F.col("_owner") != F.col("individual_id"))
+                    | (F.col("identifier_type") != F.element_at(channel_type, F.col("channel")))
+                    | (F.col("first_seen") > F.col("exposure_ts"))
+                )
+            ).alias("bad_mapping"),
+            F.avg(F.col("mapping_id").isNotNull().cast("double")).alias("mapped_share"),
+            F.count("*").alias("n"),
+        )
+        .first()
+        .asDict()
+    )
     assert bad.pop("n") > 50_000
     assert bad.pop("mapped_share") > 0.5
     assert bad == dict.fromkeys(bad, 0)
 
 
 def test_exposures_reach_only_the_targeted_segments(chain, upstream):
-    exposed = chain["exposures"].join(chain["campaigns"], "campaign_id").join(upstream["audience"], "individual_id", "left")
-    assert exposed.where(F.col("segment_primary").isNull() | ~F.array_contains("target_segment", F.col("segment_primary"))).count() == 0
+    exposed = (
+        chain["exposures"].join(chain["campaigns"], "campaign_id").join(upstream["audience"], "individual_id", "left")
+    )
+    assert (
+        exposed.where(
+            F.col("segment_primary").isNull() | ~F.array_contains("target_segment", F.col("segment_primary"))
+        ).count()
+        == 0
+    )
 
 
 def test_realised_reach_matches_each_campaigns_target_reach(chain, upstream):
@@ -262,8 +297,14 @@ def test_realised_reach_matches_each_campaigns_target_reach(chain, upstream):
 
 def test_frequency_is_capped_chronological_and_has_the_configured_mean(chain):
     config = CampaignsConfig()
-    per_pair = chain["exposures"].groupBy("campaign_id", "individual_id").agg(
-        F.count("*").alias("n"), F.max("frequency").alias("top"), F.countDistinct("frequency").alias("distinct"),
+    per_pair = (
+        chain["exposures"]
+        .groupBy("campaign_id", "individual_id")
+        .agg(
+            F.count("*").alias("n"),
+            F.max("frequency").alias("top"),
+            F.countDistinct("frequency").alias("distinct"),
+        )
     )
     stats = per_pair.agg(
         F.max("n"), violations((F.col("n") != F.col("top")) | (F.col("n") != F.col("distinct"))), F.avg("n")
@@ -275,12 +316,17 @@ def test_frequency_is_capped_chronological_and_has_the_configured_mean(chain):
     expected = 1 + sum(q**k for k in range(1, config.frequency_cap))
     assert stats[2] == pytest.approx(expected, abs=0.05)
     previous = F.lag("exposure_ts").over(Window.partitionBy("campaign_id", "individual_id").orderBy("frequency"))
-    assert chain["exposures"].withColumn("_previous", previous).where(F.col("_previous") > F.col("exposure_ts")).count() == 0
+    assert (
+        chain["exposures"].withColumn("_previous", previous).where(F.col("_previous") > F.col("exposure_ts")).count()
+        == 0
+    )
 
 
 def test_exposure_hours_follow_the_daily_pattern(chain):
     total = sum(EXPOSURE_HOUR_WEIGHTS)
-    counts = {r.hour: r["count"] for r in chain["exposures"].groupBy(F.hour("exposure_ts").alias("hour")).count().collect()}
+    counts = {
+        r.hour: r["count"] for r in chain["exposures"].groupBy(F.hour("exposure_ts").alias("hour")).count().collect()
+    }
     n = sum(counts.values())
     for hour, weight in enumerate(EXPOSURE_HOUR_WEIGHTS):
         assert counts.get(hour, 0) / n == pytest.approx(weight / total, abs=0.004), hour
@@ -298,9 +344,11 @@ def test_exposure_ids_are_unique_and_scoped_to_their_day(chain):
 
 def test_a_days_exposures_are_identical_alone_and_within_a_week(spark, chain, upstream, week_at_7_partitions):
     day = WEEK[3]
-    alone = stored(generate_campaign_exposures(
-        spark, chain["campaigns"], upstream["audience"], upstream["identity_mappings"], PARAMS, [day]
-    ))
+    alone = stored(
+        generate_campaign_exposures(
+            spark, chain["campaigns"], upstream["audience"], upstream["identity_mappings"], PARAMS, [day]
+        )
+    )
     week = week_at_7_partitions["exposures"]
     assert alone.count() > 500
     assert sorted(r[0] for r in week.select("event_date").distinct().collect()) == WEEK
@@ -318,8 +366,11 @@ def test_top_propensity_decile_responds_at_least_three_times_as_often_as_the_bot
     responded = chain["responses"].select("exposure_id", F.lit(1).alias("responded"))
     rates = {
         r.decile: (r.rate, r.n)
-        for r in chain["exposures"].join(deciles, "individual_id").join(responded, "exposure_id", "left")
-        .groupBy("decile").agg(F.avg(F.coalesce("responded", F.lit(0))).alias("rate"), F.count("*").alias("n"))
+        for r in chain["exposures"]
+        .join(deciles, "individual_id")
+        .join(responded, "exposure_id", "left")
+        .groupBy("decile")
+        .agg(F.avg(F.coalesce("responded", F.lit(0))).alias("rate"), F.count("*").alias("n"))
         .collect()
     }
     bottom, top = rates[1][0], rates[10][0]
@@ -335,7 +386,9 @@ def test_response_types_follow_the_base_rates(chain):
     n = sum(counts.values())
     assert n > 2_000
     for response_type in RESPONSE_TYPES:
-        assert counts.get(response_type, 0) / n == pytest.approx(config.base_rate[response_type] / total, abs=0.03), counts
+        assert counts.get(response_type, 0) / n == pytest.approx(config.base_rate[response_type] / total, abs=0.03), (
+            counts
+        )
 
 
 def test_responses_follow_their_exposure_within_the_attribution_window(chain):
@@ -344,17 +397,27 @@ def test_responses_follow_their_exposure_within_the_attribution_window(chain):
         chain["exposures"].select("exposure_id", F.col("exposure_ts").alias("_shown_at")), "exposure_id", "left"
     )
     lag = seconds("response_ts") - seconds("exposure_ts")
-    bad = joined.agg(
-        violations(F.col("_shown_at").isNull() | (F.col("_shown_at") != F.col("exposure_ts"))).alias("exposure_ts_mismatch"),
-        violations((lag < 0) | (lag > window)).alias("outside_window"),
-        violations(F.col("time_to_conversion_hours") != lag / 3600.0).alias("inexact_hours"),
-        violations(F.to_date("response_ts") != F.col("event_date")).alias("wrong_event_date"),
-        violations((F.col("response_type") == "conversion") != F.col("value").isNotNull()).alias("value_not_iff_conversion"),
-        violations(F.col("value") < 0).alias("negative_value"),
-        (F.count("*") - F.countDistinct("exposure_id")).alias("second_response_to_an_exposure"),
-        (F.count("*") - F.countDistinct("response_id")).alias("duplicate_response_id"),
-        violations(F.floor(F.col("response_id") / DAY_KEY_STRIDE) != day_number(F.col("event_date"))).alias("off_day_id"),
-    ).first().asDict()
+    bad = (
+        joined.agg(
+            violations(F.col("_shown_at").isNull() | (F.col("_shown_at") != F.col("exposure_ts"))).alias(
+                "exposure_ts_mismatch"
+            ),
+            violations((lag < 0) | (lag > window)).alias("outside_window"),
+            violations(F.col("time_to_conversion_hours") != lag / 3600.0).alias("inexact_hours"),
+            violations(F.to_date("response_ts") != F.col("event_date")).alias("wrong_event_date"),
+            violations((F.col("response_type") == "conversion") != F.col("value").isNotNull()).alias(
+                "value_not_iff_conversion"
+            ),
+            violations(F.col("value") < 0).alias("negative_value"),
+            (F.count("*") - F.countDistinct("exposure_id")).alias("second_response_to_an_exposure"),
+            (F.count("*") - F.countDistinct("response_id")).alias("duplicate_response_id"),
+            violations(F.floor(F.col("response_id") / DAY_KEY_STRIDE) != day_number(F.col("event_date"))).alias(
+                "off_day_id"
+            ),
+        )
+        .first()
+        .asDict()
+    )
     assert bad == dict.fromkeys(bad, 0)
     median = chain["responses"].where(F.col("response_type") == "conversion").agg(F.median("value")).first()[0]
     assert float(median) == pytest.approx(ResponsesConfig().conversion_value_median, rel=0.15)
@@ -384,11 +447,16 @@ def test_attribution_weights_sum_to_one_and_first_last_touch_pick_the_right_touc
         violations(F.col("conversion_status") == "converted").alias("converted"),
     )
     stats = per.agg(
-        F.max(F.abs(F.col("total") - 1)), F.min("lightest"), F.max("heaviest"), violations(F.col("converted") != 1),
-        F.count("*"), F.countDistinct("response_id"), F.max("touches"),
+        F.max(F.abs(F.col("total") - 1)),
+        F.min("lightest"),
+        F.max("heaviest"),
+        violations(F.col("converted") != 1),
+        F.count("*"),
+        F.countDistinct("response_id"),
+        F.max("touches"),
     ).first()
     assert stats[0] <= 1e-9
-    assert 0.0 <= stats[1] and stats[2] <= 1.0
+    assert stats[1] >= 0.0 and stats[2] <= 1.0
     assert stats[3] == 0
     conversions = chain["responses"].where(F.col("response_type") == "conversion").count()
     assert stats[5] == conversions and stats[4] == conversions * len(ATTRIBUTION_MODELS)
@@ -399,8 +467,14 @@ def test_attribution_weights_sum_to_one_and_first_last_touch_pick_the_right_touc
         "_last", F.row_number().over(earliest.orderBy(F.desc("exposure_ts"), F.desc("exposure_id")))
     )
     wrong = ranked.where(
-        ((F.col("attribution_model") == "first_touch") & (F.col("attribution_weight") != (F.col("_first") == 1).cast("double")))
-        | ((F.col("attribution_model") == "last_touch") & (F.col("attribution_weight") != (F.col("_last") == 1).cast("double")))
+        (
+            (F.col("attribution_model") == "first_touch")
+            & (F.col("attribution_weight") != (F.col("_first") == 1).cast("double"))
+        )
+        | (
+            (F.col("attribution_model") == "last_touch")
+            & (F.col("attribution_weight") != (F.col("_last") == 1).cast("double"))
+        )
     )
     assert wrong.count() == 0
 
@@ -408,10 +482,15 @@ def test_attribution_weights_sum_to_one_and_first_last_touch_pick_the_right_touc
 def test_time_decay_weights_halve_per_half_life_between_touches(chain):
     half_life = OutcomesConfig().time_decay_half_life_hours
     decay = (
-        chain["outcomes"].where(F.col("attribution_model") == "time_decay")
+        chain["outcomes"]
+        .where(F.col("attribution_model") == "time_decay")
         .join(chain["exposures"].select("exposure_id", "exposure_ts"), "exposure_id")
         .join(chain["responses"].select("response_id", "response_ts"), "response_id")
-        .select("response_id", "attribution_weight", ((seconds("response_ts") - seconds("exposure_ts")) / 3600.0).alias("dt"))
+        .select(
+            "response_id",
+            "attribution_weight",
+            ((seconds("response_ts") - seconds("exposure_ts")) / 3600.0).alias("dt"),
+        )
     )
     a, b = decay.alias("a"), decay.alias("b")
     pairs = a.join(b, (F.col("a.response_id") == F.col("b.response_id")) & (F.col("a.dt") < F.col("b.dt")))
@@ -462,10 +541,14 @@ def test_hand_built_conversion_gets_exact_weights_and_statuses(spark):
             row = got[(model, exposure_id)]
             assert row.attribution_weight == pytest.approx(weight, abs=1e-12), (model, exposure_id)
             assert float(row.attributed_revenue) == pytest.approx(70.0 * weight, abs=1e-4)
-    assert got[("time_decay", 102)].attribution_weight / got[("time_decay", 101)].attribution_weight == pytest.approx(2.0, rel=1e-12)
+    assert got[("time_decay", 102)].attribution_weight / got[("time_decay", 101)].attribution_weight == pytest.approx(
+        2.0, rel=1e-12
+    )
     status = {e: got[("linear", e)].conversion_status for e in (101, 102, 103)}
     assert status == {101: "engaged", 102: "no_action", 103: "converted"}
-    assert [got[("linear", e)].revenue for e in (101, 102)] == [None, None] and float(got[("linear", 103)].revenue) == 70.0
+    assert [got[("linear", e)].revenue for e in (101, 102)] == [None, None] and float(
+        got[("linear", 103)].revenue
+    ) == 70.0
     assert all(0.0 <= r.engagement_score <= 1.0 for r in rows)
     assert got[("linear", 103)].engagement_score == 1.0
     assert {r.computed_epoch for r in rows} == {PARAMS.end_epoch}
@@ -475,15 +558,25 @@ def test_outcome_rows_are_consistent_with_their_conversion(chain):
     outcomes = chain["outcomes"].join(
         chain["responses"].select("response_id", F.col("exposure_id").alias("_responding"), "value"), "response_id"
     )
-    bad = outcomes.agg(
-        violations((F.col("conversion_status") == "converted") != (F.col("exposure_id") == F.col("_responding"))).alias("status"),
-        violations((F.col("conversion_status") == "converted") != F.col("revenue").isNotNull()).alias("revenue_set"),
-        violations(F.col("revenue").isNotNull() & (F.col("revenue") != F.col("value"))).alias("revenue_value"),
-        violations(F.abs(F.col("attributed_revenue") - F.col("value") * F.col("attribution_weight")) > 0.0001).alias("attributed"),
-        violations((F.col("engagement_score") < 0) | (F.col("engagement_score") > 1)).alias("score_range"),
-        violations(F.col("computed_at") != F.timestamp_seconds(F.lit(PARAMS.end_epoch))).alias("computed_at"),
-        (F.count("*") - F.countDistinct("outcome_id")).alias("duplicate_outcome_id"),
-    ).first().asDict()
+    bad = (
+        outcomes.agg(
+            violations(
+                (F.col("conversion_status") == "converted") != (F.col("exposure_id") == F.col("_responding"))
+            ).alias("status"),
+            violations((F.col("conversion_status") == "converted") != F.col("revenue").isNotNull()).alias(
+                "revenue_set"
+            ),
+            violations(F.col("revenue").isNotNull() & (F.col("revenue") != F.col("value"))).alias("revenue_value"),
+            violations(
+                F.abs(F.col("attributed_revenue") - F.col("value") * F.col("attribution_weight")) > 0.0001
+            ).alias("attributed"),
+            violations((F.col("engagement_score") < 0) | (F.col("engagement_score") > 1)).alias("score_range"),
+            violations(F.col("computed_at") != F.timestamp_seconds(F.lit(PARAMS.end_epoch))).alias("computed_at"),
+            (F.count("*") - F.countDistinct("outcome_id")).alias("duplicate_outcome_id"),
+        )
+        .first()
+        .asDict()
+    )
     assert bad == dict.fromkeys(bad, 0)
 
 
@@ -498,7 +591,8 @@ def test_campaign_kpis_at_the_default_config_are_realistic(chain):
     on CPM, so a campaign bought at cpm_min earns the revenue per impression of all of them:
     its ROAS bounds the cheap tail without the noise of one campaign's few conversions."""
     kpis = rows_of(
-        profile_outcome_metrics(chain["outcomes"], chain["campaigns"], chain["exposures"], chain["responses"]), "campaign"
+        profile_outcome_metrics(chain["outcomes"], chain["campaigns"], chain["exposures"], chain["responses"]),
+        "campaign",
     )
     campaigns, everyone = kpis[:-1], kpis[-1]
     assert len(campaigns) == CampaignsConfig().num_campaigns and everyone["campaign"].startswith("**all")

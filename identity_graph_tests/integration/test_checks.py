@@ -34,7 +34,10 @@ def run_checks(warehouse, instance, *keys: tuple[str, str]) -> tuple[dg.ExecuteI
         EVERYTHING, selection=selection, resources=project_resources(warehouse), instance=instance, raise_on_error=False
     )
     evaluations = {
-        (e.asset_check_evaluation_data.asset_key.path[-1], e.asset_check_evaluation_data.check_name): e.asset_check_evaluation_data
+        (
+            e.asset_check_evaluation_data.asset_key.path[-1],
+            e.asset_check_evaluation_data.check_name,
+        ): e.asset_check_evaluation_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
@@ -173,12 +176,14 @@ CORRUPTIONS = [
 
 
 @pytest.mark.parametrize(("table", "check", "statement", "failing"), CORRUPTIONS)
-def test_each_check_fails_on_its_corruption_with_the_right_count(spark, graph_instance, copy, table, check, statement, failing):
+def test_each_check_fails_on_its_corruption_with_the_right_count(
+    spark, graph_instance, copy, table, check, statement, failing
+):
     _, before = run_checks(copy, graph_instance, (table, check))
     assert before[(table, check)].passed, f"{table}.{check} must pass on the clean copy first"
 
     corrupt(spark, copy, statement)
-    result, after = run_checks(copy, graph_instance, (table, check))
+    _, after = run_checks(copy, graph_instance, (table, check))
     evaluation = after[(table, check)]
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
@@ -228,11 +233,22 @@ def test_response_rate_rising_with_propensity_warns_when_propensity_is_reversed(
 def test_a_failing_blocking_check_stops_the_assets_downstream(spark, graph_instance, copy):
     """viewership_patterns is rebuilt from engagements of a person no longer in individuals: its
     foreign-key check fails, and audience_attributes, downstream, is not built on it."""
-    corrupt(spark, copy, with_ids("SELECT min(individual_id) FROM {content_engagements}", "DELETE FROM {individuals} WHERE individual_id IN ({ids})"))
+    corrupt(
+        spark,
+        copy,
+        with_ids(
+            "SELECT min(individual_id) FROM {content_engagements}",
+            "DELETE FROM {individuals} WHERE individual_id IN ({ids})",
+        ),
+    )
     before = versions(spark, copy)
     selection = dg.AssetSelection.assets("viewership_patterns", "audience_attributes")
     result = dg.materialize(
-        EVERYTHING, selection=selection, resources=project_resources(copy), instance=graph_instance, raise_on_error=False
+        EVERYTHING,
+        selection=selection,
+        resources=project_resources(copy),
+        instance=graph_instance,
+        raise_on_error=False,
     )
     assert not result.success
     after = versions(spark, copy)
@@ -295,11 +311,21 @@ def test_checks_after_a_one_day_run_read_every_stored_partition(spark, graph_ins
         instance=graph_instance,
     )
     assert result.success
-    evaluations = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    evaluations = [
+        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
     stored = read(spark, copy, "content_engagements").count()
     checked = {e.check_name: value(e, "checked_rows") for e in evaluations if e.check_name != "profile"}
-    assert set(checked) == {"primary_key_unique", "foreign_key_individual_id", "events_inside_window", "duration_for_views_only"}
-    assert set(checked.values()) == {stored} and stored > read(spark, copy, "content_engagements").where("event_date = '2026-10-29'").count()
+    assert set(checked) == {
+        "primary_key_unique",
+        "foreign_key_individual_id",
+        "events_inside_window",
+        "duration_for_views_only",
+    }
+    assert (
+        set(checked.values()) == {stored}
+        and stored > read(spark, copy, "content_engagements").where("event_date = '2026-10-29'").count()
+    )
 
 
 def test_a_check_that_raises_leaves_the_others_of_its_step_reported(spark, graph_instance, copy):
@@ -312,7 +338,10 @@ def test_a_check_that_raises_leaves_the_others_of_its_step_reported(spark, graph
     names = ["primary_key_unique", "events_inside_window", "duration_for_views_only"]
     result, found = run_checks(copy, graph_instance, *[("content_engagements", name) for name in names])
     assert not result.success
-    assert {name: e.passed for (_, name), e in found.items()} == {"primary_key_unique": True, "duration_for_views_only": True}
+    assert {name: e.passed for (_, name), e in found.items()} == {
+        "primary_key_unique": True,
+        "duration_for_views_only": True,
+    }
     (failure,) = [e for e in result.all_events if e.is_step_failure]
     assert "1 check(s) of content_engagements raised: events_inside_window" in failure.step_failure_data.error.message
 
@@ -342,12 +371,16 @@ def test_permission_checks_alone_report_every_table_and_the_remedy(tmp_path, gra
     warehouse = blocker / "warehouse"
     result = dg.materialize(
         EVERYTHING,
-        selection=dg.AssetSelection.checks(*[k for c in ASSET_CHECKS for k in c.check_keys if k.name == "target_permissions"]),
+        selection=dg.AssetSelection.checks(
+            *[k for c in ASSET_CHECKS for k in c.check_keys if k.name == "target_permissions"]
+        ),
         resources=project_resources(warehouse),
         instance=graph_instance,
         raise_on_error=False,
     )
-    evaluations = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    evaluations = [
+        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
     assert len(evaluations) == 10
     for evaluation in evaluations:
         assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
@@ -388,10 +421,14 @@ def test_preflight_runs_without_any_check_selected(spark, tmp_path):
     before generating: here the warehouse would lie under a regular file."""
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the warehouse should be")
-    result = dg.materialize(ALL_ASSETS, selection=["households"], resources=project_resources(blocker / "wh"), raise_on_error=False)
+    result = dg.materialize(
+        ALL_ASSETS, selection=["households"], resources=project_resources(blocker / "wh"), raise_on_error=False
+    )
     assert not result.success and not result.get_asset_materialization_events()
     failure = "\n".join(
-        e.event_specific_data.error.message for e in result.all_events if getattr(e.event_specific_data, "error", None) is not None
+        e.event_specific_data.error.message
+        for e in result.all_events
+        if getattr(e.event_specific_data, "error", None) is not None
     )
     assert "Nothing was generated" in failure and str(blocker) in failure
     assert not result.get_step_success_events()
@@ -400,7 +437,9 @@ def test_preflight_runs_without_any_check_selected(spark, tmp_path):
     blocker.unlink()
     blocker.mkdir()
     config = {"ops": {"households": {"config": {"num_households": 50}}}}
-    assert dg.materialize(ALL_ASSETS, selection=["households"], resources=project_resources(blocker / "wh"), run_config=config).success
+    assert dg.materialize(
+        ALL_ASSETS, selection=["households"], resources=project_resources(blocker / "wh"), run_config=config
+    ).success
 
 
 def test_cli_permissions_only_names_every_missing_location_and_exits_1(tmp_path, monkeypatch, capsys):
@@ -414,7 +453,9 @@ def test_cli_permissions_only_names_every_missing_location_and_exits_1(tmp_path,
     assert cli.main(["check", "--permissions-only", "--warehouse", str(blocker / "wh")]) == 1
     out = capsys.readouterr().out
     assert "10 checks: 10 ERROR failed, 0 WARN failed, 0 skipped" in out, out
-    assert sum(line.split()[1:2] == ["target_permissions"] and "FAIL" in line.split() for line in out.splitlines()) == 10
+    assert (
+        sum(line.split()[1:2] == ["target_permissions"] and "FAIL" in line.split() for line in out.splitlines()) == 10
+    )
     assert str(blocker) in out
 
 
@@ -433,7 +474,9 @@ def test_every_foreign_key_and_primary_key_measure_counts_its_corruption(spark, 
         for i, (child, fk) in enumerate(FOREIGN_KEYS):
             if child is declared:
                 # A fresh key (unless the key is the FK itself, as in viewership_patterns), and a parent no one has.
-                orphan = first.withColumn(key, F.lit(10**15 + i).cast("bigint")).withColumn(fk.column, F.lit(-7).cast("bigint"))
+                orphan = first.withColumn(key, F.lit(10**15 + i).cast("bigint")).withColumn(
+                    fk.column, F.lit(-7).cast("bigint")
+                )
                 rows = rows.unionByName(orphan)
         rows.write.format("delta").mode("append").save(path(copy, table))
 
@@ -462,7 +505,9 @@ def test_share_and_per_key_measures_run_one_spark_job_each(spark):
         finally:
             context.setLocalProperty("spark.jobGroup.id", None)
 
-    (gaps, rows), share_jobs = jobs("share_gaps", lambda: integrity.share_gaps(frame, "c", {"a": 0.5, "b": 0.25, "z": 0.25}))
+    (gaps, rows), share_jobs = jobs(
+        "share_gaps", lambda: integrity.share_gaps(frame, "c", {"a": 0.5, "b": 0.25, "z": 0.25})
+    )
     assert rows == 6 and share_jobs == 1
     assert gaps == pytest.approx({"a": 4 / 6 - 0.5, "b": 1 / 6 - 0.25, "z": -0.25})
     found, per_key_jobs = jobs("rows_per_key", lambda: integrity.rows_per_key(frame, "k", 2, 2))

@@ -18,9 +18,9 @@ import zipfile
 
 import dagster as dg
 import pytest
-from dagster._serdes import serialize_value
 from dagster._core.execution.api import create_execution_plan
 from dagster._core.execution.resources_init import get_required_resource_keys_for_step
+from dagster._serdes import serialize_value
 from dagster_pyspark import LazyPySparkResource
 from dagster_pyspark.utils import build_pyspark_zip
 
@@ -80,7 +80,10 @@ def test_definitions_load_under_the_databricks_target(databricks_env):
     assert job.executor_def is dg.multiprocess_executor
     io_manager = defs.resources["io_manager"]
     location = io_manager.catalog.location
-    assert (location.target, location.table_identifier("households")) == ("databricks", "`main`.`identity_graph`.`households`")
+    assert (location.target, location.table_identifier("households")) == (
+        "databricks",
+        "`main`.`identity_graph`.`households`",
+    )
 
 
 def test_asset_kinds_name_databricks_only_on_the_databricks_target(databricks_env):
@@ -171,11 +174,15 @@ def test_the_step_launcher_resolves_cluster_package_libraries_and_environment(da
 
 def test_an_existing_cluster_and_autoscaling_are_chosen_from_the_environment():
     env = {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN}
-    assert DatabricksSettings.from_env({**env, "IDENTITY_GRAPH_DATABRICKS_CLUSTER_ID": "0123-456789-abc"}).cluster() == {
-        "existing": "0123-456789-abc"
+    assert DatabricksSettings.from_env(
+        {**env, "IDENTITY_GRAPH_DATABRICKS_CLUSTER_ID": "0123-456789-abc"}
+    ).cluster() == {"existing": "0123-456789-abc"}
+    assert DatabricksSettings.from_env(env).cluster()["new"]["size"] == {
+        "autoscale": {"min_workers": 2, "max_workers": 8}
     }
-    assert DatabricksSettings.from_env(env).cluster()["new"]["size"] == {"autoscale": {"min_workers": 2, "max_workers": 8}}
-    oauth = DatabricksSettings.from_env({"DATABRICKS_HOST": HOST, "DATABRICKS_CLIENT_ID": "sp", "DATABRICKS_CLIENT_SECRET": "x"})
+    oauth = DatabricksSettings.from_env(
+        {"DATABRICKS_HOST": HOST, "DATABRICKS_CLIENT_ID": "sp", "DATABRICKS_CLIENT_SECRET": "x"}
+    )
     assert oauth.credentials() == {
         "oauth_client_id": {"env": "DATABRICKS_CLIENT_ID"},
         "oauth_client_secret": {"env": "DATABRICKS_CLIENT_SECRET"},
@@ -197,8 +204,14 @@ def test_oauth_credentials_reach_the_launcher_from_the_environment(databricks_en
         ({}, "needs DATABRICKS_HOST"),
         ({"DATABRICKS_HOST": HOST}, "needs DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET"),
         ({"DATABRICKS_HOST": "dbc-0123.cloud.databricks.com", "DATABRICKS_TOKEN": TOKEN}, "https://"),
-        ({"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "IDENTITY_GRAPH_DATABRICKS_WORKERS": "8-2"}, "a range (2-8)"),
-        ({"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "IDENTITY_GRAPH_DATABRICKS_STAGING": "dbfs:/x"}, "absolute DBFS"),
+        (
+            {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "IDENTITY_GRAPH_DATABRICKS_WORKERS": "8-2"},
+            "a range (2-8)",
+        ),
+        (
+            {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "IDENTITY_GRAPH_DATABRICKS_STAGING": "dbfs:/x"},
+            "absolute DBFS",
+        ),
     ],
 )
 def test_bad_databricks_settings_are_named(environ, fragment):
@@ -233,7 +246,10 @@ class UnverifiedCatalog(CatalogAccess):
 
 def managed_tables(session: LazyPySparkResource, schema: str) -> DeltaIOManager:
     """The databricks-target IO manager writing managed tables of Spark's session catalog."""
-    return DeltaIOManager(spark=session, catalog=UnverifiedCatalog(location=TableLocation("databricks", catalog="spark_catalog", schema=schema)))
+    return DeltaIOManager(
+        spark=session,
+        catalog=UnverifiedCatalog(location=TableLocation("databricks", catalog="spark_catalog", schema=schema)),
+    )
 
 
 @dg.asset(metadata={"partition_columns": ["event_date"], "partition_expr": "event_date"},
@@ -272,14 +288,16 @@ def test_unity_catalog_branch_writes_managed_tables_by_three_level_name(spark):
         for key, value in MANAGED_TABLE_PROPERTIES.items():
             assert properties.get(key) == value, (key, properties)
         assert {(r.event_date.isoformat(), r["count"]) for r in spark.table(f"{name}.summary").collect()} == {
-            ("2026-10-01", 10), ("2026-10-02", 10)
+            ("2026-10-01", 10),
+            ("2026-10-02", 10),
         }
         # A re-run of one day replaces that day only.
         before = {r.run for r in spark.table(f"{name}.daily").where("event_date = '2026-10-01'").collect()}
         rerun = dg.materialize([daily], partition_key="2026-10-02", resources=resources)
         rows = spark.table(f"{name}.daily").groupBy("event_date", "run").count().collect()
         assert {(r.event_date.isoformat(), r.run, r["count"]) for r in rows} == {
-            ("2026-10-01", before.pop(), 10), ("2026-10-02", rerun.run_id, 10)
+            ("2026-10-01", before.pop(), 10),
+            ("2026-10-02", rerun.run_id, 10),
         }
         metadata = rerun.asset_materializations_for_node("daily")[0].metadata
         assert metadata["dagster/table_name"].value == f"spark_catalog.{schema}.daily"
@@ -289,7 +307,9 @@ def test_unity_catalog_branch_writes_managed_tables_by_three_level_name(spark):
         failed = dg.materialize([daily, summary], selection=[summary], resources={"spark": session, "io_manager": missing},
                                 raise_on_error=False)  # fmt: skip
         assert not failed.success
-        assert f"Upstream table spark_catalog.{schema}_none.daily is not stored" in str(failed.get_step_failure_events()[0].event_specific_data.error.message)
+        assert f"Upstream table spark_catalog.{schema}_none.daily is not stored" in str(
+            failed.get_step_failure_events()[0].event_specific_data.error.message
+        )
     finally:
         spark.sql(f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
 
@@ -357,7 +377,10 @@ def test_a_bad_workspace_fails_the_run_within_a_minute_naming_host_and_cause(dat
         host, cause = server.host, "Timeout"
     else:
         server = RecordedUnityCatalog({ME: "databricks/error_403_invalid_token.json"})
-        host, cause = server.host, json.loads((FIXTURES / "databricks/error_403_invalid_token.json").read_text())["body"]["message"]
+        host, cause = (
+            server.host,
+            json.loads((FIXTURES / "databricks/error_403_invalid_token.json").read_text())["body"]["message"],
+        )
     databricks_env(DATABRICKS_HOST=host, DATABRICKS_TOKEN=TOKEN, IDENTITY_GRAPH_WAREHOUSE=str(tmp_path / "unused"))
     try:
         # The slowest case goes through the multiprocess executor; the others in-process, to save suite time.
@@ -392,6 +415,8 @@ def test_the_dagster_plus_code_location_loads_the_databricks_target(databricks_e
         "job = m.defs.resolve_job_def(m.GENERATE_JOB); "
         "print(job.executor_def is dg.multiprocess_executor, m.defs.resources['io_manager'].target)"
     )
-    done = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], check=False, cwd=root, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "databricks"]

@@ -1,6 +1,5 @@
 """The Delta IO manager on real Delta tables: round trip, metadata, atomic overwrite, clear errors, retries."""
 
-
 import os
 from pathlib import Path
 
@@ -20,7 +19,10 @@ ROWS = 1_000
 
 def resources(warehouse) -> dict:
     spark = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
-    return {"spark": spark, "io_manager": DeltaIOManager(spark=spark, catalog=local_catalog(warehouse), backoff_seconds=0.01)}
+    return {
+        "spark": spark,
+        "io_manager": DeltaIOManager(spark=spark, catalog=local_catalog(warehouse), backoff_seconds=0.01),
+    }
 
 
 class Behaviour(dg.Config):
@@ -32,7 +34,12 @@ def numbers(config: Behaviour, spark: LazyPySparkResource) -> DataFrame:
     """Ids 1..ROWS over 4 partitions; optionally a task fails at one id, after others have written files."""
     df = spark.spark_session.range(1, ROWS + 1, 1, 4).withColumn("square", F.col("id") * F.col("id"))
     if config.fail_at_id:
-        df = df.withColumn("square", F.when(F.col("id") == config.fail_at_id, F.raise_error(F.lit("injected failure"))).otherwise(F.col("square")))
+        df = df.withColumn(
+            "square",
+            F.when(F.col("id") == config.fail_at_id, F.raise_error(F.lit("injected failure"))).otherwise(
+                F.col("square")
+            ),
+        )
     return df
 
 
@@ -57,7 +64,11 @@ def test_launchpad_config_for_some_io_manager_fields_keeps_the_code_locations_lo
     catalog = local_catalog(warehouse, "cat", "sch")
     result = dg.materialize(
         [numbers],
-        resources={"spark": spark_resource, "catalog": catalog, "io_manager": DeltaIOManager(spark=spark_resource, catalog=catalog)},
+        resources={
+            "spark": spark_resource,
+            "catalog": catalog,
+            "io_manager": DeltaIOManager(spark=spark_resource, catalog=catalog),
+        },
         run_config={
             "resources": {
                 "io_manager": {"config": {"max_attempts": 2}},
@@ -68,7 +79,9 @@ def test_launchpad_config_for_some_io_manager_fields_keeps_the_code_locations_lo
     assert result.success
     assert os.path.isdir(os.path.join(warehouse, "cat", "sch", "numbers", "_delta_log"))
     assert not os.path.exists(tmp_path / "warehouse")
-    assert result.asset_materializations_for_node("numbers")[0].metadata["dagster/table_name"].value == "cat.sch.numbers"
+    assert (
+        result.asset_materializations_for_node("numbers")[0].metadata["dagster/table_name"].value == "cat.sch.numbers"
+    )
 
 
 def test_round_trip_writes_delta_and_reads_back_with_metadata(spark, tmp_path):
@@ -104,7 +117,10 @@ def test_interrupted_overwrite_leaves_previous_version_readable(spark, tmp_path)
     before = delta_version(spark, path)
 
     failed = dg.materialize(
-        [numbers], resources=resources(tmp_path), run_config={"ops": {"numbers": {"config": {"fail_at_id": ROWS - 3}}}}, raise_on_error=False
+        [numbers],
+        resources=resources(tmp_path),
+        run_config={"ops": {"numbers": {"config": {"fail_at_id": ROWS - 3}}}},
+        raise_on_error=False,
     )
     assert not failed.success
     assert "injected failure" in str(failed.get_step_failure_events()[0].step_failure_data.error)
@@ -126,7 +142,9 @@ def test_unwritable_warehouse_fails_with_the_location_named(spark, tmp_path):
 
 
 def test_missing_upstream_table_fails_with_a_clear_message(spark, tmp_path):
-    result = dg.materialize([numbers, doubled], selection=[doubled.key], resources=resources(tmp_path), raise_on_error=False)
+    result = dg.materialize(
+        [numbers, doubled], selection=[doubled.key], resources=resources(tmp_path), raise_on_error=False
+    )
     assert not result.success
     message = str(result.get_step_failure_events()[0].step_failure_data.error)
     assert "main.identity_graph.numbers is not stored" in message and "materialise numbers first" in message

@@ -9,7 +9,6 @@ from identity_graph.config import RunParameters
 from identity_graph_tests.support.fingerprint import fingerprint, identity_core
 
 
-
 def test_a_different_seed_gives_different_tables(spark):
     a = identity_core(spark, 500, RunParameters(seed=1, partitions=2))
     b = identity_core(spark, 500, RunParameters(seed=2, partitions=2))

@@ -16,6 +16,7 @@ with the usual ½ continuity correction for counts (Clauset, Shalizi & Newman 20
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 
 import pytest
@@ -73,14 +74,18 @@ def totals(world) -> list[int]:
 def audience_rows(world) -> list[dict]:
     """Audience attributes joined with the viewership they were derived from, on the driver."""
     # Timestamps as epoch seconds: collected TIMESTAMPs would be shifted into the driver's local zone.
-    joined = world["audience"].withColumn("computed_at", F.unix_seconds("computed_at")).join(
-        world["viewership"].select(
+    joined = (
+        world["audience"]
+        .withColumn("computed_at", F.unix_seconds("computed_at"))
+        .join(
+            world["viewership"].select(
+                "individual_id",
+                "frequency_daily_avg",
+                F.unix_seconds("recency_last_engagement").alias("recency_last_engagement"),
+                "category_counts",
+            ),
             "individual_id",
-            "frequency_daily_avg",
-            F.unix_seconds("recency_last_engagement").alias("recency_last_engagement"),
-            "category_counts",
-        ),
-        "individual_id",
+        )
     )
     return [r.asDict() for r in joined.collect()]
 
@@ -126,7 +131,9 @@ def test_schema_keys_and_domains(world):
         F.sum((F.to_date("event_ts") != F.col("event_date")).cast("int")).alias("off_day"),
         F.min("event_date").alias("first"),
         F.max("event_date").alias("last"),
-        F.sum((~F.col("engagement_type").isin("view", "click", "share", "like", "comment")).cast("int")).alias("bad_type"),
+        F.sum((~F.col("engagement_type").isin("view", "click", "share", "like", "comment")).cast("int")).alias(
+            "bad_type"
+        ),
         F.sum((~F.col("device_type").isin("mobile", "desktop", "tablet", "ctv")).cast("int")).alias("bad_device"),
         F.sum((~F.col("content_category").isin(*DEFAULT_CATEGORY_WEIGHTS)).cast("int")).alias("bad_category"),
         F.sum((~F.col("session_id").rlike("^[0-9a-f]{16}$")).cast("int")).alias("bad_session"),
@@ -135,7 +142,13 @@ def test_schema_keys_and_domains(world):
     assert stats["rows"] == stats["ids"] > 0
     assert stats["off_day"] == 0
     assert (stats["first"], stats["last"]) == (DAYS[0], DAYS[-1])
-    assert (stats["bad_type"], stats["bad_device"], stats["bad_category"], stats["bad_session"], stats["null_content"]) == (0,) * 5
+    assert (
+        stats["bad_type"],
+        stats["bad_device"],
+        stats["bad_category"],
+        stats["bad_session"],
+        stats["null_content"],
+    ) == (0,) * 5
     assert events.join(world["individuals"], "individual_id", "left_anti").count() == 0
 
 
@@ -143,13 +156,19 @@ def test_duration_is_set_for_views_only_and_log_normal(world):
     config = EngagementConfig()
     is_view = F.col("engagement_type") == "view"
     duration = F.col("duration_seconds")
-    stats = world["events"].agg(
-        F.sum((is_view & (duration.isNull() | (duration < 1) | (duration > config.duration_max_seconds))).cast("int")).alias("bad_view"),
-        F.sum((~is_view & duration.isNotNull()).cast("int")).alias("bad_other"),
-        F.sum(is_view.cast("int")).alias("views"),
-        F.sum((~is_view).cast("int")).alias("others"),
-        F.percentile_approx("duration_seconds", 0.5, 10_000).alias("median"),
-    ).first()
+    stats = (
+        world["events"]
+        .agg(
+            F.sum(
+                (is_view & (duration.isNull() | (duration < 1) | (duration > config.duration_max_seconds))).cast("int")
+            ).alias("bad_view"),
+            F.sum((~is_view & duration.isNotNull()).cast("int")).alias("bad_other"),
+            F.sum(is_view.cast("int")).alias("views"),
+            F.sum((~is_view).cast("int")).alias("others"),
+            F.percentile_approx("duration_seconds", 0.5, 10_000).alias("median"),
+        )
+        .first()
+    )
     assert stats["views"] > 0 and stats["others"] > 0
     assert (stats["bad_view"], stats["bad_other"]) == (0, 0)
     assert stats["median"] == pytest.approx(config.duration_median_seconds, rel=0.05)
@@ -244,8 +263,10 @@ def test_viewership_agrees_with_engagements_exactly(world):
         .join(_top_by_count(events, "device_type", 1), "individual_id")
         .join(_top_by_count(events.withColumn("hour", F.hour("event_ts")), "hour", 1), "individual_id")
         .join(
-            events.groupBy("individual_id", "content_category").count()
-            .groupBy("individual_id").agg(F.sort_array(F.collect_list(F.struct("content_category", "count"))).alias("counts")),
+            events.groupBy("individual_id", "content_category")
+            .count()
+            .groupBy("individual_id")
+            .agg(F.sort_array(F.collect_list(F.struct("content_category", "count"))).alias("counts")),
             "individual_id",
         )
     )
@@ -260,8 +281,10 @@ def test_viewership_agrees_with_engagements_exactly(world):
         | (F.col("preferred_categories") != F.col("content_category"))
         | (F.col("preferred_device") != F.col("device_type")[0])
         | (F.col("peak_hour") != F.col("hour")[0])
-        | (F.sort_array(F.map_entries("category_counts")).cast("array<struct<c:string,n:bigint>>")
-           != F.col("counts").cast("array<struct<c:string,n:bigint>>"))
+        | (
+            F.sort_array(F.map_entries("category_counts")).cast("array<struct<c:string,n:bigint>>")
+            != F.col("counts").cast("array<struct<c:string,n:bigint>>")
+        )
         | (F.unix_seconds("computed_at") != F.lit(PARAMS.end_epoch))
     )
     assert mismatches.count() == 0
@@ -315,7 +338,7 @@ def test_propensity_spreads_and_rises_with_frequency(audience_rows):
     assert all(0.0 <= p <= 1.0 for p in propensity)
     deciles = [propensity[len(propensity) * k // 10] for k in range(1, 10)]
     assert deciles[-1] - deciles[0] >= 0.3, deciles
-    assert all(b > a for a, b in zip(deciles, deciles[1:])), deciles
+    assert all(b > a for a, b in itertools.pairwise(deciles)), deciles
     by_class: dict[str, list[float]] = {}
     for r in audience_rows:
         by_class.setdefault(r["behavioral_classification"], []).append(r["propensity_to_convert"])
@@ -365,7 +388,10 @@ def test_custom_categories_are_accepted_and_generated(spark, world):
     config = EngagementConfig(category_weights={"Cooking": 0.7, "Travel": 0.3})
     sample = world["individuals"].where(F.col("individual_id") <= 500)
     events = generate_content_engagements(spark, sample, config, PARAMS, DAYS[:1])
-    assert {r["content_category"] for r in events.select("content_category").distinct().collect()} == {"Cooking", "Travel"}
+    assert {r["content_category"] for r in events.select("content_category").distinct().collect()} == {
+        "Cooking",
+        "Travel",
+    }
 
 
 @pytest.mark.parametrize("propensity_effect", [ResponsesConfig().propensity_effect, 0.0])
@@ -395,7 +421,9 @@ def test_response_rate_rises_with_the_generated_propensity_at_default_settings(s
         .collect()
     }
     assert len(rates) == 10 and rates[1] > 0
-    print(f"propensity_effect {propensity_effect}: response rate by decile {[round(rates[d], 4) for d in range(1, 11)]}")
+    print(
+        f"propensity_effect {propensity_effect}: response rate by decile {[round(rates[d], 4) for d in range(1, 11)]}"
+    )
     if propensity_effect > 0:
         assert rates[10] >= 3 * rates[1], rates
     else:

@@ -34,14 +34,18 @@ def test_all_ten_tables_are_written_with_zero_orphans(spark, graph):
     for table in TABLES:
         assert read(spark, graph, table).count() > 0, table
     assert orphans(spark, graph) == {f"{c}.{col}": 0 for c, col, _, _ in FOREIGN_KEYS}
-    days = {r[0].isoformat() for r in read(spark, graph, "content_engagements").select("event_date").distinct().collect()}
+    days = {
+        r[0].isoformat() for r in read(spark, graph, "content_engagements").select("event_date").distinct().collect()
+    }
     assert days == {"2026-10-27", "2026-10-28", "2026-10-29", "2026-10-30", "2026-10-31"}
 
 
 def test_invalid_config_fails_before_any_table_is_touched(spark, graph):
     before = versions(spark, graph)
     bad = {**RUN_CONFIG, "ops": {**RUN_CONFIG["ops"], "campaigns": {"config": {"num_campaigns": 0}}}}
-    result = dg.materialize(ALL_ASSETS, resources=project_resources(graph), run_config=bad, tags=RANGE, raise_on_error=False)
+    result = dg.materialize(
+        ALL_ASSETS, resources=project_resources(graph), run_config=bad, tags=RANGE, raise_on_error=False
+    )
     assert not result.success
     assert "campaigns.num_campaigns" in str(result.all_events)
     assert versions(spark, graph) == before
@@ -50,7 +54,11 @@ def test_invalid_config_fails_before_any_table_is_touched(spark, graph):
 def test_rematerialising_one_day_of_engagements_changes_only_that_day(spark, graph):
     before = versions(spark, graph)["content_engagements"]
     busier = {**RUN_CONFIG, "ops": {"content_engagements": {"config": {"mean_events_per_day": 3.0}}}}
-    one_day = {"selection": ["content_engagements"], "partition_key": "2026-10-29", "resources": project_resources(graph)}
+    one_day = {
+        "selection": ["content_engagements"],
+        "partition_key": "2026-10-29",
+        "resources": project_resources(graph),
+    }
     assert dg.materialize(ALL_ASSETS, run_config=busier, **one_day).success
     assert versions(spark, graph)["content_engagements"] == before + 1
     old, new = read(spark, graph, "content_engagements", before), read(spark, graph, "content_engagements")
@@ -79,7 +87,9 @@ def test_cli_generates_and_checks_a_selection_and_a_duplicate_key_fails_the_chec
     assert lines[header + 2].split()[:3] == ["households", "400", "0"], out
     assert lines[header + 3].split()[:2] == ["table", "check"] or not lines[header + 3].strip(), out
     summary = next(line for line in lines if " checks: " in line)
-    assert summary.endswith("checks: 0 ERROR failed, 0 WARN failed, 0 skipped (a blocking check on a table they read failed)."), out
+    assert summary.endswith(
+        "checks: 0 ERROR failed, 0 WARN failed, 0 skipped (a blocking check on a table they read failed)."
+    ), out
     instance = dg.DagsterInstance.from_config(str(home))
     try:
         assert instance.get_latest_materialization_event(dg.AssetKey("households")) is not None
@@ -91,10 +101,14 @@ def test_cli_generates_and_checks_a_selection_and_a_duplicate_key_fails_the_chec
     assert "10 checks: 0 ERROR failed, 0 WARN failed, 0 skipped" in capsys.readouterr().out
     assert cli.main(["check", "--select", "households", *target]) == 0
     checks_of_households = capsys.readouterr().out
-    assert summary.split()[0] == next(line for line in checks_of_households.splitlines() if " checks: " in line).split()[0]
+    assert (
+        summary.split()[0] == next(line for line in checks_of_households.splitlines() if " checks: " in line).split()[0]
+    )
 
     households = os.path.join(warehouse, "main", "identity_graph", "households")
-    spark.read.format("delta").load(households).where("household_id = 1").write.format("delta").mode("append").save(households)
+    spark.read.format("delta").load(households).where("household_id = 1").write.format("delta").mode("append").save(
+        households
+    )
     versions_before = versions(spark, warehouse, ["households"])
     assert cli.main(["check", "--select", "households", *target]) == 1
     out = capsys.readouterr().out

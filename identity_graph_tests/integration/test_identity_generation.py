@@ -51,14 +51,20 @@ def assert_shares(realised: dict[str, float], configured: dict[str, float]) -> N
 
 
 def test_household_count_is_exact_and_keys_are_1_to_n(tables):
-    stats = tables["households"].agg(F.count("*"), F.countDistinct("household_id"), F.min("household_id"), F.max("household_id")).first()
+    stats = (
+        tables["households"]
+        .agg(F.count("*"), F.countDistinct("household_id"), F.min("household_id"), F.max("household_id"))
+        .first()
+    )
     assert tuple(stats) == (NUM_HOUSEHOLDS, NUM_HOUSEHOLDS, 1, NUM_HOUSEHOLDS)
 
 
 def test_individual_count_is_sum_of_household_sizes_and_per_household_exact(tables):
     households, individuals = tables["households"], tables["individuals"]
     expected = households.agg(F.sum("household_size")).first()[0]
-    stats = individuals.agg(F.count("*"), F.countDistinct("individual_id"), F.min("individual_id"), F.max("individual_id")).first()
+    stats = individuals.agg(
+        F.count("*"), F.countDistinct("individual_id"), F.min("individual_id"), F.max("individual_id")
+    ).first()
     assert tuple(stats) == (expected, expected, 1, expected)
     per_household = individuals.groupBy("household_id").count()
     mismatched = households.join(per_household, "household_id", "left").where(
@@ -109,7 +115,9 @@ def _expected_clipped_rounded_normal_mean(mean: float, sd: float, low: int, high
 
 def test_household_size_is_clipped_normal_with_configured_mean(tables):
     config = HouseholdsConfig()
-    low, high, mean = tables["households"].agg(F.min("household_size"), F.max("household_size"), F.avg("household_size")).first()
+    low, high, mean = (
+        tables["households"].agg(F.min("household_size"), F.max("household_size"), F.avg("household_size")).first()
+    )
     assert low >= 1 and high <= 10
     expected = _expected_clipped_rounded_normal_mean(2.5, 1.2, config.household_size_min, config.household_size_max)
     assert mean == pytest.approx(expected, abs=0.04)
@@ -125,7 +133,12 @@ def test_configured_weights_change_the_realised_mix(spark):
 
 def test_city_state_zip_triples_are_consistent(tables):
     known = {(city, state): prefixes for city, state, _, prefixes in US_CITIES}
-    rows = tables["households"].groupBy("location_city", "location_state", F.substring("location_zip", 1, 3).alias("p")).count().collect()
+    rows = (
+        tables["households"]
+        .groupBy("location_city", "location_state", F.substring("location_zip", 1, 3).alias("p"))
+        .count()
+        .collect()
+    )
     for row in rows:
         assert (row.location_city, row.location_state) in known, row
         assert row.p in known[(row.location_city, row.location_state)], row
@@ -148,7 +161,7 @@ def test_demographic_mixes_follow_config(tables):
 def test_ages_in_range_retirees_old_students_young(tables):
     individuals = tables["individuals"]
     low, high = individuals.agg(F.min("age"), F.max("age")).first()
-    assert 18 <= low and high <= 90
+    assert low >= 18 and high <= 90
     assert individuals.where((F.col("employment_status") == "Retired") & (F.col("age") < 60)).count() == 0
     assert individuals.where((F.col("employment_status") == "Student") & (F.col("age") > 34)).count() == 0
     assert individuals.where((F.col("education_level") == "Doctorate") & (F.col("age") < 26)).count() == 0
@@ -156,7 +169,9 @@ def test_ages_in_range_retirees_old_students_young(tables):
 
 def test_income_rises_with_education_and_age(tables):
     individuals = tables["individuals"]
-    by_education = {r[0]: float(r[1]) for r in individuals.groupBy("education_level").agg(F.avg("income_individual")).collect()}
+    by_education = {
+        r[0]: float(r[1]) for r in individuals.groupBy("education_level").agg(F.avg("income_individual")).collect()
+    }
     order = ["High School", "Some College", "Bachelor", "Master", "Doctorate"]
     means = [by_education[level] for level in order]
     assert means == sorted(means) and means[-1] > 1.8 * means[0]
@@ -170,7 +185,10 @@ def test_income_rises_with_education_and_age(tables):
 
 def test_income_is_null_for_unemployed_and_at_the_missing_rate_otherwise(tables):
     individuals = tables["individuals"]
-    assert individuals.where((F.col("employment_status") == "Unemployed") & F.col("income_individual").isNotNull()).count() == 0
+    assert (
+        individuals.where((F.col("employment_status") == "Unemployed") & F.col("income_individual").isNotNull()).count()
+        == 0
+    )
     earners = individuals.where(F.col("employment_status") != "Unemployed")
     missing = earners.where(F.col("income_individual").isNull()).count() / earners.count()
     assert missing == pytest.approx(DemographicsConfig().income_missing_rate, abs=SHARE_TOLERANCE)
@@ -179,7 +197,11 @@ def test_income_is_null_for_unemployed_and_at_the_missing_rate_otherwise(tables)
 
 def test_most_household_members_share_a_surname(tables):
     individuals = tables["individuals"]
-    multi = individuals.groupBy("household_id").agg(F.count("*").alias("n"), F.countDistinct("last_name").alias("names")).where("n > 1")
+    multi = (
+        individuals.groupBy("household_id")
+        .agg(F.count("*").alias("n"), F.countDistinct("last_name").alias("names"))
+        .where("n > 1")
+    )
     share_single_name = multi.where("names = 1").count() / multi.count()
     assert share_single_name > 0.5
     assert individuals.where(F.col("first_name").isNull() | F.col("last_name").isNull()).count() == 0
@@ -191,7 +213,12 @@ def test_most_household_members_share_a_surname(tables):
 def test_identifier_type_prevalence_follows_config(tables):
     config = IdentifiersConfig()
     people = tables["individuals"].count()
-    holders = tables["identity_mappings"].groupBy("identifier_type").agg(F.countDistinct("individual_id").alias("n")).collect()
+    holders = (
+        tables["identity_mappings"]
+        .groupBy("identifier_type")
+        .agg(F.countDistinct("individual_id").alias("n"))
+        .collect()
+    )
     realised = {r.identifier_type: r.n / people for r in holders}
     for identifier_type, prevalence in config.type_prevalence.items():
         assert realised[identifier_type] == pytest.approx(prevalence, abs=SHARE_TOLERANCE), identifier_type
@@ -202,7 +229,9 @@ def test_identifier_values_are_hashes_or_uuids_and_unique_per_type(tables):
     sha = r"^[0-9a-f]{64}$"
     uuid = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
     hashed = F.col("identifier_type").isin("email_hash", "hashed_phone")
-    bad = mappings.where((hashed & ~F.col("identifier_value").rlike(sha)) | (~hashed & ~F.col("identifier_value").rlike(uuid)))
+    bad = mappings.where(
+        (hashed & ~F.col("identifier_value").rlike(sha)) | (~hashed & ~F.col("identifier_value").rlike(uuid))
+    )
     assert bad.count() == 0
     assert mappings.groupBy("identifier_type", "identifier_value").count().where("count > 1").count() == 0
 
@@ -216,23 +245,33 @@ def test_first_seen_not_after_last_seen_and_active_means_recent(tables):
     assert mappings.where(F.col("active") != recent).count() == 0
     active_share = mappings.where("active").count() / mappings.count()
     assert 0.05 < active_share < 0.95
-    first_seen_before_person = mappings.join(tables["individuals"].select("individual_id", "created_at"), "individual_id").where(
-        F.col("first_seen") < F.col("created_at")
-    )
+    first_seen_before_person = mappings.join(
+        tables["individuals"].select("individual_id", "created_at"), "individual_id"
+    ).where(F.col("first_seen") < F.col("created_at"))
     assert first_seen_before_person.count() == 0
 
 
 def test_email_hash_is_sha256_of_a_normalised_address(spark):
     """The hash is of a lower-case address built from the person's name — reproducible by users."""
     people = spark.createDataFrame(
-        [(1, "Ann-Marie", "O'Neil", None)], "individual_id BIGINT, first_name STRING, last_name STRING, created_at TIMESTAMP"
+        [(1, "Ann-Marie", "O'Neil", None)],
+        "individual_id BIGINT, first_name STRING, last_name STRING, created_at TIMESTAMP",
     ).withColumn("created_at", F.lit("2025-01-01 00:00:00").cast("timestamp"))
     config = IdentifiersConfig(type_prevalence={"email_hash": 1.0}, min_per_individual=1, mean_per_individual=1.0)
     row = generate_identity_mappings(spark, people, config, PARAMS).first()
     assert row.identifier_type == "email_hash"
     candidates = {
         __import__("hashlib").sha256(f"annmarie.oneil1@{domain}".encode()).hexdigest()
-        for domain in ("gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com", "aol.com", "comcast.net", "proton.me")
+        for domain in (
+            "gmail.com",
+            "yahoo.com",
+            "outlook.com",
+            "hotmail.com",
+            "icloud.com",
+            "aol.com",
+            "comcast.net",
+            "proton.me",
+        )
     }
     assert row.identifier_value in candidates
     assert re.fullmatch(r"[0-9a-f]{64}", row.identifier_value)

@@ -10,12 +10,12 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.checks.asset_checks import PROFILE_CHECK, check_steps, profile
-from identity_graph.resources.databricks import STEP_LAUNCHER
 from identity_graph.profiles import PROFILES, Profile, markdown_table, profile_households
-from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
+from identity_graph.resources.databricks import STEP_LAUNCHER
+from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph_tests.support.markdown_tables import number, rows_of
+from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
 from identity_graph_tests.support.stored_graph import SHARED_GRAPH_TAG, TABLES, local_catalog, read
 
 
@@ -41,7 +41,10 @@ def test_income_bracket_mix_counts_every_household_and_shares_sum_to_one(spark, 
     """The income mix counts match a recount of the stored households and the shares sum to 100 %."""
     mix = rows_of(graph_profile(graph_instance, graph, "households"), "income_bracket")
     brackets, total = mix[:-1], mix[-1]
-    stored = {r.income_bracket: r["count"] for r in read(spark, graph, "households").groupBy("income_bracket").count().collect()}
+    stored = {
+        r.income_bracket: r["count"]
+        for r in read(spark, graph, "households").groupBy("income_bracket").count().collect()
+    }
     assert {r["income_bracket"]: int(number(r["households"])) for r in brackets} == stored
     assert number(total["households"]) == sum(stored.values()) == 400
     # Shares are shown to 0.1 %: five rounded shares sum to 100 % within 5 × 0.05 %.
@@ -113,8 +116,12 @@ def test_response_rate_by_propensity_decile_is_recomputed_in_python(spark, graph
         end = start + size + (1 if d <= extra else 0)
         decile_of.update({individual: d for _, individual in people[start:end]})
         start = end
-    exposed = [decile_of[r.individual_id] for r in read(spark, graph, "campaign_exposures").select("individual_id").collect()]
-    answered = [decile_of[r.individual_id] for r in read(spark, graph, "response_events").select("individual_id").collect()]
+    exposed = [
+        decile_of[r.individual_id] for r in read(spark, graph, "campaign_exposures").select("individual_id").collect()
+    ]
+    answered = [
+        decile_of[r.individual_id] for r in read(spark, graph, "response_events").select("individual_id").collect()
+    ]
     exposures = {d: exposed.count(d) for d in range(1, 11)}
     responses = {d: answered.count(d) for d in range(1, 11)}
     assert sum(responses.values()) > 0
@@ -169,11 +176,15 @@ def test_a_failing_profile_is_a_failed_warning_and_the_table_stays(spark, tmp_pa
         "io_manager": DeltaIOManager(spark=session, catalog=catalog),
         STEP_LAUNCHER: dg.ResourceDefinition.none_resource(),
     }
-    checks = check_steps([profile("profiled_ok", Profile(count_profile)), profile("profiled_broken", Profile(missing_column_profile))])
+    checks = check_steps(
+        [profile("profiled_ok", Profile(count_profile)), profile("profiled_broken", Profile(missing_column_profile))]
+    )
     result = dg.materialize([profiled_ok, profiled_broken, *checks], resources=resources)
     assert result.success
     found = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
-    assert found["profiled_ok"].passed and found["profiled_ok"].metadata["profile"].value == "| rows |\n| ---: |\n| 10 |"
+    assert (
+        found["profiled_ok"].passed and found["profiled_ok"].metadata["profile"].value == "| rows |\n| ---: |\n| 10 |"
+    )
     broken = found["profiled_broken"]
     assert (broken.passed, broken.severity) == (False, dg.AssetCheckSeverity.WARN)
     assert "not computed: AnalysisException" in broken.description

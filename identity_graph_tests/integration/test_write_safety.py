@@ -72,7 +72,10 @@ def _shape(df: DataFrame, config: Plan) -> DataFrame:
         df = df.withColumn("extra", F.lit("x"))
     if config.fail_at_id:
         df = df.withColumn(
-            "writer", F.when(F.col("id") == config.fail_at_id, F.raise_error(F.lit("injected failure"))).otherwise(F.col("writer"))
+            "writer",
+            F.when(F.col("id") == config.fail_at_id, F.raise_error(F.lit("injected failure"))).otherwise(
+                F.col("writer")
+            ),
         )
     if config.barrier:
         # Both runs reach this point before either returns its DataFrame, so both IO manager
@@ -87,7 +90,11 @@ def snapshot_table(config: Plan, spark: LazyPySparkResource) -> DataFrame:
     return _shape(spark.spark_session.range(1, ROWS + 1, 1, INPUT_PARTITIONS), config)
 
 
-@dg.asset(partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run(), metadata={"partition_expr": "event_date", "partition_columns": ["event_date"]})
+@dg.asset(
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    metadata={"partition_expr": "event_date", "partition_columns": ["event_date"]},
+)
 def daily_table(context: dg.AssetExecutionContext, config: Plan, spark: LazyPySparkResource) -> DataFrame:
     """PER_DAY rows (seq 0..PER_DAY-1) for each requested day, declared like content_engagements."""
     days = partition_days(context.partition_time_window)
@@ -104,11 +111,16 @@ def daily_table(context: dg.AssetExecutionContext, config: Plan, spark: LazyPySp
 
 def resources(warehouse) -> dict:
     spark = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
-    return {"spark": spark, "io_manager": DeltaIOManager(spark=spark, catalog=local_catalog(warehouse), backoff_seconds=0.01)}
+    return {
+        "spark": spark,
+        "io_manager": DeltaIOManager(spark=spark, catalog=local_catalog(warehouse), backoff_seconds=0.01),
+    }
 
 
 def run(asset, warehouse, raise_on_error=True, partition_key=None, days=None, instance=None, **plan):
-    tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[1]} if days else None
+    tags = (
+        {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[1]} if days else None
+    )
     return dg.materialize(
         [asset],
         resources=resources(warehouse),
@@ -224,7 +236,14 @@ def test_failure_mid_replace_where_keeps_every_day_as_it_was(spark, tmp_path):
     assert (delta_version(spark, path), stored(spark, path)) == (0, sorted(before))
     files_before = parquet_files(path)
 
-    failed = run(daily_table, tmp_path, raise_on_error=False, days=("2026-10-02", "2026-10-03"), writer=2, fail_at_id=2 * PER_DAY - 3)
+    failed = run(
+        daily_table,
+        tmp_path,
+        raise_on_error=False,
+        days=("2026-10-02", "2026-10-03"),
+        writer=2,
+        fail_at_id=2 * PER_DAY - 3,
+    )
     assert not failed.success
     assert "injected failure" in recorded_failure_text(failed)
 
@@ -238,7 +257,9 @@ def test_failure_mid_replace_where_keeps_every_day_as_it_was(spark, tmp_path):
     metadata = result.asset_materializations_for_node("daily_table")[0].metadata
     assert metadata["delta_version"].value == 1 and metadata["dagster/partition_row_count"].value == 2 * PER_DAY
     assert delta_version(spark, path) == 1 and commit_files(path) == [0, 1]
-    assert stored(spark, path) == sorted(day_rows("2026-10-01", 1) + day_rows("2026-10-02", 3) + day_rows("2026-10-03", 3))
+    assert stored(spark, path) == sorted(
+        day_rows("2026-10-01", 1) + day_rows("2026-10-02", 3) + day_rows("2026-10-03", 3)
+    )
 
 
 # -- 2. an uncreatable warehouse --------------------------------------------------------------
@@ -279,7 +300,9 @@ CONFLICT_CLASS = re.compile(
     r"\b(Concurrent(Append|DeleteRead|DeleteDelete|Transaction|Write)Exception|ProtocolChangedException|MetadataChangedException)\b"
 )
 #: ... and its error class.
-CONFLICT_ERROR_CLASS = re.compile(r"\[(DELTA_CONCURRENT_[A-Z_]+(\.[A-Z_]+)?|DELTA_PROTOCOL_CHANGED|DELTA_METADATA_CHANGED)\]")
+CONFLICT_ERROR_CLASS = re.compile(
+    r"\[(DELTA_CONCURRENT_[A-Z_]+(\.[A-Z_]+)?|DELTA_PROTOCOL_CHANGED|DELTA_METADATA_CHANGED)\]"
+)
 
 
 class Race:
@@ -330,7 +353,9 @@ def check_race(spark, path: str, base: int, race: Race, observed: Counter) -> No
     other, a gapless log, and each loser failed with Delta's conflict error, not retried."""
     assert race.winners, f"{race.name}: neither writer succeeded: {[chain_text(o) for o in race.outcomes]}"
     latest = delta_version(spark, path)
-    assert latest == base + len(race.winners), f"{race.name}: {len(race.winners)} successes but version {base} -> {latest}"
+    assert latest == base + len(race.winners), (
+        f"{race.name}: {len(race.winners)} successes but version {base} -> {latest}"
+    )
     assert commit_files(path) == list(range(latest + 1))
     for loser in race.losers:
         error = race.outcomes[loser]
@@ -369,7 +394,9 @@ def test_two_full_overwrites_at_once_leave_exactly_one_writers_table(spark, tmp_
         if len(race.winners) == 1:
             assert stored(spark, path) == plain_rows(writers[race.winners[0]])
         else:
-            assert sorted([stored(spark, path, base + 1), stored(spark, path, base + 2)]) == sorted(plain_rows(w) for w in writers)
+            assert sorted([stored(spark, path, base + 1), stored(spark, path, base + 2)]) == sorted(
+                plain_rows(w) for w in writers
+            )
     report("two full overwrites", observed)
 
 
@@ -409,12 +436,16 @@ def test_replace_where_on_disjoint_days_at_once_both_commit(spark, tmp_path):
         base = delta_version(spark, path)
         first, second = 10 * attempt + 1, 10 * attempt + 2
         race = Race(f"disjoint-{attempt}").go(
-            daily_table, tmp_path, [{"partition_key": "2026-10-01", "writer": first}, {"partition_key": "2026-10-02", "writer": second}]
+            daily_table,
+            tmp_path,
+            [{"partition_key": "2026-10-01", "writer": first}, {"partition_key": "2026-10-02", "writer": second}],
         )
         check_race(spark, path, base, race, observed)
         assert race.winners == [0, 1], [chain_text(o) for o in race.outcomes if isinstance(o, BaseException)]
         # Each run reports its own commit (found by the token it wrote), not the table's latest.
-        reported = sorted(r.asset_materializations_for_node("daily_table")[0].metadata["delta_version"].value for r in race.outcomes)
+        reported = sorted(
+            r.asset_materializations_for_node("daily_table")[0].metadata["delta_version"].value for r in race.outcomes
+        )
         assert reported == [base + 1, base + 2], f"delta_version metadata {reported} for commits {base + 1}, {base + 2}"
         assert stored(spark, path) == table_of({"2026-10-01": first, "2026-10-02": second})
         assert stored(spark, path, base + 1) in (
@@ -435,7 +466,9 @@ def test_replace_where_on_the_same_day_at_once_leaves_exactly_one_writers_day(sp
     for attempt in range(REPEATS):
         base = delta_version(spark, path)
         writers = [10 * attempt + 1, 10 * attempt + 2]
-        race = Race(f"same-day-{attempt}").go(daily_table, tmp_path, [{"partition_key": "2026-10-01", "writer": w} for w in writers])
+        race = Race(f"same-day-{attempt}").go(
+            daily_table, tmp_path, [{"partition_key": "2026-10-01", "writer": w} for w in writers]
+        )
         check_race(spark, path, base, race, observed)
         if len(race.winners) == 1:
             assert stored(spark, path) == sorted(day_rows("2026-10-01", writers[race.winners[0]]) + untouched)

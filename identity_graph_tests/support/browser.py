@@ -78,7 +78,9 @@ def chromium(profile: Path) -> Iterator[WebDriver]:
         driver.quit()
 
 
-def settle(driver: WebDriver, probe: Callable[[WebDriver], T], done: Callable[[T], bool], timeout: float = WAIT_SECONDS) -> T:
+def settle(
+    driver: WebDriver, probe: Callable[[WebDriver], T], done: Callable[[T], bool], timeout: float = WAIT_SECONDS
+) -> T:
     """Read the page with ``probe`` until ``done`` holds for what it read, for up to ``timeout``
     seconds; what it last read either way, for the caller to assert on (the page fills in
     asynchronously, and a failure then shows what was on it rather than that a wait ran out)."""

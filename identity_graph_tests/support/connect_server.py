@@ -51,13 +51,18 @@ def server_command(port: int, shuffle_partitions: int = 2) -> list[str]:
     }
     command = [
         os.path.join(spark_home, "bin", "spark-submit"),
-        "--class", SERVER_CLASS,
-        "--master", "local[2]",
-        "--driver-memory", DRIVER_MEMORY,
+        "--class",
+        SERVER_CLASS,
+        "--master",
+        "local[2]",
+        "--driver-memory",
+        DRIVER_MEMORY,
         # A fresh JVM running one small graph: C2 compilation costs more CPU than it saves
         # (server CPU for the graph 202 s -> 147 s on 2 cores).
-        "--driver-java-options", "-XX:TieredStopAtLevel=1",
-        "--packages", delta_package(),
+        "--driver-java-options",
+        "-XX:TieredStopAtLevel=1",
+        "--packages",
+        delta_package(),
     ]
     for key, value in conf.items():
         command += ["--conf", f"{key}={value}"]
@@ -93,16 +98,24 @@ def connect_server(log_dir: Path, timeout: float = START_TIMEOUT_SECONDS) -> Ite
         env.pop(key, None)
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            server_command(port), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            server_command(port),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
             start_new_session=True,
         )
     try:
         deadline = time.monotonic() + timeout
         while not _answers(port):
             if process.poll() is not None:
-                raise RuntimeError(f"Spark Connect server exited with {process.returncode} before listening:\n{log_tail(log)}")
+                raise RuntimeError(
+                    f"Spark Connect server exited with {process.returncode} before listening:\n{log_tail(log)}"
+                )
             if time.monotonic() > deadline:
-                raise TimeoutError(f"Spark Connect server not listening on 127.0.0.1:{port} after {timeout:.0f}s:\n{log_tail(log)}")
+                raise TimeoutError(
+                    f"Spark Connect server not listening on 127.0.0.1:{port} after {timeout:.0f}s:\n{log_tail(log)}"
+                )
             time.sleep(0.5)
         yield f"sc://127.0.0.1:{port}"
     finally:

@@ -30,7 +30,9 @@ def comparable(df: DataFrame) -> DataFrame:
     """MAP columns as sorted arrays of entries: set operations do not accept maps."""
     return df.select(
         *[
-            F.array_sort(F.map_entries(F.col(f.name))).alias(f.name) if isinstance(f.dataType, MapType) else F.col(f.name)
+            F.array_sort(F.map_entries(F.col(f.name))).alias(f.name)
+            if isinstance(f.dataType, MapType)
+            else F.col(f.name)
             for f in df.schema.fields
         ]
     )

@@ -10,7 +10,7 @@ def rows_of(markdown: str, first_header: str) -> list[dict[str, str]]:
     for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
-        rows.append(dict(zip(headers, (c.strip() for c in line.strip("|").split("|")))))
+        rows.append(dict(zip(headers, (c.strip() for c in line.strip("|").split("|")), strict=True)))
     return rows
 
 

@@ -24,7 +24,9 @@ RUN_CONFIG = {
         "households": {"config": {"num_households": 400}},
         "campaigns": {"config": {"num_campaigns": 6}},
         # Generous response rates so that a graph this small still has conversions to attribute.
-        "response_events": {"config": {"base_rate": {"click": 0.10, "conversion": 0.15, "engagement": 0.05, "visit": 0.05}}},
+        "response_events": {
+            "config": {"base_rate": {"click": 0.10, "conversion": 0.15, "engagement": 0.05, "visit": 0.05}}
+        },
     },
     "resources": {"generation": {"config": {"end_date": END_DATE, "days": DAYS}}},
 }

@@ -37,7 +37,7 @@ class RecordedUnityCatalog:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 outer._answer(self)
 
             def log_message(self, *args) -> None:
@@ -60,9 +60,11 @@ class RecordedUnityCatalog:
         name = self.routes.get(key)
         if name is None:
             self.unexpected.append(key)
-            status, content_type, payload = 500, "application/json", json.dumps(
-                {"error_code": "TEST_FIXTURE_MISSING", "message": f"no recorded answer for {key}"}
-            ).encode()
+            status, content_type, payload = (
+                500,
+                "application/json",
+                json.dumps({"error_code": "TEST_FIXTURE_MISSING", "message": f"no recorded answer for {key}"}).encode(),
+            )
         else:
             recorded = json.loads((FIXTURES / name).read_text())
             status = recorded["status"]

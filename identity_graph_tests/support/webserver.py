@@ -84,7 +84,9 @@ class DagsterUI:
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 answer = json.load(response)
-        except urllib.error.HTTPError as error:  # the webserver answers a failed mutation with 500 and the error in the body
+        except (
+            urllib.error.HTTPError
+        ) as error:  # the webserver answers a failed mutation with 500 and the error in the body
             raise GraphQLError(f"HTTP {error.code}: {error.read()[:4000].decode(errors='replace')}") from None
         if answer.get("errors"):
             raise GraphQLError(json.dumps(answer["errors"])[:4000])
@@ -100,7 +102,11 @@ class DagsterUI:
         tags: Mapping[str, str] | None = None,
     ) -> str:
         """Launch ``job`` (or the given assets and ``(asset, check)`` pairs of it) as the UI does; the run id."""
-        selector: dict[str, Any] = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "pipelineName": job}
+        selector: dict[str, Any] = {
+            "repositoryLocationName": LOCATION,
+            "repositoryName": REPOSITORY,
+            "pipelineName": job,
+        }
         if assets is not None:
             selector["assetSelection"] = [{"path": [a]} for a in assets]
         if checks is not None:
@@ -190,12 +196,28 @@ def dagster_dev(home: Path, env: Mapping[str, str], timeout: float = START_TIMEO
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = home / "dagster-dev.log"
-    command = [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-w",
+        str(ROOT / "workspace.yaml"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
     with open(log, "wb") as out:
         # Its own session: `dagster dev` then handles SIGTERM, and its children stop with it.
         process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **env, "DAGSTER_HOME": str(home)}, stdout=out,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env, "DAGSTER_HOME": str(home)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + timeout

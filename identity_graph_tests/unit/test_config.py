@@ -41,14 +41,22 @@ def _message(cls, **values) -> str:
         (DemographicsConfig, {"education_weights": {"Bachelor": 0.999}}, ["education_weights", "0.999"]),
         # unknown category
         (HouseholdsConfig, {"housing_type_weights": {"house": 0.5, "castle": 0.5}}, ["housing_type_weights", "castle"]),
-        (DemographicsConfig, {"employment_weights": {"Employed": 0.5, "Astronaut": 0.5}}, ["employment_weights", "Astronaut"]),
+        (
+            DemographicsConfig,
+            {"employment_weights": {"Employed": 0.5, "Astronaut": 0.5}},
+            ["employment_weights", "Astronaut"],
+        ),
         (IdentifiersConfig, {"type_prevalence": {"email_hash": 0.5, "fax": 0.2}}, ["type_prevalence", "fax"]),
         # negative weights
         (DemographicsConfig, {"gender_weights": {"Male": 1.2, "Female": -0.2}}, ["gender_weights", "-0.2"]),
         # min > max
         (HouseholdsConfig, {"household_size_min": 5, "household_size_max": 3}, ["household_size_min", "5", "3"]),
         (DemographicsConfig, {"age_min": 60, "age_max": 40}, ["age_min", "60", "40"]),
-        (IdentifiersConfig, {"min_per_individual": 9, "max_per_individual": 4}, ["min_per_individual", "9", "max_per_individual", "4"]),
+        (
+            IdentifiersConfig,
+            {"min_per_individual": 9, "max_per_individual": 4},
+            ["min_per_individual", "9", "max_per_individual", "4"],
+        ),
         # age outside [18, 100]
         (DemographicsConfig, {"age_min": 16}, ["age_min", "16"]),
         (DemographicsConfig, {"age_max": 101}, ["age_max", "101"]),
@@ -225,13 +233,21 @@ def test_the_assets_take_the_plain_config_as_dagster_config():
         (EngagementConfig, {"duration_median_seconds": 0}, ["duration_median_seconds", "0"]),
         (EngagementConfig, {"duration_sigma": -0.5}, ["duration_sigma", "-0.5"]),
         (EngagementConfig, {"duration_max_seconds": 0}, ["duration_max_seconds", "0"]),
-        (EngagementConfig, {"duration_median_seconds": 600, "duration_max_seconds": 300}, ["duration_median_seconds", "600", "300"]),
+        (
+            EngagementConfig,
+            {"duration_median_seconds": 600, "duration_max_seconds": 300},
+            ["duration_median_seconds", "600", "300"],
+        ),
         (EngagementConfig, {"favourite_category_share": 1.5}, ["favourite_category_share", "1.5"]),
         (EngagementConfig, {"primary_device_share": -0.1}, ["primary_device_share", "-0.1"]),
         (AudienceConfig, {"secondary_affinity_threshold": 0.0}, ["secondary_affinity_threshold", "0.0"]),
         (AudienceConfig, {"heavy_user_threshold": -2.0}, ["heavy_user_threshold", "-2.0"]),
         (AudienceConfig, {"moderate_user_threshold": 0}, ["moderate_user_threshold", "0"]),
-        (AudienceConfig, {"moderate_user_threshold": 5.0, "heavy_user_threshold": 2.0}, ["moderate_user_threshold", "5.0", "2.0"]),
+        (
+            AudienceConfig,
+            {"moderate_user_threshold": 5.0, "heavy_user_threshold": 2.0},
+            ["moderate_user_threshold", "5.0", "2.0"],
+        ),
         (AudienceConfig, {"churn_inactive_days": 0}, ["churn_inactive_days", "0"]),
         (AudienceConfig, {"segment_by_category": {"News": ""}}, ["segment_by_category", "News"]),
     ],
@@ -248,7 +264,9 @@ def test_engagement_defaults_given_explicitly_are_the_same_config():
         implicit = cls().model_dump()
         explicit = cls(**implicit).model_dump()
         assert explicit == implicit
-        assert [list(v) for v in explicit.values() if isinstance(v, dict)] == [list(v) for v in implicit.values() if isinstance(v, dict)]
+        assert [list(v) for v in explicit.values() if isinstance(v, dict)] == [
+            list(v) for v in implicit.values() if isinstance(v, dict)
+        ]
 
 
 # -- campaign family -------------------------------------------------------------------------------
@@ -265,7 +283,11 @@ def test_engagement_defaults_given_explicitly_are_the_same_config():
         (CampaignsConfig, {"channel_weights": {"email": 1.3, "social": -0.3}}, ["channel_weights", "-0.3"]),
         (CampaignsConfig, {"goal_weights": {"awareness": 0.5, "virality": 0.5}}, ["goal_weights", "virality"]),
         (CampaignsConfig, {"goal_weights": {"awareness": 0.7}}, ["goal_weights", "0.7"]),
-        (CampaignsConfig, {"duration_min_days": 30, "duration_max_days": 10}, ["duration_min_days", "30", "duration_max_days", "10"]),
+        (
+            CampaignsConfig,
+            {"duration_min_days": 30, "duration_max_days": 10},
+            ["duration_min_days", "30", "duration_max_days", "10"],
+        ),
         (CampaignsConfig, {"duration_min_days": 0}, ["duration_min_days", "0"]),
         (CampaignsConfig, {"budget_min": 5e5, "budget_max": 1e5}, ["budget_min", "500000.0", "budget_max", "100000.0"]),
         (CampaignsConfig, {"budget_min": 0}, ["budget_min", "0"]),

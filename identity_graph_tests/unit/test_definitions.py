@@ -34,7 +34,10 @@ def test_definitions_load():
 
 def test_asset_dependencies_mirror_the_foreign_keys():
     graph = defs.resolve_asset_graph()
-    deps = {key.to_user_string(): {p.to_user_string() for p in graph.get(key).parent_keys} for key in graph.get_all_asset_keys()}
+    deps = {
+        key.to_user_string(): {p.to_user_string() for p in graph.get(key).parent_keys}
+        for key in graph.get_all_asset_keys()
+    }
     assert deps == EXPECTED_DEPS
 
 
@@ -55,14 +58,22 @@ def test_target_settings_come_from_the_environment():
     settings = TargetSettings.from_env(
         {"IDENTITY_GRAPH_WAREHOUSE": "/data/wh", "IDENTITY_GRAPH_CATALOG": "dev", "IDENTITY_GRAPH_SCHEMA": "synthetic"}
     )
-    assert (settings.target, settings.warehouse, settings.catalog, settings.schema) == ("local", "/data/wh", "dev", "synthetic")
+    assert (settings.target, settings.warehouse, settings.catalog, settings.schema) == (
+        "local",
+        "/data/wh",
+        "dev",
+        "synthetic",
+    )
     io_manager = build_definitions(settings).resources["io_manager"]
     assert io_manager.catalog.location.table_path("households") == "/data/wh/dev/synthetic/households"
 
 
 @pytest.mark.parametrize(
     ("environ", "fragment"),
-    [({"IDENTITY_GRAPH_TARGET": "mainframe"}, "IDENTITY_GRAPH_TARGET='mainframe'"), ({"IDENTITY_GRAPH_SCHEMA": "a/b"}, "schema")],
+    [
+        ({"IDENTITY_GRAPH_TARGET": "mainframe"}, "IDENTITY_GRAPH_TARGET='mainframe'"),
+        ({"IDENTITY_GRAPH_SCHEMA": "a/b"}, "schema"),
+    ],
 )
 def test_bad_target_settings_are_rejected(environ, fragment):
     with pytest.raises(ValueError, match=fragment):
@@ -108,4 +119,6 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
     for child, fk in FOREIGN_KEYS:
         assert checks[(child.name, f"foreign_key_{fk.column}")].blocking
     assert defs.resolve_job_def(CHECK_JOB).asset_layer.asset_graph.asset_check_keys == set(graph.asset_check_keys)
-    assert {k.name for k in defs.resolve_job_def(CHECK_TARGET_JOB).asset_layer.asset_graph.asset_check_keys} == {"target_permissions"}
+    assert {k.name for k in defs.resolve_job_def(CHECK_TARGET_JOB).asset_layer.asset_graph.asset_check_keys} == {
+        "target_permissions"
+    }

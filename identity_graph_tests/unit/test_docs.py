@@ -12,8 +12,6 @@ import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from identity_graph.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -214,6 +212,8 @@ def test_every_relative_link_resolves():
 
 
 def test_the_readme_links_every_docs_page():
-    linked = {(README.parent / target.partition("#")[0]).resolve() for source, target in relative_links() if source == README}
+    linked = {
+        (README.parent / target.partition("#")[0]).resolve() for source, target in relative_links() if source == README
+    }
     pages = {p.resolve() for p in DOCS if p != README} | GENERATED_DOCS
     assert not pages - linked, f"docs pages the README does not link: {sorted(_rel(p) for p in pages - linked)}"

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from identity_graph import model
 from identity_graph.model.docs import DOC_PATH, render
 
@@ -43,7 +41,7 @@ def test_the_data_model_doc_is_generated_from_the_model():
     )
 
 
-def table_lists(source: str, names: set[str] = set(model.TABLE_NAMES)) -> list[int]:
+def table_lists(source: str, names: frozenset[str] = frozenset(model.TABLE_NAMES)) -> list[int]:
     """Lines of tuple, list, set or dict literals in ``source`` that spell out three or more table names."""
     found = []
     for node in ast.walk(ast.parse(source)):
@@ -85,8 +83,10 @@ def import_violations(package: Path = PACKAGE) -> list[str]:
         if here not in LAYERS:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            targets = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
+            targets = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else [])
             )
             for target in targets:
                 there = layer_of(target)

@@ -14,16 +14,12 @@ import shutil
 import socket
 import stat
 import tempfile
-import threading
 import time
-import urllib.parse
 from collections.abc import Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from identity_graph_tests.support.unity_catalog import FIXTURES, ME, TOKEN, RecordedUnityCatalog
 from identity_graph.resources.permissions import (
     MissingObject,
     MissingPrivilege,
@@ -36,6 +32,7 @@ from identity_graph.resources.permissions import (
     verify_unity_catalog,
     workspace_client,
 )
+from identity_graph_tests.support.unity_catalog import FIXTURES, ME, TOKEN, RecordedUnityCatalog
 
 USER = "someone@example.com"
 GROUP = "data-engineers"
@@ -96,13 +93,19 @@ def _unquoted_tokens(statement: str) -> list[str]:
 
 
 def test_grant_statement_examples():
-    assert grant_statement("USE CATALOG", "catalog", ["main"], USER) == "GRANT USE CATALOG ON CATALOG `main` TO `someone@example.com`"
+    assert (
+        grant_statement("USE CATALOG", "catalog", ["main"], USER)
+        == "GRANT USE CATALOG ON CATALOG `main` TO `someone@example.com`"
+    )
     assert (
         grant_statement("MODIFY", "TABLE", ["main", "identity_graph", "households"], "sp-123")
         == "GRANT MODIFY ON TABLE `main`.`identity_graph`.`households` TO `sp-123`"
     )
     # The REST spelling (underscores) is accepted and written the SQL way.
-    assert grant_statement("create_table", "schema", ["main", "g"], "grp") == "GRANT CREATE TABLE ON SCHEMA `main`.`g` TO `grp`"
+    assert (
+        grant_statement("create_table", "schema", ["main", "g"], "grp")
+        == "GRANT CREATE TABLE ON SCHEMA `main`.`g` TO `grp`"
+    )
 
 
 @pytest.mark.parametrize(
@@ -125,7 +128,9 @@ def test_grant_statement_rejects_anything_off_the_allow_lists(privilege, securab
         grant_statement(privilege, securable_type, parts, USER)
 
 
-@pytest.mark.parametrize("bad", ["line\nGRANT ALL PRIVILEGES ON CATALOG `main` TO `evil`", "cr\r", "nul\x00", "sep\u2028", "zw\u200b"])
+@pytest.mark.parametrize(
+    "bad", ["line\nGRANT ALL PRIVILEGES ON CATALOG `main` TO `evil`", "cr\r", "nul\x00", "sep\u2028", "zw\u200b"]
+)
 def test_names_with_line_breaks_or_control_characters_are_rejected(bad):
     # Quoted they would be inert SQL, but a line break could forge a separate-looking
     # statement in the text a person copies from describe().
@@ -143,11 +148,17 @@ def test_markdown_escapes_pipes_and_backticks_in_statements():
         location="main.s",
         principal="a|b",
         checked=("x",),
-        missing=(MissingPrivilege("catalog", "ma|in", "USE CATALOG", grant_statement("USE CATALOG", "catalog", ["ma|in"], "a``b")),),
+        missing=(
+            MissingPrivilege(
+                "catalog", "ma|in", "USE CATALOG", grant_statement("USE CATALOG", "catalog", ["ma|in"], "a``b")
+            ),
+        ),
     )
     md = report.markdown().splitlines()
     assert md[0] == "| securable type | securable | privilege | statement |"
-    assert md[2] == "| catalog | ma\\|in | USE CATALOG | ````` GRANT USE CATALOG ON CATALOG `ma\\|in` TO `a````b` ````` |"
+    assert (
+        md[2] == "| catalog | ma\\|in | USE CATALOG | ````` GRANT USE CATALOG ON CATALOG `ma\\|in` TO `a````b` ````` |"
+    )
 
 
 # --------------------------------------------------------------------------- local
@@ -160,7 +171,9 @@ def test_local_writable_warehouse_is_ok_and_leaves_nothing_behind(tmp_path):
     assert report.target == "local"
     assert report.location == str(warehouse / "main" / "identity_graph")
     assert report.missing == ()
-    assert report.checked == (f"{warehouse}/main/identity_graph does not exist yet and can be created under {tmp_path}: yes",)
+    assert report.checked == (
+        f"{warehouse}/main/identity_graph does not exist yet and can be created under {tmp_path}: yes",
+    )
     assert list(tmp_path.iterdir()) == []  # the probe directory is gone, nothing was created
 
     location = warehouse / "main" / "identity_graph"
@@ -182,7 +195,9 @@ def test_local_uncreatable_location_under_a_file_is_reported_with_its_path(tmp_p
     report = verify_local(str(blocker), "main", "identity_graph", TABLES)
     location = blocker / "main" / "identity_graph"
     assert not report.ok
-    assert [(m.securable_type, m.securable, m.privilege) for m in report.missing] == [("location", str(location), "WRITE")]
+    assert [(m.securable_type, m.securable, m.privilege) for m in report.missing] == [
+        ("location", str(location), "WRITE")
+    ]
     assert f"{blocker} is not a directory, so {location} cannot be created" in report.missing[0].remedy
     assert str(blocker) in report.describe()
     assert f"missing WRITE on location {location}" in report.describe()
@@ -195,7 +210,9 @@ def test_local_file_where_a_table_directory_should_be(tmp_path):
     (location / "households").mkdir()
     report = verify_local(str(tmp_path / "wh"), "main", "identity_graph", TABLES)
     assert [(m.securable, m.privilege) for m in report.missing] == [(str(location / "individuals"), "WRITE")]
-    assert report.missing[0].remedy.startswith(f"a file is where the table directory {location / 'individuals'} should be")
+    assert report.missing[0].remedy.startswith(
+        f"a file is where the table directory {location / 'individuals'} should be"
+    )
     assert f"table directory {location / 'individuals'} is a directory: no (a file is in its place)" in report.checked
 
 
@@ -248,7 +265,9 @@ def test_local_unwritable_directories_as_an_unprivileged_user():
             (str(root_owned / "main" / "identity_graph"), "WRITE")
         ]
         assert "Permission denied" in " ".join(first["checked"])
-        assert [(m["securable"], m["privilege"]) for m in second["missing"]] == [(str(location / "households"), "WRITE")]
+        assert [(m["securable"], m["privilege"]) for m in second["missing"]] == [
+            (str(location / "households"), "WRITE")
+        ]
         assert [(m["securable"], m["privilege"]) for m in third["missing"]] == [
             (str(readonly / "main" / "identity_graph"), "WRITE")
         ]
@@ -300,7 +319,6 @@ def _as_dict(report: PermissionReport) -> dict:
 
 
 # --------------------------------------------------------------------------- Unity Catalog replay server
-
 
 
 @pytest.fixture
@@ -391,7 +409,9 @@ def test_everything_granted(replay):
         "tables to create in main.identity_graph: identity_mappings",
         "CREATE TABLE on schema main.identity_graph: yes (CREATE TABLE)",
     )
-    assert report.notes == ("privileges read from the effective-permissions API (inheritance applied by Unity Catalog)",)
+    assert report.notes == (
+        "privileges read from the effective-permissions API (inheritance applied by Unity Catalog)",
+    )
     # Real HTTP with the token; the effective endpoint is asked for its paginated form.
     assert {r["authorization"] for r in server.requests} == {f"Bearer {TOKEN}"}
     assert all(r["query"].get("max_results") == "0" for r in server.requests if "effective-permissions" in r["key"])
@@ -415,17 +435,37 @@ def test_nothing_granted_lists_every_missing_privilege_and_grant(replay):
         ("schema", SCHEMA, "USE SCHEMA", "GRANT USE SCHEMA ON SCHEMA `main`.`identity_graph` TO `someone@example.com`"),
         ("table", HH, "MODIFY", "GRANT MODIFY ON TABLE `main`.`identity_graph`.`households` TO `someone@example.com`"),
         ("table", HH, "SELECT", "GRANT SELECT ON TABLE `main`.`identity_graph`.`households` TO `someone@example.com`"),
-        ("table", IND, "MODIFY", "GRANT MODIFY ON TABLE `main`.`identity_graph`.`individuals` TO `someone@example.com`"),
-        ("table", IND, "SELECT", "GRANT SELECT ON TABLE `main`.`identity_graph`.`individuals` TO `someone@example.com`"),
-        ("schema", SCHEMA, "CREATE TABLE", "GRANT CREATE TABLE ON SCHEMA `main`.`identity_graph` TO `someone@example.com`"),
+        (
+            "table",
+            IND,
+            "MODIFY",
+            "GRANT MODIFY ON TABLE `main`.`identity_graph`.`individuals` TO `someone@example.com`",
+        ),
+        (
+            "table",
+            IND,
+            "SELECT",
+            "GRANT SELECT ON TABLE `main`.`identity_graph`.`individuals` TO `someone@example.com`",
+        ),
+        (
+            "schema",
+            SCHEMA,
+            "CREATE TABLE",
+            "GRANT CREATE TABLE ON SCHEMA `main`.`identity_graph` TO `someone@example.com`",
+        ),
     ]
     text = report.describe()
-    assert text.splitlines()[0] == "Permission check (databricks) for main.identity_graph as someone@example.com: 7 problems."
+    assert (
+        text.splitlines()[0]
+        == "Permission check (databricks) for main.identity_graph as someone@example.com: 7 problems."
+    )
     for m in report.missing:
         assert f"  {m.remedy};" in text.splitlines()
     md = report.markdown().splitlines()
     assert len([line for line in md if line.startswith("| ")]) == 1 + 7
-    assert md[2] == "| catalog | main | USE CATALOG | `` GRANT USE CATALOG ON CATALOG `main` TO `someone@example.com` `` |"
+    assert (
+        md[2] == "| catalog | main | USE CATALOG | `` GRANT USE CATALOG ON CATALOG `main` TO `someone@example.com` `` |"
+    )
 
 
 def test_service_principal_is_named_by_its_application_id(replay):
@@ -605,8 +645,18 @@ def test_some_tables_exist_modify_on_those_create_table_for_the_rest(replay):
     assert missing_set(report) == [
         ("table", HH, "MODIFY", "GRANT MODIFY ON TABLE `main`.`identity_graph`.`households` TO `someone@example.com`"),
         ("table", HH, "SELECT", "GRANT SELECT ON TABLE `main`.`identity_graph`.`households` TO `someone@example.com`"),
-        ("table", IND, "MODIFY", "GRANT MODIFY ON TABLE `main`.`identity_graph`.`individuals` TO `someone@example.com`"),
-        ("schema", SCHEMA, "CREATE TABLE", "GRANT CREATE TABLE ON SCHEMA `main`.`identity_graph` TO `someone@example.com`"),
+        (
+            "table",
+            IND,
+            "MODIFY",
+            "GRANT MODIFY ON TABLE `main`.`identity_graph`.`individuals` TO `someone@example.com`",
+        ),
+        (
+            "schema",
+            SCHEMA,
+            "CREATE TABLE",
+            "GRANT CREATE TABLE ON SCHEMA `main`.`identity_graph` TO `someone@example.com`",
+        ),
     ]
 
 
@@ -699,7 +749,9 @@ def test_unreachable_host_raises_quickly_naming_the_host_not_the_token(monkeypat
         verify_unity_catalog(client, "main", "identity_graph", TABLES)
     assert time.monotonic() - started < 30
     message = str(raised.value)
-    assert message.startswith(f"Cannot reach Unity Catalog at {host} (GET /api/2.0/preview/scim/v2/Me): ConnectionError")
+    assert message.startswith(
+        f"Cannot reach Unity Catalog at {host} (GET /api/2.0/preview/scim/v2/Me): ConnectionError"
+    )
     assert TOKEN not in message
 
 
@@ -778,7 +830,9 @@ def test_the_permission_asset_check_on_the_databricks_target_reports_every_grant
         resources={**project_resources(tmp_path), "catalog": catalog},
         raise_on_error=False,
     )
-    (evaluation,) = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    (evaluation,) = [
+        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.metadata["statements"].value == [
         "GRANT USE CATALOG ON CATALOG `main` TO `someone@example.com`",

@@ -26,7 +26,8 @@ def test_installed_versions_equal_the_lock_file():
 
 def test_direct_pins_in_pyproject_agree_with_the_lock_file():
     lock = dict(
-        (_normalise(n), v) for n, v in (l.split("==") for l in (ROOT / "requirements.lock").read_text().splitlines() if "==" in l)
+        (_normalise(n), v)
+        for n, v in (line.split("==") for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line)
     )
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = [d for d in project["dependencies"] + project["optional-dependencies"]["test"] if "==" in d]
@@ -37,7 +38,10 @@ def test_direct_pins_in_pyproject_agree_with_the_lock_file():
 
 
 def test_the_dagster_family_is_pinned_together():
-    versions = {name: importlib.metadata.version(name) for name in ("dagster", "dagster-webserver", "dagster-pyspark", "dagster-databricks")}
+    versions = {
+        name: importlib.metadata.version(name)
+        for name in ("dagster", "dagster-webserver", "dagster-pyspark", "dagster-databricks")
+    }
     assert versions == {
         "dagster": "1.13.27",
         "dagster-webserver": "1.13.27",

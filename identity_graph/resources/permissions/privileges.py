@@ -111,7 +111,9 @@ class _Grants:
     def _skip(self, group: str, why: str) -> None:
         if group not in self._skipped:
             self._skipped.add(group)
-            self._notes.append(f"grants of group {group} could not be read ({why}); privileges held through it were not counted")
+            self._notes.append(
+                f"grants of group {group} could not be read ({why}); privileges held through it were not counted"
+            )
 
     def _direct_on(self, kind: str, full_name: str) -> set[str]:
         key = (kind, full_name)
@@ -250,7 +252,9 @@ def verify_unity_catalog(
         check.checked.append(f"catalog {catalog} exists: no")
         for privilege in ("USE CATALOG", "CREATE SCHEMA"):
             check.missing.append(
-                MissingPrivilege("catalog", catalog, privilege, grant_statement(privilege, "catalog", [catalog], principal))
+                MissingPrivilege(
+                    "catalog", catalog, privilege, grant_statement(privilege, "catalog", [catalog], principal)
+                )
             )
         return report([MissingObject("catalog", catalog, create_catalog_statement(catalog))])
 

@@ -95,9 +95,7 @@ class PermissionReport:
         else:
             rows = ["| securable type | securable | privilege | statement |", "|---|---|---|---|"]
             for obj in self.missing_objects:
-                rows.append(
-                    f"| {obj.securable_type} | {cell(obj.securable)} | (does not exist) | {code(obj.remedy)} |"
-                )
+                rows.append(f"| {obj.securable_type} | {cell(obj.securable)} | (does not exist) | {code(obj.remedy)} |")
             for m in self.missing:
                 rows.append(f"| {m.securable_type} | {cell(m.securable)} | {m.privilege} | {code(m.remedy)} |")
             text = "\n".join(rows)
@@ -108,4 +106,3 @@ class PermissionReport:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-

@@ -64,9 +64,13 @@ def workspace_client(
     elif client_id and client_secret:
         auth = {"client_id": client_id, "client_secret": client_secret, "auth_type": "oauth-m2m"}
     else:
-        raise ValueError(f"No credentials for {host}: set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET")
+        raise ValueError(
+            f"No credentials for {host}: set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET"
+        )
     return WorkspaceClient(
-        config=Config(host=host, http_timeout_seconds=http_timeout_seconds, retry_timeout_seconds=retry_timeout_seconds, **auth)
+        config=Config(
+            host=host, http_timeout_seconds=http_timeout_seconds, retry_timeout_seconds=retry_timeout_seconds, **auth
+        )
     )
 
 
@@ -103,9 +107,7 @@ class UnityCatalog:
         config = getattr(client, "config", None)
         self.host = str(getattr(config, "host", None) or "the Databricks host")
         self._secrets = [
-            str(s)
-            for s in (getattr(config, name, None) for name in ("token", "client_secret", "password"))
-            if s
+            str(s) for s in (getattr(config, name, None) for name in ("token", "client_secret", "password")) if s
         ]
 
     def _scrub(self, text: str) -> str:
