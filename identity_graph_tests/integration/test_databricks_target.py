@@ -193,7 +193,7 @@ def test_an_existing_cluster_and_autoscaling_are_chosen_from_the_environment():
 def test_oauth_credentials_reach_the_launcher_from_the_environment(databricks_env):
     databricks_env(DATABRICKS_HOST=HOST, DATABRICKS_CLIENT_ID="sp-client", DATABRICKS_CLIENT_SECRET=CLIENT_SECRET)
     defs = databricks_definitions()
-    assert defs.resources["io_manager"].databricks_client_secret is not None
+    assert defs.resources["catalog"].databricks_client_secret is not None
     config = defs.resources[STEP_LAUNCHER].config_schema  # the outer configured() schema holds env sources only
     assert CLIENT_SECRET not in repr(config)
 
@@ -413,7 +413,7 @@ def test_the_dagster_plus_code_location_loads_the_databricks_target(databricks_e
     probe = (
         f"import {module} as m, dagster as dg; "
         "job = m.defs.resolve_job_def(m.GENERATE_JOB); "
-        "print(job.executor_def is dg.multiprocess_executor, m.defs.resources['io_manager'].target)"
+        "print(job.executor_def is dg.multiprocess_executor, m.defs.resources['catalog'].location.target)"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], check=False, cwd=root, capture_output=True, text=True, timeout=120
