@@ -38,14 +38,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="Generate the graph (or a selection of it) as Delta tables.")
     gen.add_argument("--households", type=int, help="Number of households (default: the config's, 1,000).")
-    gen.add_argument("--days", type=int, help="Length of the simulated window in days (default 30).")
-    gen.add_argument("--end-date", help="Last day of the simulated window, YYYY-MM-DD (default 2026-10-31).")
+    gen.add_argument(
+        "--days", type=int, help="Event days to generate, ending on --end-date; also the window's length (default 30)."
+    )
+    gen.add_argument("--end-date", help="Last event day to generate, YYYY-MM-DD (default 2026-10-31).")
     gen.add_argument("--seed", type=int, help="Seed of every random draw (default 42).")
     gen.add_argument(
         "--select", help="Dagster asset selection, e.g. 'campaigns*' (campaigns and downstream; default: every asset)."
     )
     gen.add_argument("--config", type=Path, help="Run config YAML, the same the launchpad shows.")
     _target_arguments(gen)
+    refresh = commands.add_parser(
+        "refresh",
+        help="Generate one event day and rebuild the tables derived from it, with the config the stored graph was "
+        "generated with (what the daily schedule runs).",
+    )
+    refresh.add_argument(
+        "--day", help="The event day, YYYY-MM-DD (default: the newest complete day, yesterday in UTC)."
+    )
+    _target_arguments(refresh)
     check = commands.add_parser(
         "check",
         help="Run every asset check against the stored tables, without regenerating them; exit 0 only if all ERROR checks pass.",
@@ -134,7 +145,7 @@ def build_run_config(args: argparse.Namespace) -> dict[str, Any]:
         run_config = loaded
     if args.households is not None:
         _set(run_config, ["ops", "households", "config", "num_households"], args.households)
-    for option, field in (("seed", "seed"), ("end_date", "end_date"), ("days", "days")):
+    for option, field in (("seed", "seed"), ("days", "days")):
         value = getattr(args, option)
         if value is not None:
             _set(run_config, ["resources", "generation", "config", field], value)
@@ -161,21 +172,24 @@ def validate(run_config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def event_days(run_config: Mapping[str, Any]):
-    """The partition key range of the run's event window (``end_date`` and ``days`` of the generation settings)."""
+def event_days(end_date: str | None, run_config: Mapping[str, Any]):
+    """The partition key range the run writes: the ``days`` days (of the generation settings) ending on
+    ``end_date`` (default :data:`~identity_graph.partitions.DEFAULT_LAST_DAY`)."""
     import datetime as dt
 
-    from identity_graph.partitions import EVENTS_START, daily_partitions, partition_key_range
+    from identity_graph.config import parse_date
+    from identity_graph.partitions import DEFAULT_LAST_DAY, EVENTS_START, daily_partitions, partition_key_range
     from identity_graph.resources.settings import GenerationSettings
 
     settings = GenerationSettings(**(((run_config.get("resources") or {}).get("generation") or {}).get("config") or {}))
-    params = settings.parameters()
+    end = parse_date("--end-date", end_date) if end_date else DEFAULT_LAST_DAY
+    start = end - dt.timedelta(days=settings.days - 1)
     last = daily_partitions.get_last_partition_key()
-    if params.window_start < dt.date.fromisoformat(EVENTS_START):
-        raise ValueError(f"the event window starts {params.window_start}, before the first partition {EVENTS_START}")
-    if last is None or params.end_date > dt.date.fromisoformat(last):
-        raise ValueError(f"--end-date {params.end_date} is after the last complete day with a partition ({last})")
-    return partition_key_range(params.end_date, params.days)
+    if start < dt.date.fromisoformat(EVENTS_START):
+        raise ValueError(f"the event days start {start}, before the first partition {EVENTS_START}")
+    if last is None or end > dt.date.fromisoformat(last):
+        raise ValueError(f"--end-date {end} is after the last complete day with a partition ({last})")
+    return partition_key_range(end, settings.days)
 
 
 def _dagster_home() -> Path:
@@ -495,9 +509,11 @@ def generate(args: argparse.Namespace) -> int:
     selected_names = {key.to_user_string() for key in selected}
     if run_config.get("ops"):
         run_config["ops"] = {name: section for name, section in run_config["ops"].items() if name in selected_names}
-    if any(asset_graph.get(key).is_partitioned for key in selected):
+    # The days the run writes are its partitions; a run of tables without days names them only when
+    # asked (--end-date, --days), and otherwise takes the stored graph's window.
+    if any(asset_graph.get(key).is_partitioned for key in selected) or args.end_date or args.days:
         try:
-            key_range = event_days(run_config)
+            key_range = event_days(args.end_date, run_config)
         except ValueError as error:
             print(f"identity-graph: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -647,9 +663,36 @@ def check(args: argparse.Namespace) -> int:
     return finish(result, time.monotonic() - started, failed_checks, getattr(args, "run_log", None))
 
 
+def refresh(args: argparse.Namespace) -> int:
+    """One event day and the tables derived from it, with the stored graph's config."""
+    from identity_graph.partitions import EVENTS_START, daily_partitions
+    from identity_graph.schedules import DAILY_REFRESH_JOB
+
+    day = args.day or daily_partitions.get_last_partition_key()
+    if day is None or not daily_partitions.has_partition_key(day):
+        print(
+            f"identity-graph: --day {day!r} is not an event day: choose a YYYY-MM-DD from {EVENTS_START} to "
+            f"{daily_partitions.get_last_partition_key()}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    defs = _definitions(args)
+    if defs is None:
+        return EXIT_BAD_INPUT
+    job = defs.resolve_job_def(DAILY_REFRESH_JOB)
+    names = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    if not preflight(defs, names):
+        return EXIT_BAD_INPUT
+    print(f"Event day {day}", flush=True)
+    started = time.monotonic()
+    result = execute(job, args, {"loggers": {"console": {"config": {"log_level": "INFO"}}}}, names, partition_key=day)
+    failed_checks = print_check_summary(result)
+    return finish(result, time.monotonic() - started, failed_checks, getattr(args, "run_log", None))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = {"generate": generate, "check": check}[args.command]
+    command = {"generate": generate, "refresh": refresh, "check": check}[args.command]
     if args.verbose:
         return command(args)
     args.run_log = RunLog()

@@ -294,7 +294,7 @@ def maintain_tables(
                 f"{'' if done.version is not None else ', nothing to rewrite'}) in {done.seconds:.1f}s"
             )
             # Locally, list files in as many tasks as the session has cores, not Spark's 10,000.
-            listing = None if catalog.target == "databricks" else _cores(session)
+            listing = None if catalog.location.managed else _cores(session)
             vacuumed = vacuum(
                 session, identifier, config.retention_hours, config.allow_retention_below_default, listing
             )

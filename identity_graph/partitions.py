@@ -8,6 +8,9 @@ from identity_graph.model import EVENT_TABLES
 
 #: First day a partition exists for. Runs pick their days inside [EVENTS_START, yesterday].
 EVENTS_START = "2025-01-01"
+#: The last day of the window of a run that names no day on a warehouse holding no graph yet
+#: (a run of households alone, say), and the command line's default --end-date.
+DEFAULT_LAST_DAY = dt.date(2026, 10, 31)
 #: Responses follow their exposure by at most this many days (ResponsesConfig caps the
 #: attribution window at 168 hours), so a response day reads this many exposure days back.
 MAX_ATTRIBUTION_DAYS = 7
@@ -34,6 +37,12 @@ def event_tables_without_days(run: dg.DagsterRun, instance: dg.DagsterInstance) 
         steps = plan.step_keys_to_execute or [step.key for step in plan.steps]
     planned = set(steps or ())
     return [table for table in EVENT_TABLES if table in planned]
+
+
+def run_last_day(tags: dict[str, str]) -> dt.date | None:
+    """The last event day a run names in its tags (one partition, or a range), or None."""
+    day = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
+    return dt.date.fromisoformat(day) if day else None
 
 
 def partition_days(window: dg.TimeWindow) -> list[dt.date]:

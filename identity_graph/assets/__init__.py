@@ -4,13 +4,17 @@ Everything an asset's definition says about its table (group, keys, partitioning
 clustering, columns) comes from the model through :func:`table_asset`.
 """
 
-from typing import Any
+import datetime as dt
+import json
+from typing import Any, NamedTuple
 
 import dagster as dg
+from dagster_pyspark import LazyPySparkResource
 
 from identity_graph.config import RunParameters
-from identity_graph.model import Table, table
-from identity_graph.partitions import daily_partitions
+from identity_graph.model import TABLE_NAMES, Table, table
+from identity_graph.partitions import DEFAULT_LAST_DAY, daily_partitions, run_last_day
+from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.settings import GenerationSettings
 
 #: Every asset is computed by Spark and stored as Delta.
@@ -68,19 +72,97 @@ def table_asset(name: str, *, domain: str | None = None, pii: bool = False, **kw
     )
 
 
+class Requested(NamedTuple):
+    """What an asset generates with: the run parameters and its table's config."""
+
+    params: RunParameters
+    config: Any
+
+
 def requested(
-    context: dg.AssetExecutionContext, generation: GenerationSettings, config: dg.Config | None = None
-) -> RunParameters:
-    """The run's generation parameters, also recorded with the asset's config as materialisation
-    metadata: the asset checks compare the stored table with what was asked for."""
-    settings = {
-        "seed": generation.seed,
-        "end_date": generation.end_date,
-        "days": generation.days,
-        "attribution_window_hours": generation.attribution_window_hours,
-    }
+    context: dg.AssetExecutionContext,
+    generation: GenerationSettings,
+    catalog: CatalogAccess,
+    spark: LazyPySparkResource,
+    config: Any = None,
+) -> Requested:
+    """The parameters and config this asset generates its table with, recorded with the table.
+
+    The window ends on the run's last event day (its partitions) — in a run rebuilding part of
+    a stored graph, on the stored window's end when that is newer — and in a run naming no day
+    where the stored graph's window ends (:data:`DEFAULT_LAST_DAY` when nothing is stored).
+    A run that rebuilds part of a stored graph keeps the config the table was generated with
+    (its record in the table's Delta commit): a run that asks nothing else (the defaults, as a
+    schedule or a launchpad run does) is given it; a run that asks for other values fails,
+    naming them, unless ``generation.rebuild`` is set. A run of the whole graph generates with
+    what it asks. Both go to the materialisation's metadata and to the Delta commit.
+    """
+    table = context.asset_key.path[-1]
+    record = catalog.location.recorded(spark.spark_session, table) or None
+    asked = as_recorded(
+        {"generation": generation.graph_settings(), "config": config.model_dump() if config is not None else None}
+    )
+    chosen = asked
+    partial = record is not None and not generation.rebuild and not whole_graph(context)
+    if partial:
+        kept = {
+            "generation": {k: v for k, v in (record.get("generation") or {}).items() if k in asked["generation"]},
+            "config": record.get("config"),
+        }
+        if asked != kept:
+            defaults = as_recorded(
+                {
+                    "generation": GenerationSettings().graph_settings(),
+                    "config": type(config)().model_dump() if config is not None else None,
+                }
+            )
+            if asked != defaults:
+                raise dg.Failure(description=config_conflict(table, kept, asked))
+            context.log.info(f"{table}: generating with the config the stored graph was generated with: {kept}")
+            chosen = kept
+    # The window ends on the newest event day: the run's last day, or the stored graph's when that is
+    # newer (re-running a day inside the window leaves the window as it is).
+    stored_end = ((record or {}).get("generation") or {}).get("end_date")
+    stored_day = dt.date.fromisoformat(stored_end) if stored_end else None
+    last_day = run_last_day(context.run.tags)
+    if last_day is None:
+        last_day = stored_day or DEFAULT_LAST_DAY
+    elif partial and stored_day is not None:
+        last_day = max(last_day, stored_day)
+    params = generation.parameters(last_day, chosen["generation"])
+    if config is not None and chosen is not asked:
+        config = type(config)(**chosen["config"])
+    settings = {**chosen["generation"], "end_date": last_day.isoformat()}
     metadata: dict[str, dg.RawMetadataValue] = {"generation": dg.MetadataValue.json(settings)}
     if config is not None:
         metadata["config"] = dg.MetadataValue.json(config.model_dump())
     context.add_output_metadata(metadata)
-    return generation.parameters()
+    return Requested(params, config)
+
+
+def as_recorded(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` as they read back from a record (JSON: tuples become lists)."""
+    return json.loads(json.dumps(values))
+
+
+def whole_graph(context: dg.AssetExecutionContext) -> bool:
+    """Whether the run writes every table of the graph (a rebuild, not a partial run)."""
+    planned = context.job_def.asset_layer.executable_asset_keys
+    return {key.path[-1] for key in planned} >= set(TABLE_NAMES)
+
+
+def config_conflict(table: str, kept: dict[str, Any], asked: dict[str, Any]) -> str:
+    """Why a partial run refuses: which recorded values it asks to change."""
+    changed = []
+    for section in ("generation", "config"):
+        before, after = kept.get(section) or {}, asked.get(section) or {}
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                where = "generation" if section == "generation" else table
+                changed.append(f"{where}.{key}: stored {before.get(key)!r}, asked {after.get(key)!r}")
+    return (
+        f"{table} is stored with other config than this run asks for, and the run rebuilds only part of the "
+        f"graph, so it would mix two configs: {'; '.join(changed)}. Run it without that config to keep the "
+        "graph's, or set resources.generation.config.rebuild: true to generate with the new config (then rebuild "
+        "the whole graph)."
+    )

@@ -17,6 +17,7 @@ from identity_graph.generation.campaigns import (
 )
 from identity_graph.model import EVENT_DATE
 from identity_graph.partitions import MAX_ATTRIBUTION_DAYS, exposures_for_responses, partition_days
+from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
 
@@ -28,14 +29,16 @@ def campaigns(
     spark: LazyPySparkResource,
     step_launcher: StepLauncherParam,
     generation: GenerationSettings,
+    catalog: CatalogAccess,
 ) -> DataFrame:
     """Campaigns: advertiser, flight dates overlapping the run's window, target segments,
     channels, budget, goal, and the reach, frequency cap and CPM their exposures follow."""
+    params, config = requested(context, generation, catalog, spark, config)
     context.log.info(
-        f"Generating {config.num_campaigns} campaigns with flights overlapping the {generation.days} days ending "
-        f"{generation.end_date}, {config.duration_min_days}–{config.duration_max_days} days long (seed {generation.seed})"
+        f"Generating {config.num_campaigns} campaigns with flights overlapping the {params.days} days ending "
+        f"{params.end_date}, {config.duration_min_days}–{config.duration_max_days} days long (seed {params.seed})"
     )
-    return generate_campaigns(spark.spark_session, config, requested(context, generation, config))
+    return generate_campaigns(spark.spark_session, config, params)
 
 
 @table_asset("campaign_exposures")
@@ -44,6 +47,7 @@ def campaign_exposures(
     spark: LazyPySparkResource,
     step_launcher: StepLauncherParam,
     generation: GenerationSettings,
+    catalog: CatalogAccess,
     campaigns: DataFrame,
     audience_attributes: DataFrame,
     identity_mappings: DataFrame,
@@ -51,13 +55,14 @@ def campaign_exposures(
     """Campaign exposures: impressions of each campaign on its targeted segments at the
     campaign's reach, within its dates and channels, capped in frequency, costed by CPM;
     partitioned by event_date."""
+    params, _ = requested(context, generation, catalog, spark)
     days = partition_days(context.partition_time_window)
     context.log.info(
         f"Generating exposures for {len(days)} day(s): {days[0]} … {days[-1]}, each stored campaign on its targeted "
-        f"segments (seed {generation.seed})"
+        f"segments (seed {params.seed})"
     )
     return generate_campaign_exposures(
-        spark.spark_session, campaigns, audience_attributes, identity_mappings, requested(context, generation), days
+        spark.spark_session, campaigns, audience_attributes, identity_mappings, params, days
     )
 
 
@@ -68,24 +73,26 @@ def response_events(
     spark: LazyPySparkResource,
     step_launcher: StepLauncherParam,
     generation: GenerationSettings,
+    catalog: CatalogAccess,
     campaign_exposures: DataFrame,
     audience_attributes: DataFrame,
 ) -> DataFrame:
     """Response events: clicks, conversions, engagements and visits following an exposure
     within the attribution window, more likely the higher the person's propensity to convert;
     partitioned by the response's event_date (reading exposures up to 7 days earlier)."""
+    params, config = requested(context, generation, catalog, spark, config)
     days = partition_days(context.partition_time_window)
     context.log.info(
         f"Generating responses for {len(days)} day(s): {days[0]} … {days[-1]} from the exposures of "
         f"{days[0] - dt.timedelta(days=MAX_ATTRIBUTION_DAYS)} … {days[-1]}, base rates {config.base_rate}, "
-        f"attribution window {generation.attribution_window_hours} h (seed {generation.seed})"
+        f"attribution window {params.attribution_window_hours} h (seed {params.seed})"
     )
     return generate_response_events(
         spark.spark_session,
         campaign_exposures,
         audience_attributes,
         config,
-        requested(context, generation, config),
+        params,
         days,
     )
 
@@ -97,13 +104,14 @@ def outcome_metrics(
     spark: LazyPySparkResource,
     step_launcher: StepLauncherParam,
     generation: GenerationSettings,
+    catalog: CatalogAccess,
     response_events: DataFrame,
     campaign_exposures: DataFrame,
 ) -> DataFrame:
     """Outcome metrics: each conversion in the run's window attributed to its touches under
     first-touch, last-touch, linear and time-decay models (weights sum to 1 per conversion
     and model), with revenue and an engagement score per touch."""
-    params = requested(context, generation, config)
+    params, config = requested(context, generation, catalog, spark, config)
     exposures_from = params.window_start - dt.timedelta(days=MAX_ATTRIBUTION_DAYS)
     context.log.info(
         f"Attributing conversions of {params.window_start} … {params.end_date} with {config.attribution_models} "

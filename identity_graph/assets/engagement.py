@@ -14,6 +14,7 @@ from identity_graph.generation.engagement import (
 )
 from identity_graph.model import EVENT_DATE
 from identity_graph.partitions import partition_days
+from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
 
@@ -25,20 +26,20 @@ def content_engagements(
     spark: LazyPySparkResource,
     step_launcher: StepLauncherParam,
     generation: GenerationSettings,
+    catalog: CatalogAccess,
     individuals: DataFrame,
 ) -> DataFrame:
     """Content engagements: one row per view, click, share, like or comment, partitioned by
     event_date. Activity per person is heavy-tailed (power law); time of day and day of week
     follow the configured pattern. A run over several days writes them in one Spark job."""
+    params, config = requested(context, generation, catalog, spark, config)
     days = partition_days(context.partition_time_window)
     context.log.info(
         f"Generating engagements for {len(days)} day(s): {days[0]} … {days[-1]} ({config.temporal_pattern} pattern, "
         f"{config.mean_events_per_day} events per person-day on average, power law exponent {config.power_law_exponent}, "
-        f"seed {generation.seed})"
+        f"seed {params.seed})"
     )
-    return generate_content_engagements(
-        spark.spark_session, individuals, config, requested(context, generation, config), days
-    )
+    return generate_content_engagements(spark.spark_session, individuals, config, params, days)
 
 
 @table_asset("viewership_patterns")
@@ -47,11 +48,12 @@ def viewership_patterns(
     spark: LazyPySparkResource,
     step_launcher: StepLauncherParam,
     generation: GenerationSettings,
+    catalog: CatalogAccess,
     content_engagements: DataFrame,
 ) -> DataFrame:
     """Viewership patterns: per individual over the run's window — total engagements, daily
     frequency, last engagement, top-3 categories, preferred device, peak hour."""
-    params = requested(context, generation)
+    params, _ = requested(context, generation, catalog, spark)
     context.log.info(
         f"Summarising engagements of {params.window_start} … {params.end_date} ({params.days} days) per individual"
     )
@@ -66,19 +68,19 @@ def audience_attributes(
     spark: LazyPySparkResource,
     step_launcher: StepLauncherParam,
     generation: GenerationSettings,
+    catalog: CatalogAccess,
     viewership_patterns: DataFrame,
     individuals: DataFrame,
 ) -> DataFrame:
     """Audience attributes: segment (from the highest content affinity), secondary segments,
     affinity scores, behavioural class (frequency thresholds, churn), propensity to convert
     and lifetime value estimate."""
+    params, config = requested(context, generation, catalog, spark, config)
     context.log.info(
         f"Deriving segments, affinities and propensities from viewership patterns: heavy ≥ {config.heavy_user_threshold}, "
         f"moderate ≥ {config.moderate_user_threshold} events/day, churned after {config.churn_inactive_days} inactive days"
     )
-    return generate_audience_attributes(
-        spark.spark_session, viewership_patterns, individuals, config, requested(context, generation, config)
-    )
+    return generate_audience_attributes(spark.spark_session, viewership_patterns, individuals, config, params)
 
 
 ASSETS = [content_engagements, viewership_patterns, audience_attributes]

@@ -31,7 +31,7 @@ from identity_graph.config.campaigns import ResponsesConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.model import EVENT_DATE, FOREIGN_KEYS, TABLE_NAMES, TABLES, ForeignKey, Table
 from identity_graph.model import table as declared
-from identity_graph.partitions import EVENTS_START
+from identity_graph.partitions import EVENTS_START, daily_partitions
 from identity_graph.profiles import PROFILES, Profile, responses_by_propensity_decile
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import StepLauncherParam
@@ -240,10 +240,8 @@ def foreign_key(table: Table, fk: ForeignKey) -> DataCheck:
 
 
 def _window(context: dg.AssetCheckExecutionContext, table: str) -> tuple[str, str]:
-    """[first partition day, recorded end_date]: the days any run may have written."""
-    _, generation = recorded(context, table)
-    end = (generation or {}).get("end_date")
-    return EVENTS_START, end or "9999-12-31"
+    """[first partition day, last complete day]: the days a run may write."""
+    return EVENTS_START, daily_partitions.get_last_partition_key() or EVENTS_START
 
 
 def _inside_window(table: str, ts_column: str) -> Rule:
@@ -502,7 +500,7 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
     ),
     DataCheck(
         "content_engagements", "events_inside_window",
-        "event_ts falls on event_date, and event_date inside the partitions' range up to the run's end_date.",
+        "event_ts falls on event_date, and event_date inside the partitions' range (up to the last complete day).",
         _inside_window("content_engagements", "event_ts"),
     ),
     DataCheck(
@@ -524,7 +522,7 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
     ),
     DataCheck(
         "campaign_exposures", "events_inside_window",
-        "exposure_ts falls on event_date, inside the partitions' range up to the run's end_date.",
+        "exposure_ts falls on event_date, inside the partitions' range (up to the last complete day).",
         _inside_window("campaign_exposures", "exposure_ts"),
     ),
     DataCheck(
@@ -534,7 +532,7 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
     ),
     DataCheck(
         "response_events", "events_inside_window",
-        "response_ts falls on event_date, inside the partitions' range up to the run's end_date.",
+        "response_ts falls on event_date, inside the partitions' range (up to the last complete day).",
         _inside_window("response_events", "response_ts"),
     ),
     DataCheck(

@@ -69,6 +69,17 @@ def ensure_writable_directory(path: str) -> None:
 MANAGED_TABLE_PROPERTIES = {"delta.autoOptimize.optimizeWrite": "true", "delta.autoOptimize.autoCompact": "true"}
 
 
+#: Output metadata an asset records with its table (in the Delta commit), so that a later run
+#: rebuilding part of the graph can keep the config the table was generated with.
+RECORDED_METADATA = ("generation", "config")
+
+
+def recorded(context: dg.OutputContext) -> dict[str, Any]:
+    """The recorded output metadata of this write (JSON values), for the commit's ``userMetadata``."""
+    metadata = context.output_metadata or {}
+    return {key: metadata[key].value for key in RECORDED_METADATA if key in metadata}
+
+
 class DeltaIOManager(dg.ConfigurableIOManager):
     """Writes each asset as a Delta table and reads it back as a Spark DataFrame, at the
     catalog's location (the catalog's preflight has verified the run's tables by then)."""
@@ -116,7 +127,9 @@ class DeltaIOManager(dg.ConfigurableIOManager):
 
         # A token on the commit finds this write's own entry in the history, whatever another
         # writer committed to the same table meanwhile.
-        write_id = json.dumps({"dagster_run_id": context.run_id, "write_id": uuid.uuid4().hex})
+        write_id = json.dumps(
+            {"dagster_run_id": context.run_id, "write_id": uuid.uuid4().hex, "recorded": recorded(context)}
+        )
 
         def write() -> None:
             writer = obj.write.format("delta").mode("overwrite").option("userMetadata", write_id)

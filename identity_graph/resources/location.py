@@ -6,9 +6,10 @@ A plain frozen value, not run config: it is decided by the code location's targe
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from identity_graph.resources.permissions import quote_identifier
 
@@ -48,6 +49,18 @@ class TableLocation:
     def where(self, table: str) -> str:
         """Where the table is, for messages: its directory locally, its three-level name on Unity Catalog."""
         return self.table_name(table) if self.managed else self.table_path(table)
+
+    def recorded(self, spark: SparkSession, table: str) -> dict[str, Any] | None:
+        """What the table's newest generating write recorded in its Delta commit (``generation``
+        settings and table ``config``), or None when the table is not stored or recorded nothing."""
+        if not self.is_stored(spark, table):
+            return None
+        history = spark.sql(f"DESCRIBE HISTORY {self.table_identifier(table)}")
+        for row in (
+            history.where(history["userMetadata"].contains('"recorded"')).select("userMetadata").limit(1).collect()
+        ):
+            return json.loads(row["userMetadata"]).get("recorded")
+        return None
 
     def is_stored(self, spark: SparkSession, table: str) -> bool:
         """Whether the table has been written yet: its ``_delta_log`` locally, the table in Unity Catalog."""

@@ -1,27 +1,34 @@
 """Run-wide generation settings, shared by every asset of a run."""
 
-import dagster as dg
-from pydantic import Field, field_validator
+import datetime as dt
+from typing import Any
 
-from identity_graph.config import MAX_ATTRIBUTION_WINDOW_HOURS, RunParameters, parse_date, validate_run_config
+import dagster as dg
+from pydantic import Field
+
+from identity_graph.config import MAX_ATTRIBUTION_WINDOW_HOURS, RunParameters, validate_run_config
 from identity_graph.partitions import event_tables_without_days
+
+#: The settings a graph is generated with and recorded with (the rest only say how to compute it).
+GRAPH_SETTINGS = ("seed", "days", "attribution_window_hours")
 
 
 class GenerationSettings(dg.ConfigurableResource):
-    """Seed, time window and attribution window of the synthetic world, shared by every asset in a run.
+    """Seed, window length and attribution window of the synthetic world, shared by every asset in a run.
 
-    At run start it also validates the whole run's asset config, so an invalid value
-    anywhere fails the run before Spark starts and before any table is touched; so does
-    a run that would write an event table without naming its days.
+    Which days a run covers comes from its partitions alone (the days it writes; the window
+    of the derived tables ends on the last of them). At run start it also validates the whole
+    run's asset config, so an invalid value anywhere fails the run before Spark starts and
+    before any table is touched; so does a run that would write an event table without
+    naming its days.
     """
 
     seed: int = Field(default=42, description="Seed of every random draw: same seed and config, same tables.")
-    end_date: str = Field(
-        default="2026-10-31",
-        description="Last day (YYYY-MM-DD, UTC) of the simulated window; timestamps derive from it, not the clock.",
-    )
     days: int = Field(
-        default=30, gt=0, description="Length of the simulated event window in days (> 0), ending on end_date."
+        default=30,
+        gt=0,
+        description="Length of the window in days (> 0): the derived tables summarise the days days ending on the "
+        "run's last event day, and the other tables' timestamps are placed around that window.",
     )
     input_partitions: int = Field(
         default=0,
@@ -38,11 +45,12 @@ class GenerationSettings(dg.ConfigurableResource):
         "to it always counts).",
     )
 
-    @field_validator("end_date")
-    @classmethod
-    def _date(cls, v: str) -> str:
-        parse_date("end_date", v)
-        return v
+    rebuild: bool = Field(
+        default=False,
+        description="A run that rebuilds part of a stored graph (a day, campaigns*, one table) keeps the config each "
+        "table was generated with, and refuses other config. True: generate with this run's config instead (then "
+        "rebuild the whole graph, or it mixes two configs).",
+    )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         run = context.run
@@ -58,12 +66,18 @@ class GenerationSettings(dg.ConfigurableResource):
                     "identity-graph generate takes the days from --end-date and --days."
                 )
 
-    def parameters(self) -> RunParameters:
-        """The settings as the :class:`RunParameters` the generators take."""
+    def graph_settings(self) -> dict[str, Any]:
+        """The settings that make the graph what it is (recorded with each table)."""
+        return {name: getattr(self, name) for name in GRAPH_SETTINGS}
+
+    def parameters(self, last_day: dt.date, settings: dict[str, Any] | None = None) -> RunParameters:
+        """The :class:`RunParameters` of a window ending on ``last_day``, with ``settings`` (default: this
+        run's :meth:`graph_settings`)."""
+        chosen = settings or self.graph_settings()
         return RunParameters(
-            seed=self.seed,
-            end_date=parse_date("end_date", self.end_date),
-            days=self.days,
+            seed=int(chosen["seed"]),
+            end_date=last_day,
+            days=int(chosen["days"]),
             partitions=self.input_partitions or None,
-            attribution_window_hours=self.attribution_window_hours,
+            attribution_window_hours=float(chosen["attribution_window_hours"]),
         )

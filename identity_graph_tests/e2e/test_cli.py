@@ -29,7 +29,7 @@ def run_cli(args, tmp_path, timeout=600, local=False):
     ("args", "fragments"),
     [
         (["--households", "0"], ["households.num_households", "got 0"]),
-        (["--end-date", "yesterday"], ["generation.end_date", "yesterday"]),
+        (["--end-date", "yesterday"], ["--end-date", "yesterday"]),
         (["--select", "no_such_asset"], ["--select", "no_such_asset"]),
         (["--remote", "localhost:15002"], ["IDENTITY_GRAPH_SPARK_REMOTE", "sc://host:port", "localhost:15002"]),
     ],

@@ -28,7 +28,8 @@ RUN_CONFIG = {
             "config": {"base_rate": {"click": 0.10, "conversion": 0.15, "engagement": 0.05, "visit": 0.05}}
         },
     },
-    "resources": {"generation": {"config": {"end_date": END_DATE, "days": DAYS}}},
+    # The window is the run's days (RANGE); days is also the window's length.
+    "resources": {"generation": {"config": {"days": DAYS}}},
 }
 #: Tags the shared graph's run: tests find its check results by it.
 SHARED_GRAPH_TAG = {"identity_graph/test": "shared_graph"}

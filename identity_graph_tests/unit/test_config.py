@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from pydantic import ValidationError
 
@@ -129,7 +131,6 @@ def test_validate_run_config_accepts_defaults_and_partial_sections():
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ({"end_date": "31/10/2026"}, ["end_date", "31/10/2026"]),
         ({"days": 0}, ["days", "0"]),
         ({"input_partitions": -1}, ["input_partitions", "-1"]),
         ({"attribution_window_hours": 200.0}, ["attribution_window_hours", "200.0", "168"]),
@@ -157,8 +158,11 @@ def test_campaign_segments_must_exist_in_the_audience():
 
 def test_the_attribution_window_is_one_run_setting():
     # Responses and outcomes share the generation resource's window; their sections no longer take one.
-    assert GenerationSettings(attribution_window_hours=48).parameters().attribution_window_hours == 48.0
-    assert GenerationSettings().parameters().attribution_window_hours == 168.0
+    assert (
+        GenerationSettings(attribution_window_hours=48).parameters(dt.date(2026, 10, 31)).attribution_window_hours
+        == 48.0
+    )
+    assert GenerationSettings().parameters(dt.date(2026, 10, 31)).attribution_window_hours == 168.0
     for name in ("response_events", "outcome_metrics"):
         with pytest.raises(InvalidRunConfig) as caught:
             validate_run_config({"ops": {name: {"config": {"attribution_window_hours": 48}}}})

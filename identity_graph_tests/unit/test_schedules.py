@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from identity_graph.maintenance import MAINTENANCE_JOB, MAINTENANCE_SCHEDULE
-from identity_graph.partitions import EVENT_TABLES, partition_key_range
+from identity_graph.partitions import EVENT_TABLES, daily_partitions
 from identity_graph.project import build_definitions
 from identity_graph.resources.targets import TargetSettings
 from identity_graph.schedules import DAILY_REFRESH_JOB, DAILY_REFRESH_SCHEDULE
@@ -50,11 +50,12 @@ def test_the_daily_refresh_ticks_at_midnight_utc():
         dt.datetime(2026, 11, 29, 16, 0, tzinfo=dt.timezone(dt.timedelta(hours=-8))),  # midnight UTC, seen from UTC−8
     ],
 )
-def test_the_daily_refresh_requests_the_day_that_just_ended_with_its_run_key_and_end_date(at):
+def test_the_daily_refresh_requests_the_day_that_just_ended_as_its_partition_and_run_key(at):
     [request] = evaluate(DAILY_REFRESH_SCHEDULE, at).run_requests
     assert request.partition_key == "2026-11-29"
-    assert request.run_key == "daily-refresh-2026-11-29"
-    assert request.run_config == {"resources": {"generation": {"config": {"end_date": "2026-11-29"}}}}
+    assert request.run_key == "2026-11-29"
+    # No config: the run's day is its partition, and each table keeps the config it was generated with.
+    assert request.run_config == {}
     assert request.job_name in (None, DAILY_REFRESH_JOB)
     # No selection of its own: the run materialises the job's selection.
     assert request.asset_selection is None
@@ -66,12 +67,12 @@ def test_each_day_gets_its_own_run_key():
         evaluate(DAILY_REFRESH_SCHEDULE, dt.datetime(2026, 11, d, tzinfo=UTC)).run_requests[0].run_key
         for d in (1, 2, 3)
     ]
-    assert keys == ["daily-refresh-2026-10-31", "daily-refresh-2026-11-01", "daily-refresh-2026-11-02"]
+    assert keys == ["2026-10-31", "2026-11-01", "2026-11-02"]
 
 
 def test_the_daily_refresh_skips_before_the_first_day_has_ended():
     data = evaluate(DAILY_REFRESH_SCHEDULE, dt.datetime(2025, 1, 1, 0, 0, tzinfo=UTC))
-    assert data.run_requests == [] and "2025-01-01" in data.skip_message
+    assert not data.run_requests
     [request] = evaluate(DAILY_REFRESH_SCHEDULE, dt.datetime(2025, 1, 2, 0, 0, tzinfo=UTC)).run_requests
     assert request.partition_key == "2025-01-01"
 
@@ -88,20 +89,14 @@ def test_the_daily_refresh_selects_the_event_day_and_its_derived_tables_only():
     assert checked == selected
 
 
-def test_the_daily_refresh_request_is_a_valid_run_of_its_job():
+def test_the_daily_refresh_request_is_a_valid_run_of_its_partitioned_job():
     at = dt.datetime(2026, 11, 30, tzinfo=UTC)
     [request] = evaluate(DAILY_REFRESH_SCHEDULE, at).run_requests
     job = DEFS.resolve_job_def(DAILY_REFRESH_JOB)
+    assert job.partitions_def == daily_partitions
     with dg.partition_loading_context(effective_dt=at):
         assert job.partitions_def.has_partition_key(request.partition_key)
-    generation = dg.validate_run_config(job, request.run_config)["resources"]["generation"]["config"]
-    # end_date is the day; seed and days stay as the code location configures them (the defaults here).
-    assert (generation["end_date"], generation["seed"], generation["days"]) == ("2026-11-29", 42, 30)
-    # The derived tables' window ends on the day just written.
-    assert (
-        partition_key_range(dt.date.fromisoformat(generation["end_date"]), generation["days"]).end
-        == request.partition_key
-    )
+    assert dg.validate_run_config(job, request.run_config)
     assert job.executor_def is dg.in_process_executor
 
 
@@ -114,9 +109,10 @@ def test_the_weekly_maintenance_requests_its_job_on_sundays_at_three_utc():
     assert dg.validate_run_config(DEFS.resolve_job_def(MAINTENANCE_JOB), request.run_config)
 
 
-def test_derived_tables_are_refreshed_by_the_schedule_not_by_automation():
-    # A run launched by declarative automation or a sensor without config would rebuild the derived
-    # tables over the default window (end_date 2026-10-31), not the newest day: there is none.
+def test_the_refresh_schedule_is_built_from_the_partitioned_job_not_by_hand():
+    # Dagster's schedule of a partitioned job: one run per partition, no hand-built run config.
+    schedule = DEFS.resolve_schedule_def(DAILY_REFRESH_SCHEDULE)
+    assert schedule.job_name == DAILY_REFRESH_JOB
     graph = DEFS.resolve_asset_graph()
     assert all(graph.get(key).automation_condition is None for key in graph.get_all_asset_keys())
     assert list(DEFS.sensors or []) == []

@@ -1,0 +1,89 @@
+"""A refresh keeps the graph's config: the config each table was generated with is recorded in its
+Delta commit, and a run rebuilding part of the graph generates with it, or refuses other config."""
+
+import shutil
+
+import dagster as dg
+import pytest
+
+from identity_graph.definitions import ALL_ASSETS
+from identity_graph.model import EVENT_TABLES
+from identity_graph.resources.location import TableLocation
+from identity_graph.schedules import DAILY_REFRESH_SELECTION
+from identity_graph_tests.support.fingerprint import differing_rows
+from identity_graph_tests.support.stored_graph import RUN_CONFIG, TABLES, project_resources, read, versions
+
+DAY = "2026-10-29"
+
+
+@pytest.fixture
+def copy(graph, tmp_path):
+    """A private copy of the shared graph's warehouse (generated with non-default config)."""
+    target = tmp_path / "warehouse"
+    shutil.copytree(graph, target)
+    return target
+
+
+def refresh(warehouse, instance, run_config=None):
+    """The daily refresh's selection for DAY, as the schedule launches it (no config unless given)."""
+    return dg.materialize(
+        ALL_ASSETS,
+        selection=DAILY_REFRESH_SELECTION,
+        partition_key=DAY,
+        resources=project_resources(warehouse),
+        run_config=run_config,
+        instance=instance,
+        raise_on_error=False,
+    )
+
+
+def test_each_table_records_the_config_it_was_generated_with_in_its_delta_commit(spark, graph):
+    location = TableLocation(warehouse=str(graph))
+    record = location.recorded(spark, "households")
+    assert record["config"]["num_households"] == RUN_CONFIG["ops"]["households"]["config"]["num_households"]
+    assert record["generation"] == {"seed": 42, "days": 5, "attribution_window_hours": 168.0, "end_date": "2026-10-31"}
+    responses = location.recorded(spark, "response_events")
+    assert responses["config"]["base_rate"] == RUN_CONFIG["ops"]["response_events"]["config"]["base_rate"]
+    assert all(location.recorded(spark, table) for table in TABLES)
+
+
+def test_a_refresh_without_config_regenerates_its_day_exactly_as_the_graph_did(spark, graph, graph_instance, copy):
+    """The graph was generated with 400 households, 6 campaigns, generous response rates and a 5-day
+    window; a refresh of one of its days with no config (as the schedule sends) regenerates that day
+    with that config and leaves the window where it ends: the three event tables and the three
+    derived tables come out identical, row for row, and nothing upstream moves."""
+    before = versions(spark, copy)
+    result = refresh(copy, graph_instance)
+    assert result.success
+    after = versions(spark, copy)
+    assert {t for t in TABLES if after[t] != before[t]} == {
+        *EVENT_TABLES,
+        "viewership_patterns",
+        "audience_attributes",
+        "outcome_metrics",
+    }
+    for table in after:
+        assert differing_rows(read(spark, copy, table), read(spark, graph, table)) == 0, table
+    metadata = result.asset_materializations_for_node("viewership_patterns")[0].metadata
+    assert metadata["generation"].value["end_date"] == "2026-10-31" and metadata["generation"].value["days"] == 5
+
+
+def test_a_refresh_asking_for_other_config_refuses_unless_told_to_rebuild(spark, graph, graph_instance, copy):
+    """Other response rates than the graph's would mix two configs in one table: the run fails naming
+    the field, the stored and the asked value, and response_events is not written; with
+    generation.rebuild the run generates with the new rates."""
+    other = {"ops": {"response_events": {"config": {"base_rate": {"click": 0.3, "conversion": 0.2}}}}}
+    before = versions(spark, copy, ["response_events"])
+    failed = refresh(copy, graph_instance, other)
+    assert not failed.success
+    (failure,) = [e for e in failed.all_events if e.is_step_failure]
+    message = failure.event_specific_data.error.message
+    assert "response_events.base_rate: stored" in message and "rebuild: true" in message, message
+    assert versions(spark, copy, ["response_events"]) == before
+
+    rebuilt = refresh(copy, graph_instance, {**other, "resources": {"generation": {"config": {"rebuild": True}}}})
+    assert rebuilt.success
+    day = f"event_date = '{DAY}'"
+    new = read(spark, copy, "response_events").where(day)
+    assert differing_rows(new, read(spark, graph, "response_events").where(day)) > 0
+    assert new.where("response_type = 'click'").count() > 0
