@@ -27,7 +27,7 @@ from identity_graph.markdown import table as markdown_table
 from identity_graph.model import tables as M
 from identity_graph.model.vocabularies import ENGAGEMENT_TYPES, GENDERS, IDENTIFIER_TYPES, INCOME_BRACKETS
 
-#: Value orders of the data contract (../shared/DATA_MODEL.md); values outside them are shown after, sorted.
+#: Value orders of the model's vocabularies; values outside them are shown after, sorted.
 DEVICES = ("mobile", "desktop", "tablet", "ctv")
 BEHAVIOURAL_CLASSES = ("Heavy User", "Moderate User", "Light User", "Churned")
 CHANNELS = ("email", "social", "display", "video", "ctv")
