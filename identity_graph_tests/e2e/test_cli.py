@@ -43,6 +43,15 @@ def test_invalid_input_exits_2_naming_the_problem_and_writes_nothing(tmp_path, a
     assert not warehouse.exists()
 
 
+@pytest.mark.parametrize("day", ["1999-01-01", "2999-01-01", "yesterday"])
+def test_refresh_of_a_day_without_a_partition_exits_2_naming_the_days(tmp_path, day):
+    warehouse = tmp_path / "warehouse"
+    done = run_cli(["refresh", "--day", day, "--warehouse", str(warehouse)], tmp_path, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"--day '{day}' is not an event day" in done.stderr and "2025-01-01" in done.stderr
+    assert not warehouse.exists()
+
+
 def test_config_file_with_a_bad_weight_is_rejected(tmp_path):
     config = tmp_path / "run.yaml"
     config.write_text("ops:\n  individuals:\n    config:\n      gender_weights: {Male: 0.7, Female: 0.7}\n")
