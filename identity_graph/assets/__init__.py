@@ -103,8 +103,8 @@ def requested(
         {"generation": generation.graph_settings(), "config": config.model_dump() if config is not None else None}
     )
     chosen = asked
-    partial = record is not None and not generation.rebuild and not whole_graph(context)
-    if partial:
+    partial = record is not None and not whole_graph(context)
+    if partial and not generation.rebuild:
         kept = {
             "generation": {k: v for k, v in (record.get("generation") or {}).items() if k in asked["generation"]},
             "config": record.get("config"),

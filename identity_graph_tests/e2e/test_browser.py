@@ -69,23 +69,31 @@ def check_rows(driver: WebDriver) -> dict[str, str]:
     return rows
 
 
-def expand_all_groups(driver: WebDriver) -> None:
+def expand_all_groups(driver: WebDriver, attempts: int = 3) -> None:
     """Expand every asset group through the graph's settings menu, as a user would: the global
-    lineage opens with one collapsed box per group, and asset nodes only inside expanded groups."""
-    settings = wait_for(
-        driver,
-        lambda d: d.find_element(By.CSS_SELECTOR, "button:has(> [role='img'][aria-label='settings'])"),
-        "the asset graph's settings button",
-    )
-    settings.click()
-    item = wait_for(
-        driver,
-        lambda d: d.find_element(By.XPATH, "//button[@role='menuitem'][contains(., 'all groups')]"),
-        "the 'Expand all groups' menu item",
-    )
-    if "Expand all groups" in item.text:
-        item.click()
-    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    lineage opens with one collapsed box per group, and asset nodes only inside expanded groups.
+    A click that lands while the graph is still laying itself out is lost, so it is retried
+    until the asset nodes show."""
+    for attempt in range(1, attempts + 1):
+        settings = wait_for(
+            driver,
+            lambda d: d.find_element(By.CSS_SELECTOR, "button:has(> [role='img'][aria-label='settings'])"),
+            "the asset graph's settings button",
+        )
+        settings.click()
+        item = wait_for(
+            driver,
+            lambda d: d.find_element(By.XPATH, "//button[@role='menuitem'][contains(., 'all groups')]"),
+            "the 'Expand all groups' menu item",
+        )
+        if "Expand all groups" in item.text:
+            item.click()
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        if attempt == attempts:
+            wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, GRAPH_NODE_NAME), "the expanded asset nodes")
+            return
+        if settle(driver, lambda d: d.find_elements(By.CSS_SELECTOR, GRAPH_NODE_NAME), bool, timeout=10):
+            return
 
 
 def test_asset_graph_shows_every_asset_and_its_checks(ui_graph, browser):

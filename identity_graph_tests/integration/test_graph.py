@@ -59,15 +59,22 @@ def test_rematerialising_one_day_of_engagements_changes_only_that_day(spark, gra
         "partition_key": "2026-10-29",
         "resources": project_resources(graph),
     }
-    assert dg.materialize(ALL_ASSETS, run_config=busier, **one_day).success
+    # Other config than the stored table's: refused (it would mix two configs), nothing written...
+    refused = dg.materialize(ALL_ASSETS, run_config=busier, raise_on_error=False, **one_day)
+    assert not refused.success and versions(spark, graph)["content_engagements"] == before
+    # ...unless the run says it rebuilds with it.
+    rebuild = {
+        "resources": {"generation": {"config": {**RUN_CONFIG["resources"]["generation"]["config"], "rebuild": True}}}
+    }
+    assert dg.materialize(ALL_ASSETS, run_config={**busier, **rebuild}, **one_day).success
     assert versions(spark, graph)["content_engagements"] == before + 1
     old, new = read(spark, graph, "content_engagements", before), read(spark, graph, "content_engagements")
     assert differing_rows(old.where("event_date != '2026-10-29'"), new.where("event_date != '2026-10-29'")) == 0
     assert differing_rows(old.where("event_date = '2026-10-29'"), new.where("event_date = '2026-10-29'")) > 0
     assert new.where("event_date = '2026-10-29'").count() > old.where("event_date = '2026-10-29'").count()
 
-    # Re-running the day with the original config restores it exactly.
-    assert dg.materialize(ALL_ASSETS, run_config={**RUN_CONFIG, "ops": {}}, **one_day).success
+    # Re-running the day with the original config (the defaults, as a rebuild) restores it exactly.
+    assert dg.materialize(ALL_ASSETS, run_config={"ops": {}, **rebuild}, **one_day).success
     assert differing_rows(old, read(spark, graph, "content_engagements")) == 0
 
 
