@@ -122,3 +122,27 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
     assert {k.name for k in defs.resolve_job_def(CHECK_TARGET_JOB).asset_layer.asset_graph.asset_check_keys} == {
         "target_permissions"
     }
+
+
+def test_asset_definitions_name_their_table_uri_columns_and_source():
+    """Before any run, each asset's definition says where its table is (``dagster/table_name``,
+    ``dagster/uri`` locally), its columns from the model, and where its code is: a file and line,
+    or a link into the repository when IDENTITY_GRAPH_GIT_URL is set."""
+    from identity_graph import model
+
+    settings = TargetSettings.from_env({"IDENTITY_GRAPH_WAREHOUSE": "/data/wh"})
+    graph = build_definitions(settings).resolve_asset_graph()
+    for declared in model.TABLES:
+        metadata = graph.get(dg.AssetKey(declared.name)).metadata
+        assert metadata["dagster/table_name"] == f"main.identity_graph.{declared.name}"
+        assert metadata["dagster/uri"] == f"file:///data/wh/main/identity_graph/{declared.name}"
+        assert [c.name for c in metadata["dagster/column_schema"].columns] == list(declared.column_names)
+        (reference,) = metadata["dagster/code_references"].code_references
+        assert reference.file_path.endswith(f"identity_graph/assets/{declared.family}.py")
+
+    linked = TargetSettings.from_env({"IDENTITY_GRAPH_GIT_URL": "https://github.com/example/identity_graph"})
+    metadata = build_definitions(linked).resolve_asset_graph().get(dg.AssetKey("households")).metadata
+    (reference,) = metadata["dagster/code_references"].code_references
+    assert reference.url.startswith(
+        "https://github.com/example/identity_graph/tree/main/identity_graph/assets/identity.py#L"
+    )
