@@ -98,12 +98,16 @@ def requested(
     what it asks. Both go to the materialisation's metadata and to the Delta commit.
     """
     table = context.asset_key.path[-1]
-    record = catalog.location.recorded(spark.spark_session, table) or None
+    whole = whole_graph(context)
+    run_day = run_last_day(context.run.tags)
+    # A run of the whole graph over named days uses no record: read the table's history only when needed.
+    needs_record = not whole or run_day is None
+    record = (catalog.location.recorded(spark.spark_session, table) or None) if needs_record else None
     asked = as_recorded(
         {"generation": generation.graph_settings(), "config": config.model_dump() if config is not None else None}
     )
     chosen = asked
-    partial = record is not None and not whole_graph(context)
+    partial = record is not None and not whole
     if partial and not generation.rebuild:
         kept = {
             "generation": {k: v for k, v in (record.get("generation") or {}).items() if k in asked["generation"]},
@@ -124,7 +128,7 @@ def requested(
     # newer (re-running a day inside the window leaves the window as it is).
     stored_end = ((record or {}).get("generation") or {}).get("end_date")
     stored_day = dt.date.fromisoformat(stored_end) if stored_end else None
-    last_day = run_last_day(context.run.tags)
+    last_day = run_day
     if last_day is None:
         last_day = stored_day or DEFAULT_LAST_DAY
     elif partial and stored_day is not None:
