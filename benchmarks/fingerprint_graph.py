@@ -5,8 +5,9 @@ Usage: python benchmarks/fingerprint_graph.py OUT.json [--compare BEFORE.json]
 Runs ``identity-graph generate`` in a fresh process into a scratch warehouse (300 households,
 4 event days ending 2026-10-31, seed 7, the run config below), then records each table's row
 count and an order-independent sum of row hashes. With ``--compare``, exits 1 naming every
-table whose fingerprint differs from an earlier run's: a refactoring that must not change the
-data is compared this way against the commit before it.
+table of the earlier run whose fingerprint differs (tables added since are listed, not
+compared): a refactoring that must not change the data is compared this way against the
+commit before it.
 """
 
 from __future__ import annotations
@@ -110,11 +111,14 @@ def main() -> int:
     print(json.dumps(prints, indent=1, sort_keys=True))
     if args.compare:
         before = json.loads(args.compare.read_text())
-        differ = sorted(t for t in set(before) | set(prints) if before.get(t) != prints.get(t))
+        differ = sorted(t for t in before if before[t] != prints.get(t))
+        added = sorted(set(prints) - set(before))
         if differ:
             print(f"DIFFERENT: {differ}", file=sys.stderr)
             return 1
-        print(f"identical: all {len(prints)} tables")
+        print(
+            f"identical: all {len(before)} tables of {args.compare.name}" + (f"; new since: {added}" if added else "")
+        )
     return 0
 
 

@@ -3,13 +3,16 @@
 Usage: python benchmarks/generate_scale.py [N ...]   (default: 1000 10000 100000)
 
 Each scale runs once in a fresh process (JVM start included) into a scratch
-warehouse; the table of figures is printed as Markdown for BENCHMARKS.md.
+warehouse; the tables of figures are printed as Markdown for BENCHMARKS.md: rows per
+table and wall time, then each table's step time and throughput (rows per second of its
+step, as the command's progress lines report them; the first step includes the JVM start).
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -17,9 +20,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: A progress line of the command: "[ 2/13] households   1,000 rows in 5.1s".
+PROGRESS = re.compile(r"^\[\s*\d+/\d+\]\s+(?P<table>\S+)\s+(?P<rows>[\d,]+) rows in (?P<seconds>[\d.]+)s$")
 
 
-def run(households: int) -> tuple[float, dict[str, int]]:
+def run(households: int) -> tuple[float, dict[str, int], dict[str, float]]:
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "DAGSTER_HOME": os.path.join(scratch, "home")}
         started = time.perf_counter()
@@ -43,12 +48,16 @@ def run(households: int) -> tuple[float, dict[str, int]]:
         elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"generate --households {households} failed:\n{done.stderr[-4000:]}")
-    rows = {}
+    rows, seconds = {}, {}
     for line in done.stdout.splitlines():
+        progress = PROGRESS.match(line.strip())
+        if progress:
+            seconds[progress["table"]] = float(progress["seconds"])
+            continue
         parts = line.split()
         if len(parts) >= 2 and parts[1].replace(",", "").isdigit():
             rows[parts[0]] = int(parts[1].replace(",", ""))
-    return elapsed, rows
+    return elapsed, rows, seconds
 
 
 def main(scales: list[int]) -> None:
@@ -59,8 +68,16 @@ def main(scales: list[int]) -> None:
     )
     print("| households | " + " | ".join(tables) + " | wall time (s) |")
     print("|---:|" + "---:|" * len(tables) + "---:|")
-    for n, elapsed, rows in results:
+    for n, elapsed, rows, _ in results:
         print(f"| {n:,} | " + " | ".join(f"{rows.get(t, 0):,}" for t in tables) + f" | {elapsed:.1f} |")
+    print("\nStep time (s) and throughput (rows/s) per table:\n")
+    print("| households | table | rows | step (s) | rows/s |")
+    print("|---:|---|---:|---:|---:|")
+    for n, _, rows, seconds in results:
+        for t in tables:
+            if t in seconds:
+                rate = rows.get(t, 0) / seconds[t] if seconds[t] else 0.0
+                print(f"| {n:,} | {t} | {rows.get(t, 0):,} | {seconds[t]:.1f} | {rate:,.0f} |")
 
 
 if __name__ == "__main__":

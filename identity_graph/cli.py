@@ -554,8 +554,31 @@ def generate(args: argparse.Namespace) -> int:
         )
     if rows:
         print(f"\n{format_table(['table', 'rows', 'delta version', 'location'], rows)}")
+    print_resolution_scores(latest.values())
     failed_checks = print_check_summary(result)
     return finish(result, elapsed, failed_checks, getattr(args, "run_log", None))
+
+
+#: The baseline resolver's scores, as its materialisation reports them.
+SCORES = (
+    ("pairwise", "pairwise_precision", "pairwise_recall", "pairwise_f1"),
+    ("B-cubed", "bcubed_precision", "bcubed_recall", "bcubed_f1"),
+)
+
+
+def print_resolution_scores(materializations: Any) -> None:
+    """Print the baseline resolver's precision, recall and F1 when the run materialised it."""
+    from identity_graph.model.tables import RESOLUTION_BASELINE
+
+    for materialization in materializations:
+        metadata = materialization.metadata
+        if materialization.asset_key.to_user_string() != RESOLUTION_BASELINE.name or "pairwise_f1" not in metadata:
+            continue
+        rows = [[name, *(f"{float(metadata[key].value):.3f}" for key in keys)] for name, *keys in SCORES]
+        print(
+            f"\nBaseline resolver against identity_truth ({int(metadata['predicted_clusters'].value):,} clusters for "
+            f"{int(metadata['true_identities'].value):,} people):\n{format_table(['score', 'precision', 'recall', 'F1'], rows)}"
+        )
 
 
 def _location(metadata: Mapping[str, Any]) -> str:

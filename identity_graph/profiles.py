@@ -25,7 +25,15 @@ from pyspark.sql import functions as F
 from identity_graph.generation.common import hour_of
 from identity_graph.markdown import table as markdown_table
 from identity_graph.model import tables as M
-from identity_graph.model.vocabularies import ENGAGEMENT_TYPES, GENDERS, IDENTIFIER_TYPES, INCOME_BRACKETS
+from identity_graph.model.vocabularies import (
+    ENGAGEMENT_TYPES,
+    GENDERS,
+    IDENTIFIER_TYPES,
+    INCOME_BRACKETS,
+    NOISE_TYPES,
+    OBSERVED_FIELDS,
+    SOURCES,
+)
 
 #: Value orders of the model's vocabularies; values outside them are shown after, sorted.
 DEVICES = ("mobile", "desktop", "tablet", "ctv")
@@ -620,6 +628,102 @@ def profile_outcome_metrics(
     )
 
 
+# -- identity resolution ---------------------------------------------------------------------
+
+
+def profile_identity_observations(observations: DataFrame) -> str:
+    """Records per source and how often each field is filled in."""
+    fields = list(OBSERVED_FIELDS)
+    rows = (
+        observations.rollup("source")
+        .agg(
+            F.grouping("source").alias("all"),
+            F.count(F.lit(1)).alias("n"),
+            *[_ones(F.col(f).isNotNull()).alias(f) for f in fields],
+        )
+        .collect()
+    )
+    total = next(r for r in rows if r["all"])
+    per_source = {r.source: r for r in rows if not r["all"]}
+
+    def line(label: str, r: Any) -> list[Any]:
+        """The table row of one source (or the total): records, share, and each field's fill rate."""
+        return [label, r.n, _pct(r.n, total.n), *(_pct(r[f], r.n, 0) if r[f] else "–" for f in fields)]
+
+    table = markdown_table(
+        ["source", "records", "share", *fields],
+        [line(_label(s), per_source[s]) for s in _ordered(per_source, SOURCES)] + [line("**all**", total)],
+    )
+    return (
+        f"**Records per source** — {total.n:,} records; each field's column: the share of the source's records "
+        f"that carry it (– never captured by the source)\n\n{table}\n"
+    )
+
+
+def profile_identity_truth(truth: DataFrame) -> str:
+    """Records per person and how many records carry each kind of noise."""
+    records, people = "__records__", "__people__"
+    # NULL: a clean record. The totals ride along as two more rows, so the profile is one action.
+    per_noise = (
+        truth.select(
+            F.explode(F.when(F.size("noise") > 0, F.col("noise")).otherwise(F.array(F.lit(None).cast("string")))).alias(
+                "noise"
+            )
+        )
+        .groupBy("noise")
+        .agg(F.count(F.lit(1)).alias("n"))
+    )
+    totals = truth.agg(F.lit(records).alias("noise"), F.count(F.lit(1)).alias("n")).unionByName(
+        truth.agg(F.lit(people).alias("noise"), F.countDistinct("individual_id").alias("n"))
+    )
+    found = {r.noise: r.n for r in per_noise.unionByName(totals).collect()}
+    total, persons, clean = found.pop(records, 0), found.pop(people, 0), found.pop(None, 0)
+    table = markdown_table(
+        ["noise", "records", "share of records"],
+        [[n, found[n], _pct(found[n], total)] for n in _ordered(found, NOISE_TYPES)]
+        + [["**none**", clean, _pct(clean, total)]],
+    )
+    return (
+        f"**Noise** — {total:,} records of {persons:,} people ({_num(_ratio(total, persons))} per person); "
+        f"a record can carry several kinds\n\n{table}\n"
+    )
+
+
+#: Cluster sizes shown by the resolution_baseline profile; the last band is open.
+CLUSTER_SIZES = (1, 2, 3, 6, 11)
+
+
+def profile_resolution_baseline(clusters: DataFrame) -> str:
+    """How many clusters the baseline resolver found, by size."""
+    sizes = clusters.groupBy("cluster_id").agg(F.count(F.lit(1)).alias("size"))
+    band = F.lit(CLUSTER_SIZES[0])
+    for low in CLUSTER_SIZES[1:]:
+        band = F.when(F.col("size") >= low, F.lit(low)).otherwise(band)
+    rows = sizes.groupBy(band.alias("band")).agg(F.count(F.lit(1)).alias("clusters"), F.sum("size").alias("records"))
+    found = {r.band: r for r in rows.collect()}
+    clusters_total = sum(r.clusters for r in found.values())
+    records_total = sum(r.records for r in found.values())
+
+    def label(i: int, low: int) -> str:
+        if i + 1 == len(CLUSTER_SIZES):
+            return f"{low}+"
+        high = CLUSTER_SIZES[i + 1] - 1
+        return str(low) if high == low else f"{low}–{high}"
+
+    table = markdown_table(
+        ["records per cluster", "clusters", "records", "share of records"],
+        [
+            [label(i, low), found[low].clusters, found[low].records, _pct(found[low].records, records_total)]
+            for i, low in enumerate(CLUSTER_SIZES)
+            if low in found
+        ],
+    )
+    return (
+        f"**Baseline clusters** — {clusters_total:,} clusters of {records_total:,} records (precision, recall "
+        f"and F1 against identity_truth: the materialisation's metadata)\n\n{table}\n"
+    )
+
+
 # -- registry --------------------------------------------------------------------------------
 
 
@@ -645,4 +749,7 @@ PROFILES: dict[str, Profile] = {
     M.OUTCOME_METRICS.name: Profile(
         profile_outcome_metrics, (M.CAMPAIGNS.name, M.CAMPAIGN_EXPOSURES.name, M.RESPONSE_EVENTS.name)
     ),
+    M.IDENTITY_OBSERVATIONS.name: Profile(profile_identity_observations),
+    M.IDENTITY_TRUTH.name: Profile(profile_identity_truth),
+    M.RESOLUTION_BASELINE.name: Profile(profile_resolution_baseline),
 }

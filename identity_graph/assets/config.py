@@ -42,3 +42,7 @@ class ResponsesConfig(dg.Config, plain.ResponsesConfig):
 
 class OutcomesConfig(dg.Config, plain.OutcomesConfig):
     __doc__ = plain.OutcomesConfig.__doc__
+
+
+class ObservationsConfig(dg.Config, plain.ObservationsConfig):
+    __doc__ = plain.ObservationsConfig.__doc__

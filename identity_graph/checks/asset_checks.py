@@ -3,10 +3,12 @@
 The permission, primary-key and foreign-key checks are blocking: when one fails, the
 assets downstream of its table do not build on it in the same run (and, in a run of
 checks alone, the checks reading that table are skipped). The other invariants report
-at ERROR severity without blocking. Distribution checks compare what was generated
-with the config recorded at materialisation and report as WARN. Every check reads the stored
-Delta table through the IO manager, so the same checks run after a materialisation and
-alone (the ``check_identity_graph`` job, ``identity-graph check``).
+at ERROR severity without blocking. Counts and distributions are compared with the config
+the table's generating write recorded in its Delta commit (not with the Dagster instance's
+materialisations, so tables written from another instance are checked against their own
+config); distribution checks report as WARN. Every check reads the stored Delta table through
+the IO manager, so the same checks run after a materialisation and alone (the
+``check_identity_graph`` job, ``identity-graph check``).
 
 The data checks are declared once, as data (:data:`DATA_CHECKS`). The checks of one table
 that read the same parent tables run as one Dagster step (a subsettable multi-asset check)
@@ -22,19 +24,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
+from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from identity_graph.checks import integrity
+from identity_graph.checks import integrity, noise
 from identity_graph.checks.integrity import Finding
 from identity_graph.config.campaigns import ResponsesConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
+from identity_graph.config.observations import ObservationsConfig
 from identity_graph.model import EVENT_DATE, FOREIGN_KEYS, TABLE_NAMES, TABLES, ForeignKey, Table
 from identity_graph.model import table as declared
+from identity_graph.model import tables as M
 from identity_graph.partitions import EVENTS_START, daily_partitions
 from identity_graph.profiles import PROFILES, Profile, responses_by_propensity_decile
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import StepLauncherParam
+from identity_graph.resources.location import TableLocation
 
 PERMISSIONS_CHECK = "target_permissions"
 PRIMARY_KEY_CHECK = "primary_key_unique"
@@ -61,6 +67,25 @@ class Verdict:
     summary: str
     outcome: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckContext:
+    """What a rule is given beside the tables: its step's Dagster context, and what each table's
+    generating write recorded in its Delta commit (:meth:`TableLocation.recorded`), read when a
+    rule first asks for it and at most once per step."""
+
+    dagster: dg.AssetCheckExecutionContext
+    location: TableLocation
+    spark: LazyPySparkResource
+    _records: dict[str, dict[str, Any] | None] = field(default_factory=dict, repr=False)
+
+    def recorded(self, table: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The table config and generation settings ``table``'s Delta commit recorded (None when it recorded none)."""
+        if table not in self._records:
+            self._records[table] = self.location.recorded(self.spark.spark_session, table)
+        record = self._records[table] or {}
+        return record.get("config"), record.get("generation")
 
 
 #: ``rule(context, stored, *parents)``: the verdict on the stored table, given its parents in declared order.
@@ -114,15 +139,6 @@ class DataCheck:
         )
 
 
-def recorded(context: dg.AssetCheckExecutionContext, table: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The config and generation settings recorded by the table's latest materialisation (None when unrecorded)."""
-    event = context.instance.get_latest_materialization_event(dg.AssetKey(table))
-    materialization = event.asset_materialization if event is not None else None
-    metadata = materialization.metadata if materialization is not None else {}
-    config, generation = metadata.get("config"), metadata.get("generation")
-    return (config.value if config is not None else None), (generation.value if generation is not None else None)  # type: ignore[union-attr]
-
-
 # -- one step per table and parent set ------------------------------------------------------
 
 
@@ -147,14 +163,19 @@ def check_step(table: str, parents: Sequence[str], checks: Sequence[DataCheck]) 
         + (f" that read {', '.join(parents)}." if parents else " that read it alone."),
     )
     def _step(
-        context: dg.AssetCheckExecutionContext, step_launcher: StepLauncherParam, **tables: DataFrame
+        context: dg.AssetCheckExecutionContext,
+        step_launcher: StepLauncherParam,
+        catalog: CatalogAccess,
+        spark: LazyPySparkResource,
+        **tables: DataFrame,
     ) -> Iterator[dg.AssetCheckResult]:
+        given = CheckContext(context, catalog.location, spark)
         errors: list[tuple[DataCheck, Exception]] = []
         for check in checks:
             if check.key not in context.selected_asset_check_keys:
                 continue
             try:
-                verdict = check.rule(context, tables[table], *(tables[p] for p in check.parents))
+                verdict = check.rule(given, tables[table], *(tables[p] for p in check.parents))
             except Exception as error:  # noqa: BLE001 - reported below, after the other checks' results
                 context.log.error(f"{table}.{check.name} raised {type(error).__name__}: {error}")
                 errors.append((check, error))
@@ -239,7 +260,7 @@ def foreign_key(table: Table, fk: ForeignKey) -> DataCheck:
 # -- invariants: one function per rule -------------------------------------------------
 
 
-def _window(context: dg.AssetCheckExecutionContext, table: str) -> tuple[str, str]:
+def _window(context: CheckContext, table: str) -> tuple[str, str]:
     """[first partition day, last complete day]: the days a run may write."""
     return EVENTS_START, daily_partitions.get_last_partition_key() or EVENTS_START
 
@@ -247,7 +268,7 @@ def _window(context: dg.AssetCheckExecutionContext, table: str) -> tuple[str, st
 def _inside_window(table: str, ts_column: str) -> Rule:
     """Rule: ``ts_column`` falls on the row's event_date, inside the days any run may have written."""
 
-    def rule(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> Verdict:
+    def rule(context: CheckContext, stored: DataFrame) -> Verdict:
         first, last = _window(context, table)
         holds = (
             (F.col(EVENT_DATE) >= F.lit(first))
@@ -358,12 +379,12 @@ def _weights(context: Any, stored: DataFrame) -> Verdict:
 
 
 def _requested_count(table: str, field: str, default: int) -> Rule:
-    """Rule: ``table`` has as many rows as the config field ``field`` recorded at materialisation asked for."""
+    """Rule: ``table`` has as many rows as the config field ``field`` recorded in its Delta commit asked for."""
 
-    def rule(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> Verdict:
-        config, _ = recorded(context, table)
+    def rule(context: CheckContext, stored: DataFrame) -> Verdict:
+        config, _ = context.recorded(table)
         expected = int((config or {}).get(field, default))
-        source = "recorded config" if config else "default config (no recorded materialisation)"
+        source = "recorded config" if config else "default config: the Delta commit recorded no config"
         finding = integrity.exact_count(stored, expected)
         return Verdict(finding, f"exactly {field} = {expected:,} rows ({source})", outcome=_count_outcome(finding))
 
@@ -388,8 +409,8 @@ def _count_outcome(finding: Finding) -> str:
 def _share_rule(table: str, column: str, field: str, default: dict[str, float]) -> Rule:
     """Rule: the shares of ``column``'s values match the recorded weights ``field`` within a few standard errors."""
 
-    def rule(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> Verdict:
-        config, _ = recorded(context, table)
+    def rule(context: CheckContext, stored: DataFrame) -> Verdict:
+        config, _ = context.recorded(table)
         weights = dict((config or {}).get(field) or default)
         gaps, rows = integrity.share_gaps(stored, column, weights)
         tolerance = {
@@ -409,9 +430,9 @@ def _share_rule(table: str, column: str, field: str, default: dict[str, float]) 
     return rule
 
 
-def _identifiers_per_individual(context: dg.AssetCheckExecutionContext, stored: DataFrame) -> Verdict:
+def _identifiers_per_individual(context: CheckContext, stored: DataFrame) -> Verdict:
     """Rule: identifiers per individual within the configured [min, max], their mean near the configured one."""
-    config, _ = recorded(context, "identity_mappings")
+    config, _ = context.recorded("identity_mappings")
     settings = IdentifiersConfig.from_recorded(config)
     counts = integrity.rows_per_key(stored, "individual_id", settings.min_per_individual, settings.max_per_individual)
     mean = counts.figures["mean"]
@@ -424,11 +445,41 @@ def _identifiers_per_individual(context: dg.AssetCheckExecutionContext, stored: 
     )
 
 
-def _propensity_lift(
-    context: dg.AssetCheckExecutionContext, stored: DataFrame, exposures: DataFrame, audience: DataFrame
+def _noise_rates(
+    context: CheckContext, stored: DataFrame, observations: DataFrame, individuals: DataFrame, mappings: DataFrame
 ) -> Verdict:
+    """Rule: each noise rate of identity_observations is realised, over its eligible records, within
+    4.5 standard errors of the config recorded with the observations."""
+    config, _ = context.recorded("identity_observations")
+    rates = noise.realised_noise(observations, stored, individuals, mappings, ObservationsConfig.from_recorded(config))
+    off = [r for r in rates if not r.passed]
+    return Verdict(
+        Finding(failing=len(off), checked=sum(r.judged for r in rates)),
+        f"noise rates within {noise.STANDARD_ERRORS:g} standard errors of the recorded config "
+        f"(rates over fewer than {noise.MIN_ELIGIBLE} eligible records are not judged)",
+        outcome="passed"
+        if not off
+        else "failed: " + ", ".join(f"{r.noise} {r.realised:.4f} (expected {r.expected:.4f})" for r in off),
+        metadata={
+            "rates": dg.MetadataValue.json(
+                {
+                    r.noise: {
+                        "eligible": r.eligible,
+                        "flagged": r.flagged,
+                        "realised": round(r.realised, 4),
+                        "expected": round(r.expected, 4),
+                        "judged": r.judged,
+                    }
+                    for r in rates
+                }
+            )
+        },
+    )
+
+
+def _propensity_lift(context: CheckContext, stored: DataFrame, exposures: DataFrame, audience: DataFrame) -> Verdict:
     """Rule: the top propensity decile responds at least PROPENSITY_LIFT times as often as the bottom one."""
-    config, _ = recorded(context, "response_events")
+    config, _ = context.recorded("response_events")
     effect = ResponsesConfig.from_recorded(config).propensity_effect
     rows = responses_by_propensity_decile(stored, exposures, audience)
     rates = {r.decile: r.responded / r.exposed for r in rows if r.decile is not None and r.exposed}
@@ -559,6 +610,13 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
         "response_events", "response_rate_rises_with_propensity",
         "The top propensity decile responds at ≥ 3× the bottom decile's rate.",
         _propensity_lift, parents=("campaign_exposures", "audience_attributes"), severity=WARN,
+    ),
+    DataCheck(
+        "identity_truth", "noise_rates_as_configured",
+        "Each noise rate of identity_observations (typos, nicknames, moves, shared and recycled identifiers, "
+        "resets, duplicates, missing fields per source) is realised over its eligible records within 4.5 "
+        "standard errors of the recorded config.",
+        _noise_rates, parents=(M.IDENTITY_OBSERVATIONS.name, M.INDIVIDUALS.name, M.IDENTITY_MAPPINGS.name), severity=WARN,
     ),
     *(profile(table, entry) for table, entry in PROFILES.items()),
 )  # fmt: skip

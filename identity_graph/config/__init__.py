@@ -23,6 +23,7 @@ from identity_graph.config.identity import (
     HouseholdsConfig,
     IdentifiersConfig,
 )
+from identity_graph.config.observations import ObservationsConfig
 from identity_graph.config.run import MAX_ATTRIBUTION_WINDOW_HOURS, RunParameters
 from identity_graph.config.validation import (
     ASSET_CONFIGS,
@@ -50,6 +51,7 @@ __all__ = [
     "HouseholdsConfig",
     "IdentifiersConfig",
     "InvalidRunConfig",
+    "ObservationsConfig",
     "OutcomesConfig",
     "ResponsesConfig",
     "RunParameters",

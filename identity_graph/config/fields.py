@@ -167,5 +167,10 @@ def shares_over(vocabulary: Sequence[str]) -> Any:
     ]
 
 
+def probabilities_over(vocabulary: Sequence[str]) -> Any:
+    """A probability (in [0, 1]) per key of ``vocabulary``; keys may be left out."""
+    return Annotated[dict[str, Probability], AfterValidator(_keys_from(vocabulary)), _in_order(vocabulary)]
+
+
 #: A map from names to names (a segment per content category): neither side blank.
 NameMap = Annotated[dict[str, Name], AfterValidator(_keys_from(None))]

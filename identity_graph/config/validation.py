@@ -10,6 +10,7 @@ from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, Res
 from identity_graph.config.engagement import AudienceConfig, EngagementConfig
 from identity_graph.config.fields import TableConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
+from identity_graph.config.observations import ObservationsConfig
 from identity_graph.model.vocabularies import segment_for
 
 
@@ -31,6 +32,7 @@ TABLE_CONFIGS: tuple[type[TableConfig], ...] = (
     CampaignsConfig,
     ResponsesConfig,
     OutcomesConfig,
+    ObservationsConfig,
 )
 #: The config class of each asset that takes run config, keyed by asset (op) name: its table's name.
 ASSET_CONFIGS: dict[str, type[TableConfig]] = {cls.table: cls for cls in TABLE_CONFIGS}

@@ -27,7 +27,13 @@ EMAIL_DOMAINS = {
 PHONE_MULTIPLIER = 6_364_136_223
 
 
-def _uuid_from_hex(hex_digest: Column) -> Column:
+def phone_digits(seed: int, mapping_id: Column) -> Column:
+    """The ten digits of the phone number a 'hashed_phone' identifier hashes (after "+1")."""
+    digits = F.pmod(mapping_id * F.lit(PHONE_MULTIPLIER) + F.lit(seed % 10_000_000_000), F.lit(10_000_000_000))
+    return F.lpad(digits.cast("string"), 10, "0")
+
+
+def uuid_from_hex(hex_digest: Column) -> Column:
     """Format 32 hex digits as a version-4-shaped UUID."""
     h = hex_digest
     return F.concat_ws(
@@ -106,11 +112,8 @@ def generate_identity_mappings(
         F.lit("@"),
         R.categorical(R.uniform(seed, TABLE, "email_domain", "mapping_id"), EMAIL_DOMAINS),
     )
-    phone_digits = F.pmod(
-        F.col("mapping_id") * F.lit(PHONE_MULTIPLIER) + F.lit(seed % 10_000_000_000), F.lit(10_000_000_000)
-    )
-    phone = F.concat(F.lit("+1"), F.lpad(phone_digits.cast("string"), 10, "0"))
-    uuid = _uuid_from_hex(digest)
+    phone = F.concat(F.lit("+1"), phone_digits(seed, F.col("mapping_id")))
+    uuid = uuid_from_hex(digest)
     value = (
         F.when(F.col("identifier_type") == "email_hash", F.sha2(email, 256))
         .when(F.col("identifier_type") == "hashed_phone", F.sha2(phone, 256))

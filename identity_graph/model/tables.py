@@ -1,4 +1,5 @@
-"""The ten tables of the graph, each declared once, in dependency order."""
+"""The tables of the graph, each declared once, in dependency order: the ten core tables, then
+the identity-resolution tables (observed records, their truth, the baseline resolver's answer)."""
 
 from __future__ import annotations
 
@@ -327,6 +328,85 @@ OUTCOME_METRICS = Table(
     ),
 )
 
+IDENTITY_OBSERVATIONS = Table(
+    name="identity_observations",
+    family="resolution",
+    description="What source systems hold about people — CRM sign-ups, web logins, app and CTV-app accounts, "
+    "data-partner files — each with its own fields and realistic noise (typos, nicknames, old addresses, shared "
+    "and recycled identifiers, duplicates). No true key: hand it to an identity resolver.",
+    grain="one row per record a source holds; records_per_person_mean per person on average",
+    primary_key="observation_id",
+    clustering=("source",),
+    columns=(
+        _key("observation_id", "Record key, 1..N, numbered person by person (the number says nothing about who)."),
+        _col("source", STRING, f"The source system, {_one_of(V.SOURCES)}."),
+        _col(
+            "observed_at",
+            TIMESTAMP,
+            "When the source captured the record: after the person joined, before the window's end.",
+        ),
+        _col("first_name", STRING, "Given name as the source spelled it (typos, nicknames, initials).", nullable=True),
+        _col("last_name", STRING, "Family name as the source spelled it.", nullable=True),
+        _col("email_sha256", STRING, "SHA-256 hex of the email the record carries.", nullable=True),
+        _col(
+            "phone_sha256",
+            STRING,
+            "SHA-256 hex of the phone number (+1 and ten digits) the record carries.",
+            nullable=True,
+        ),
+        _col("postal_code", STRING, "Five-digit ZIP code of the address the record carries.", nullable=True),
+        _col("city", STRING, "City of that address.", nullable=True),
+        _col("state", STRING, "Two-letter state code of that address.", nullable=True),
+        _col(
+            "ip_address",
+            STRING,
+            "IPv4 address the record was captured from (home IPs are per household).",
+            nullable=True,
+        ),
+        _col("cookie_id", STRING, "Browser cookie id (UUID-shaped).", nullable=True),
+        _col("maid", STRING, "Mobile advertising id (upper-case UUID).", nullable=True),
+        _col("ctv_id", STRING, "CTV device id (UUID-shaped), one per household.", nullable=True),
+        _col("device_type", STRING, f"Device of the capture, {_one_of(V.DEVICE_TYPES)}.", nullable=True),
+    ),
+)
+
+IDENTITY_TRUTH = Table(
+    name="identity_truth",
+    family="resolution",
+    description="The answer key of identity_observations: whose each record really is, and which noise it "
+    "carries. Score a resolver's clusters against it; never give it to the resolver.",
+    grain="one row per identity_observations row",
+    primary_key="observation_id",
+    foreign_keys=(
+        ForeignKey("observation_id", "identity_observations", "observation_id"),
+        ForeignKey("individual_id", "individuals", "individual_id"),
+        ForeignKey("household_id", "households", "household_id"),
+    ),
+    clustering=("individual_id",),
+    columns=(
+        _key("observation_id", "The record."),
+        _key("individual_id", "The person the record is about."),
+        _key("household_id", "That person's household."),
+        _col("noise", STRINGS, f"The noise applied to the record, each {_one_of(V.NOISE_TYPES)}; empty when clean."),
+    ),
+)
+
+RESOLUTION_BASELINE = Table(
+    name="resolution_baseline",
+    family="resolution",
+    description="A reference identity resolver's answer: identity_observations linked by exact hashed email, "
+    "hashed phone or MAID, then connected components. Its precision, recall and F1 against identity_truth are "
+    "on the asset's materialisation: the bar a resolver should clear.",
+    grain="one row per identity_observations row",
+    primary_key="observation_id",
+    foreign_keys=(ForeignKey("observation_id", "identity_observations", "observation_id"),),
+    clustering=("cluster_id",),
+    columns=(
+        _key("observation_id", "The record."),
+        _key("cluster_id", "The resolved identity: the smallest observation_id in the record's component."),
+    ),
+)
+
 #: Every table, in dependency order (a table comes after the tables it references).
 TABLES: tuple[Table, ...] = (
     HOUSEHOLDS,
@@ -339,4 +419,7 @@ TABLES: tuple[Table, ...] = (
     CAMPAIGN_EXPOSURES,
     RESPONSE_EVENTS,
     OUTCOME_METRICS,
+    IDENTITY_OBSERVATIONS,
+    IDENTITY_TRUTH,
+    RESOLUTION_BASELINE,
 )

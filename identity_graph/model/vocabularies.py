@@ -78,3 +78,117 @@ def segment_for(category: str, mapping: Mapping[str, str] | None = None) -> str:
     """The segment name of a content category (``'<Category> Enthusiasts'`` when unmapped)."""
     mapping = DEFAULT_SEGMENT_BY_CATEGORY if mapping is None else mapping
     return mapping.get(category, f"{category} Enthusiasts")
+
+
+#: The source systems that hold records about people, and the fields each one captures.
+#: A record carries only its source's fields; the rest are NULL.
+SOURCE_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "crm": ("first_name", "last_name", "email_sha256", "phone_sha256", "postal_code", "city", "state"),
+    "web_login": ("email_sha256", "cookie_id", "ip_address", "device_type"),
+    "mobile_app": ("first_name", "email_sha256", "maid", "ip_address", "device_type"),
+    "ctv_app": ("email_sha256", "ctv_id", "ip_address", "device_type"),
+    "data_partner": (
+        "first_name",
+        "last_name",
+        "email_sha256",
+        "phone_sha256",
+        "maid",
+        "postal_code",
+        "city",
+        "state",
+    ),
+}
+SOURCES = tuple(SOURCE_FIELDS)
+#: Every field an observation can carry, in column order.
+OBSERVED_FIELDS = (
+    "first_name",
+    "last_name",
+    "email_sha256",
+    "phone_sha256",
+    "postal_code",
+    "city",
+    "state",
+    "ip_address",
+    "cookie_id",
+    "maid",
+    "ctv_id",
+    "device_type",
+)
+#: What the noise of identity_observations can do to a record; identity_truth lists it per record.
+NOISE_TYPES = (
+    "name_typo",
+    "phonetic",
+    "nickname",
+    "initial",
+    "missing_field",
+    "phone_digits",
+    "postal_digits",
+    "old_address",
+    "shared_email",
+    "shared_phone",
+    "cookie_reset",
+    "maid_reset",
+    "recycled_phone",
+    "duplicate",
+)
+#: Common English nicknames: a record may carry one instead of the given name.
+NICKNAMES: Mapping[str, str] = {
+    "Alexander": "Alex",
+    "Andrew": "Andy",
+    "Anthony": "Tony",
+    "Benjamin": "Ben",
+    "Charles": "Charlie",
+    "Christopher": "Chris",
+    "Daniel": "Dan",
+    "David": "Dave",
+    "Edward": "Ed",
+    "Elizabeth": "Liz",
+    "Gregory": "Greg",
+    "James": "Jim",
+    "Jennifer": "Jen",
+    "Jessica": "Jess",
+    "Jonathan": "Jon",
+    "Joseph": "Joe",
+    "Joshua": "Josh",
+    "Katherine": "Kate",
+    "Kathryn": "Kate",
+    "Kenneth": "Ken",
+    "Margaret": "Maggie",
+    "Matthew": "Matt",
+    "Michael": "Mike",
+    "Nicholas": "Nick",
+    "Patricia": "Pat",
+    "Patrick": "Pat",
+    "Rebecca": "Becky",
+    "Richard": "Rick",
+    "Robert": "Bob",
+    "Ronald": "Ron",
+    "Samantha": "Sam",
+    "Samuel": "Sam",
+    "Stephanie": "Steph",
+    "Steven": "Steve",
+    "Susan": "Sue",
+    "Thomas": "Tom",
+    "Timothy": "Tim",
+    "Victoria": "Vicky",
+    "William": "Bill",
+    "Zachary": "Zach",
+}
+#: Spelling swaps that keep a name's sound (applied once, the first that matches).
+PHONETIC_SWAPS: tuple[tuple[str, str], ...] = (
+    ("ph", "f"),
+    ("ck", "k"),
+    ("ie", "y"),
+    ("ey", "y"),
+    ("ee", "ea"),
+    ("y", "i"),
+    ("c", "k"),
+    ("z", "s"),
+    ("ll", "l"),
+    ("nn", "n"),
+    ("tt", "t"),
+    ("ai", "ay"),
+    ("ou", "ow"),
+    ("i", "y"),
+    ("s", "z"),
+)

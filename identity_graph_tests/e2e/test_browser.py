@@ -97,11 +97,11 @@ def expand_all_groups(driver: WebDriver, attempts: int = 3) -> None:
 
 
 def test_asset_graph_shows_every_asset_and_its_checks(ui_graph, browser):
-    """The global asset lineage draws a node for each of the ten assets, each node showing that all
+    """The global asset lineage draws a node for each asset, each node showing that all
     of the asset's checks (as GraphQL lists them) passed in the graph's run; a screenshot of the
     graph is saved."""
     checks = expected_checks(ui_graph.client)
-    assert set(checks) == set(TABLES), "the webserver's asset nodes are not the project's ten tables"
+    assert set(checks) == set(TABLES), "the webserver's asset nodes are not the project's tables"
     expected = {asset: f"{len(names)} / {len(names)} Passed" for asset, names in checks.items()}
 
     browser.get(f"{ui_graph.url}/asset-groups")
@@ -111,7 +111,7 @@ def test_asset_graph_shows_every_asset_and_its_checks(ui_graph, browser):
     nodes = settle(browser, graph_nodes, lambda shown: shown == expected)
     save_screenshot(browser, "asset-graph.png")
 
-    assert sorted(nodes) == sorted(TABLES), "the graph's asset nodes are not the ten tables"
+    assert sorted(nodes) == sorted(TABLES), "the graph's asset nodes are not the project's tables"
     assert nodes == expected, "the asset nodes' 'Asset checks' rows are not all checks passed"
 
 

@@ -12,8 +12,10 @@ import pytest
 from pyspark.sql import functions as F
 
 from identity_graph.checks.asset_checks import ASSET_CHECKS, DATA_CHECKS, PERMISSIONS_CHECK
+from identity_graph.config.identity import HouseholdsConfig
 from identity_graph.definitions import ALL_ASSETS
 from identity_graph.resources.databricks import STEP_LAUNCHER
+from identity_graph.resources.location import TableLocation
 from identity_graph_tests.support.stored_graph import RUN_CONFIG, TABLES, path, project_resources, read, versions
 
 EVERYTHING = [*ALL_ASSETS, *ASSET_CHECKS]
@@ -193,12 +195,50 @@ def test_each_check_fails_on_its_corruption_with_the_right_count(
         assert 0 < len(value(evaluation, "sample")) <= 5
 
 
-def test_the_count_check_names_the_requested_and_stored_counts(spark, graph_instance, copy):
-    sql(spark, copy, "DELETE FROM {households} WHERE household_id > 395")
-    _, found = run_checks(copy, graph_instance, ("households", "requested_row_count"))
-    evaluation = found[("households", "requested_row_count")]
-    assert (value(evaluation, "expected"), value(evaluation, "rows")) == (400, 395)
-    assert "recorded config" in evaluation.description
+def test_the_count_check_compares_with_the_config_recorded_in_the_delta_commit_whatever_the_instance(spark, copy):
+    """The shared graph was generated in ``graph_instance`` with 400 households (the default is 1,000).
+    Checked from another, empty Dagster instance (another DAGSTER_HOME, a wiped one), the count check
+    still expects the 400 its Delta commit recorded, and passes. Five households planted as a new
+    Delta version carrying the original write's record: it names the requested and stored counts."""
+    key = ("households", "requested_row_count")
+    households = path(copy, "households")
+    with dg.DagsterInstance.ephemeral() as other:
+        assert other.get_latest_materialization_event(dg.AssetKey("households")) is None
+        _, found = run_checks(copy, other, key)
+        evaluation = found[key]
+        assert evaluation.passed, evaluation.description
+        assert (value(evaluation, "expected"), value(evaluation, "rows")) == (400, 400)
+        assert "recorded config" in evaluation.description
+
+        history = spark.sql(f"DESCRIBE HISTORY delta.`{households}`")
+        original = history.where(history["userMetadata"].contains('"recorded"')).first()["userMetadata"]
+        before = versions(spark, copy, ["households"])["households"]
+        planted = read(spark, copy, "households").orderBy("household_id").limit(5)
+        planted = planted.withColumn("household_id", F.col("household_id") + 1_000_000)
+        planted.write.format("delta").mode("append").option("userMetadata", original).save(households)
+        assert versions(spark, copy, ["households"])["households"] == before + 1
+        assert TableLocation(warehouse=str(copy)).recorded(spark, "households")["config"]["num_households"] == 400
+
+        _, found = run_checks(copy, other, key)
+    evaluation = found[key]
+    assert not evaluation.passed
+    assert (value(evaluation, "expected"), value(evaluation, "rows")) == (400, 405)
+    assert "exactly num_households = 400 rows (recorded config) — failed: 405 rows" in evaluation.description
+
+
+def test_the_count_check_falls_back_to_the_default_config_when_the_commit_recorded_none(spark, graph, tmp_path):
+    """The shared graph's 400 households written as a plain Delta table (no record in its commit):
+    the count check expects the default num_households and says it had no recorded config."""
+    warehouse = tmp_path / "warehouse"
+    read(spark, graph, "households").write.format("delta").save(path(warehouse, "households"))
+    assert TableLocation(warehouse=str(warehouse)).recorded(spark, "households") is None
+    key = ("households", "requested_row_count")
+    with dg.DagsterInstance.ephemeral() as other:
+        _, found = run_checks(warehouse, other, key)
+    evaluation = found[key]
+    assert not evaluation.passed
+    assert (value(evaluation, "expected"), value(evaluation, "rows")) == (HouseholdsConfig().num_households, 400)
+    assert "default config: the Delta commit recorded no config" in evaluation.description
 
 
 def test_orphan_sample_names_the_missing_parents(spark, graph_instance, copy):
@@ -355,15 +395,15 @@ def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
     permission checks stay one step per table, without the step launcher (they run on the host)."""
     permission_steps = [c for c in ASSET_CHECKS if {k.name for k in c.check_keys} == {PERMISSIONS_CHECK}]
     data_steps = [c for c in ASSET_CHECKS if c not in permission_steps]
-    assert len(permission_steps) == 10 and all(len(c.check_keys) == 1 for c in permission_steps)
+    assert len(permission_steps) == len(TABLES) and all(len(c.check_keys) == 1 for c in permission_steps)
     assert all(STEP_LAUNCHER not in c.required_resource_keys for c in permission_steps)
     groups = set()
     for step in data_steps:
         assert step.can_subset and STEP_LAUNCHER in step.required_resource_keys
         (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
         groups.add(group)
-    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 27
-    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 63
+    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 35
+    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 77
 
 
 # -- the target's permissions ---------------------------------------------------------------
@@ -385,7 +425,7 @@ def test_permission_checks_alone_report_every_table_and_the_remedy(tmp_path, gra
     evaluations = [
         e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    assert len(evaluations) == 10
+    assert len(evaluations) == len(TABLES)
     for evaluation in evaluations:
         assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
         assert str(blocker) in evaluation.description
@@ -456,10 +496,9 @@ def test_cli_permissions_only_names_every_missing_location_and_exits_1(tmp_path,
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     assert cli.main(["check", "--permissions-only", "--warehouse", str(blocker / "wh")]) == 1
     out = capsys.readouterr().out
-    assert "10 checks: 10 ERROR failed, 0 WARN failed, 0 skipped" in out, out
-    assert (
-        sum(line.split()[1:2] == ["target_permissions"] and "FAIL" in line.split() for line in out.splitlines()) == 10
-    )
+    n = len(TABLES)
+    assert f"{n} checks: {n} ERROR failed, 0 WARN failed, 0 skipped" in out, out
+    assert sum(line.split()[1:2] == ["target_permissions"] and "FAIL" in line.split() for line in out.splitlines()) == n
     assert str(blocker) in out
 
 

@@ -31,7 +31,7 @@ def graph_profile(instance: dg.DagsterInstance, warehouse, table: str) -> str:
 
 
 def test_every_table_of_the_graph_carries_a_profile(graph, graph_instance):
-    """Each of the ten tables' materialisations in the shared graph's run shows a markdown profile."""
+    """Each table's materialisation in the shared graph's run shows a markdown profile."""
     for table in TABLES:
         profile = graph_profile(graph_instance, graph, table)
         assert profile.startswith("**") and "| ---" in profile, table
@@ -195,7 +195,7 @@ def test_a_failing_profile_is_a_failed_warning_and_the_table_stays(spark, tmp_pa
 
 
 def test_every_table_of_the_graph_has_a_profile_check_and_only_those():
-    """The registry names the graph's ten tables and needs only them; each is a WARN check."""
+    """The registry names every table of the graph and needs only those; each is a WARN check."""
     from identity_graph.checks.asset_checks import ASSET_CHECKS
 
     assert set(PROFILES) == set(TABLES)

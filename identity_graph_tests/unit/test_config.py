@@ -13,6 +13,7 @@ from identity_graph.config import (
     HouseholdsConfig,
     IdentifiersConfig,
     InvalidRunConfig,
+    ObservationsConfig,
     validate_run_config,
 )
 from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
@@ -76,6 +77,12 @@ def _message(cls, **values) -> str:
         (IdentifiersConfig, {"mean_per_individual": 2.5}, ["mean_per_individual", "2.5", "Σ type_prevalence"]),
         # wrong types are caught by Pydantic with the field named
         (HouseholdsConfig, {"num_households": "many"}, ["num_households", "many"]),
+        # identity observations: rates in [0, 1], sources from the vocabulary, at least one record per person
+        (ObservationsConfig, {"name_typo_rate": 1.5}, ["name_typo_rate", "1.5"]),
+        (ObservationsConfig, {"missing_rate": {"crm": -0.1}}, ["missing_rate", "-0.1"]),
+        (ObservationsConfig, {"missing_rate": {"fax": 0.1}}, ["missing_rate", "fax"]),
+        (ObservationsConfig, {"source_weights": {"crm": 0.5, "web_login": 0.4}}, ["source_weights", "0.9"]),
+        (ObservationsConfig, {"records_per_person_mean": 0.5}, ["records_per_person_mean", "0.5"]),
     ],
 )
 def test_invalid_config_is_rejected_naming_field_and_value(cls, values, expected):

@@ -18,11 +18,15 @@ EXPECTED_DEPS = {
     "campaign_exposures": {"campaigns", "audience_attributes", "identity_mappings"},
     "response_events": {"campaign_exposures", "audience_attributes"},
     "outcome_metrics": {"response_events", "campaign_exposures"},
+    "identity_observations": {"households", "individuals", "identity_mappings"},
+    "identity_truth": {"identity_observations", "households", "individuals", "identity_mappings"},
+    "resolution_baseline": {"identity_observations", "identity_truth"},
 }
 EXPECTED_GROUPS = {
     "identity": {"households", "individuals", "identity_mappings"},
     "engagement": {"content_engagements", "viewership_patterns", "audience_attributes"},
     "campaigns": {"campaigns", "campaign_exposures", "response_events", "outcome_metrics"},
+    "resolution": {"identity_observations", "identity_truth", "resolution_baseline"},
 }
 DAILY = {"content_engagements", "campaign_exposures", "response_events"}
 
@@ -114,8 +118,12 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
         ("viewership_patterns", "content_engagements"), ("audience_attributes", "viewership_patterns"),
         ("campaign_exposures", "audience_attributes"), ("response_events", "audience_attributes"),
         ("campaign_exposures", "identity_mappings"),
+        # Observed records carry no true key; their truth is drawn from the same tables.
+        ("identity_observations", "households"), ("identity_observations", "individuals"),
+        ("identity_observations", "identity_mappings"), ("identity_truth", "identity_mappings"),
+        ("resolution_baseline", "identity_truth"),
     }  # fmt: skip
-    assert len(FOREIGN_KEYS) == 15
+    assert len(FOREIGN_KEYS) == 19
     for child, fk in FOREIGN_KEYS:
         assert checks[(child.name, f"foreign_key_{fk.column}")].blocking
     assert defs.resolve_job_def(CHECK_JOB).asset_layer.asset_graph.asset_check_keys == set(graph.asset_check_keys)

@@ -21,6 +21,7 @@ LAYERS = {
     "config": 1,
     "generation": 2,
     "profiles": 2,
+    "resolution": 2,
     "partitions": 3,
     "resources": 3,
     "assets": 4,
