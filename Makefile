@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export IDENTITY_GRAPH_WAREHOUSE ?= $(CURDIR)/warehouse
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test test-unit check-defs lint dev lock bench clean
+.PHONY: install run test test-unit check-defs lint doc-commands dev lock bench clean
 
 $(BIN)/identity-graph: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ check-defs: install $(DAGSTER_HOME)/dagster.yaml
 lint: install
 	$(BIN)/ruff check identity_graph identity_graph_tests benchmarks
 	$(BIN)/ruff format --check identity_graph identity_graph_tests benchmarks
+
+## Run every shell command line of README.md and docs/*.md, in reading order, in a fresh temporary directory.
+doc-commands: install
+	$(BIN)/python -m identity_graph_tests.doc_commands
 
 ## The Dagster UI on the workspace.
 dev: install $(DAGSTER_HOME)/dagster.yaml

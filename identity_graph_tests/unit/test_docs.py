@@ -2,157 +2,36 @@
 
 Every ``identity-graph`` command in a shell code block parses with the CLI's own parser,
 every ``make`` target named exists in the Makefile, every relative link (and its
-``#anchor``) resolves, and the README stays short.
+``#anchor``) resolves, the README stays short, and ``make doc-commands``
+(``identity_graph_tests/doc_commands.py``) runs every shell command line of the docs or
+names why not.
 """
 
 from __future__ import annotations
 
-import re
 import shlex
-from collections.abc import Iterator
-from pathlib import Path
 
 from identity_graph.cli import build_parser
+from identity_graph_tests import doc_commands
+from identity_graph_tests.support.docs import (
+    DOCS,
+    GENERATED_DOCS,
+    README,
+    anchors,
+    identity_graph_commands,
+    make_mentions,
+    makefile_targets,
+    program_words,
+    rel,
+    relative_links,
+    shell_commands,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
-DOCS = sorted([README, *(ROOT / "docs").glob("*.md")])
 #: README.md is for a newcomer's first five minutes; the rest belongs in docs/.
 README_MAX_LINES = 220
-#: Fenced blocks with these info strings are shell; "text" (usage synopses, output) and "yaml" are not.
-SHELL_LANGUAGES = {"", "bash", "sh", "shell", "console", "zsh"}
-#: Written by the data model's doc generator from the code, not by hand: it may not exist yet.
-GENERATED_DOCS = {ROOT / "docs" / "data-model.md"}
-
-FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>```+|~~~+)\s*(?P<info>[^\s`]*)")
-LINK = re.compile(r"!?\[(?:[^\]\[]|\[[^\]]*\])*\]\(\s*<?(?P<target>[^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-INLINE_CODE = re.compile(r"(`+)(?P<code>.+?)\1")
-ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-
-
-def _rel(path: Path) -> str:
-    return path.relative_to(ROOT).as_posix()
-
-
-def code_blocks(path: Path) -> Iterator[tuple[str, int, list[str]]]:
-    """Each fenced code block of ``path``: its info string, first line number and lines."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    i = 0
-    while i < len(lines):
-        opening = FENCE.match(lines[i])
-        if not opening:
-            i += 1
-            continue
-        fence, info, start = opening["fence"], opening["info"].lower(), i + 1
-        body = []
-        i += 1
-        while i < len(lines) and not lines[i].strip().startswith(fence[0] * len(fence)):
-            body.append(lines[i])
-            i += 1
-        yield info, start + 1, body
-        i += 1
-
-
-def prose(path: Path) -> str:
-    """``path`` without its fenced code blocks (links and inline code in prose only)."""
-    kept, fence = [], None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        opening = FENCE.match(line)
-        if fence is None and opening:
-            fence = opening["fence"]
-        elif fence is not None and line.strip().startswith(fence[0] * len(fence)):
-            fence = None
-        elif fence is None:
-            kept.append(line)
-    return "\n".join(kept)
-
-
-def shell_commands(path: Path) -> Iterator[tuple[int, str]]:
-    """Each command line of the shell code blocks of ``path`` (backslash continuations joined)."""
-    for info, first, body in code_blocks(path):
-        if info not in SHELL_LANGUAGES:
-            continue
-        pending, pending_line = "", first
-        for offset, line in enumerate(body):
-            if not pending:
-                pending_line = first + offset
-            text = line[2:] if line.startswith("$ ") else line
-            if text.rstrip().endswith("\\"):
-                pending += text.rstrip()[:-1] + " "
-                continue
-            command = (pending + text).strip()
-            pending = ""
-            if command:
-                yield pending_line, command
-
-
-def identity_graph_commands() -> list[tuple[str, list[str]]]:
-    """Every ``identity-graph`` command line in the docs' shell blocks, as (where, argv)."""
-    found = []
-    for path in DOCS:
-        for line_number, command in shell_commands(path):
-            words = shlex.split(command, comments=True)
-            while words and ENV_ASSIGNMENT.match(words[0]):
-                words = words[1:]  # IDENTITY_GRAPH_TARGET=databricks identity-graph …
-            if words and Path(words[0]).name == "identity-graph":
-                found.append((f"{_rel(path)}:{line_number}", words[1:]))
-    return found
-
-
-def makefile_targets() -> set[str]:
-    targets = set()
-    for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
-        rule = re.match(r"^([A-Za-z0-9_.\-/ ]+?)\s*::?(?!=)", line)
-        if rule and not line.startswith("\t"):
-            targets.update(rule.group(1).split())
-        if line.startswith(".PHONY:"):
-            targets.update(line.split(":", 1)[1].split())
-    return targets
-
-
-def make_mentions() -> list[tuple[str, str]]:
-    """Every ``make <target>`` in inline code or in a shell code block, as (where, target)."""
-    mentions = []
-    for path in DOCS:
-        for span in INLINE_CODE.finditer(prose(path)):
-            words = span["code"].split()
-            if len(words) >= 2 and words[0] == "make":
-                mentions.append((_rel(path), words[1]))
-        for line_number, command in shell_commands(path):
-            words = shlex.split(command, comments=True)
-            if len(words) >= 2 and words[0] == "make":
-                mentions.append((f"{_rel(path)}:{line_number}", words[1]))
-    return mentions
-
-
-def github_anchor(heading: str) -> str:
-    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
-    text = re.sub(r"`|<[^>]+>", "", heading.strip()).lower()
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
-
-
-def anchors(path: Path) -> set[str]:
-    found, seen = set(), {}
-    for line in prose(path).splitlines():
-        heading = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
-        if heading:
-            slug = github_anchor(heading.group(1))
-            found.add(slug if slug not in seen else f"{slug}-{seen[slug]}")
-            seen[slug] = seen.get(slug, 0) + 1
-    return found
-
-
-def relative_links() -> list[tuple[Path, str]]:
-    links = []
-    for path in DOCS:
-        text = INLINE_CODE.sub("", prose(path))
-        for link in LINK.finditer(text):
-            target = link["target"]
-            if re.match(r"^[a-z][a-z0-9+.\-]*:", target, re.IGNORECASE) or target.startswith("//"):
-                continue  # https:, mailto:, …
-            links.append((path, target))
-    return links
+#: Whole-graph generations the docs show (make run, one scale example, the run config file,
+#: Spark Connect): each costs minutes in make doc-commands. Show other options in --select forms.
+MAX_WHOLE_GRAPH_GENERATIONS = 4
 
 
 def test_the_docs_exist():
@@ -205,9 +84,9 @@ def test_every_relative_link_resolves():
         if not destination.exists():
             if destination in GENERATED_DOCS:
                 continue
-            broken.append(f"{_rel(source)}: {target} (no such file)")
+            broken.append(f"{rel(source)}: {target} (no such file)")
         elif anchor and destination.suffix == ".md" and anchor not in anchors(destination):
-            broken.append(f"{_rel(source)}: {target} (no heading #{anchor} in {_rel(destination)})")
+            broken.append(f"{rel(source)}: {target} (no heading #{anchor} in {rel(destination)})")
     assert not broken, "broken links:\n" + "\n".join(broken)
 
 
@@ -216,4 +95,59 @@ def test_the_readme_links_every_docs_page():
         (README.parent / target.partition("#")[0]).resolve() for source, target in relative_links() if source == README
     }
     pages = {p.resolve() for p in DOCS if p != README} | GENERATED_DOCS
-    assert not pages - linked, f"docs pages the README does not link: {sorted(_rel(p) for p in pages - linked)}"
+    assert not pages - linked, f"docs pages the README does not link: {sorted(rel(p) for p in pages - linked)}"
+
+
+def test_the_doc_command_runner_runs_every_shell_command_line_or_names_why_not():
+    """The plan of make doc-commands: every command line of every doc's shell blocks is run
+    (or is a repeat of one that is), or skipped by an entry of the runner's one SKIPS table,
+    and every entry of that table matches a line of the docs."""
+    steps = doc_commands.plan()
+    planned = {(step.doc, number): step for step in steps for number, _ in step.lines}
+    lines = [
+        (path, number, command)
+        for path in doc_commands.documents()
+        for number, command in shell_commands(path)
+        if not command.lstrip().startswith("#")  # a comment line in a shell block
+    ]
+    assert len(lines) >= 20, "expected the docs to show shell commands"
+    left_out = [f"{rel(path)}:{number}: {command}" for path, number, command in lines if (path, number) not in planned]
+    assert not left_out, "doc command lines the runner would not run:\n" + "\n".join(left_out)
+
+    runs = {step.where for step in steps if step.action in ("run", "serve")}
+    for step in steps:
+        if step.action == "skip":
+            assert any(
+                skip.reason == step.reason and skip.matches(program_words(step.command)) for skip in doc_commands.SKIPS
+            ), step.where
+        elif step.action == "duplicate":
+            assert step.reason.rsplit(" ", 1)[-1] in runs, step.reason
+        else:
+            assert step.action in ("run", "serve"), (step.where, step.action)
+    words = [program_words(step.command) for step in steps]
+    stale = [skip.prefix for skip in doc_commands.SKIPS if not any(skip.matches(w) for w in words)]
+    assert not stale, f"SKIPS entries that match no command line of the docs: {stale}"
+    assert [s.where for s in steps if s.action == "skip"], "expected make test to be skipped"
+
+    # The generated docs are not run: they have no commands to run.
+    for path in GENERATED_DOCS:
+        assert not path.exists() or not list(shell_commands(path)), rel(path)
+    # A --remote command runs while the Spark Connect server its document starts is up.
+    for step in steps:
+        if step.action == "run" and "sc://localhost:15002" in step.script:
+            assert any(other.doc == step.doc and other.server is doc_commands.SPARK_CONNECT for other in steps), (
+                f"{step.where}: no Spark Connect server line in {rel(step.doc)}"
+            )
+    # --config run.yaml runs with the README's example run config.
+    assert "ops:" in doc_commands.readme_run_config()
+
+
+def test_the_docs_show_at_most_four_whole_graph_generations():
+    whole = {
+        shlex.join(argv) for _, argv in identity_graph_commands() if argv[:1] == ["generate"] and "--select" not in argv
+    }
+    whole.add("make run")
+    assert len(whole) <= MAX_WHOLE_GRAPH_GENERATIONS, (
+        "each whole-graph generation in the docs costs minutes in make doc-commands; show further "
+        f"options in an existing one or in a --select form: {sorted(whole)}"
+    )
