@@ -79,13 +79,17 @@ def resolution_baseline(
     context: dg.AssetExecutionContext,
     spark: LazyPySparkResource,
     step_launcher: StepLauncherParam,
+    generation: GenerationSettings,
+    catalog: CatalogAccess,
     identity_observations: DataFrame,
     identity_truth: DataFrame,
-) -> dg.Output[DataFrame]:
+) -> DataFrame:
     """Resolution baseline: a reference resolver's clusters — records linked by exact hashed
     email, hashed phone or MAID, then connected components — with its pairwise precision,
     recall and F1 and B-cubed scores against identity_truth on the materialisation. The bar a
     resolver under test should clear."""
+    # No settings of its own; the graph's are recorded with the table like every other's.
+    requested(context, generation, catalog, spark)
     clusters, rounds = resolution.baseline_clusters(identity_observations)
     scores = resolution.score(clusters, identity_truth)
     context.log.info(
@@ -93,8 +97,8 @@ def resolution_baseline(
         f"({rounds} rounds); pairwise precision {scores.pairwise_precision:.3f}, recall "
         f"{scores.pairwise_recall:.3f}, F1 {scores.pairwise_f1:.3f}; B-cubed F1 {scores.bcubed_f1:.3f}"
     )
-    metadata: dict[str, dg.RawMetadataValue] = {**scores.as_dict(), "propagation_rounds": rounds}
-    return dg.Output(conform(clusters, RESOLUTION_BASELINE), metadata=metadata)
+    context.add_output_metadata({**scores.as_dict(), "propagation_rounds": rounds})
+    return conform(clusters, RESOLUTION_BASELINE)
 
 
 ASSETS = [identity_observations, identity_truth, resolution_baseline]
