@@ -18,8 +18,9 @@ The commands see a fresh temporary directory ``<tmp>``:
   the project root. ``.venv/bin`` is first on ``PATH``.
 - ``IDENTITY_GRAPH_WAREHOUSE=<tmp>/warehouse`` and ``DAGSTER_HOME=<tmp>/dagster_home`` (its
   ``dagster.yaml`` turns telemetry off, as the Makefile's does); the Makefile takes both
-  from the environment (``?=``). Inherited ``IDENTITY_GRAPH_*``, ``DATABRICKS_*`` and
-  ``SPARK_REMOTE`` settings are dropped.
+  from the environment (``?=``). ``DAGSTER_DISABLE_TELEMETRY=1``: without it ``dagster dev``
+  and ``dg dev`` would upload (and delete) the run logs in ``$DAGSTER_HOME/logs``. Inherited
+  ``IDENTITY_GRAPH_*``, ``DATABRICKS_*`` and ``SPARK_REMOTE`` settings are dropped.
 - The documented example paths ``/data/warehouse`` and ``/tmp/warehouse`` are replaced by
   ``<tmp>/data/warehouse`` and ``<tmp>/tmp/warehouse``.
 - ``<tmp>/run.yaml`` is the README's example run config: the ``yaml`` block just before its
@@ -67,6 +68,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from identity_graph_tests.support.docs import (
     DOCS,
@@ -79,6 +81,9 @@ from identity_graph_tests.support.docs import (
     rel,
     shell_blocks,
 )
+
+if TYPE_CHECKING:
+    from identity_graph_tests.support.unity_catalog import RecordedUnityCatalog
 
 
 @dataclass(frozen=True)
@@ -218,7 +223,6 @@ def documents() -> list[Path]:
 def plan() -> list[Step]:
     """Every command line of the docs, in reading order, with what the runner does with it."""
     steps: list[Step] = []
-    seen: dict[str, str] = {}
     for path in documents():
         for block in shell_blocks(path):
             pending: list[tuple[int, str]] = []
@@ -226,26 +230,26 @@ def plan() -> list[Step]:
                 if is_comment(command):
                     continue
                 pending.append((line_number, command))
-                if only_assigns(command):
-                    continue
-                step, pending = Step(path, pending), []
-                steps.append(step)
-                words = program_words(step.command)
-                key = "\n".join(" ".join(command_words(c)) for _, c in step.lines)
-                skip = next((s for s in SKIPS if s.matches(words)), None)
-                step.in_project = bool(words and words[0] in PROJECT_PROGRAMS) or ".venv/" in step.script
-                step.databricks = "IDENTITY_GRAPH_TARGET=databricks" in command_words(step.command)
-                if skip is not None:
-                    step.action, step.reason = "skip", skip.reason
-                elif key in seen:
-                    step.action, step.reason = "duplicate", f"the same command ran at {seen[key]}"
-                else:
-                    seen[key] = step.where
-                    step.server = server_of(words)
-                    if step.server is not None:
-                        step.action = "serve"
-            for line_number, command in pending:  # assignments that end a block: run them alone
-                steps.append(Step(path, [(line_number, command)]))
+                if not only_assigns(command):
+                    steps.append(Step(path, pending))
+                    pending = []
+            if pending:  # assignments that end a block: run them as they are
+                steps.append(Step(path, pending))
+    seen: dict[str, str] = {}
+    for step in steps:
+        words = program_words(step.command)
+        key = "\n".join(" ".join(command_words(command)) for _, command in step.lines)
+        skip = next((s for s in SKIPS if s.matches(words)), None)
+        step.in_project = bool(words and words[0] in PROJECT_PROGRAMS) or ".venv/" in step.script
+        step.databricks = "IDENTITY_GRAPH_TARGET=databricks" in command_words(step.command)
+        if skip is not None:
+            step.action, step.reason = "skip", skip.reason
+        elif key in seen:
+            step.action, step.reason = "duplicate", f"the same command ran at {seen[key]}"
+        else:
+            seen[key] = step.where
+            step.server = server_of(words)
+            step.action = "run" if step.server is None else "serve"
     return steps
 
 
@@ -281,6 +285,10 @@ def environment(work: Path) -> dict[str, str]:
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["IDENTITY_GRAPH_WAREHOUSE"] = str(work / "warehouse")
     env["DAGSTER_HOME"] = str(work / "dagster_home")
+    # dagster.yaml's `telemetry: enabled: false` does not stop the webserver's and daemon's
+    # upload thread, which moves $DAGSTER_HOME/logs (where identity-graph writes its run
+    # logs) aside and posts each file to Dagster's telemetry server; this does.
+    env["DAGSTER_DISABLE_TELEMETRY"] = "1"
     return env
 
 
@@ -290,7 +298,7 @@ def substitute_paths(script: str, work: Path) -> str:
     return script
 
 
-def recorded_workspace():
+def recorded_workspace() -> RecordedUnityCatalog:
     """A loopback Unity Catalog replaying the recorded answers for ``main.identity_graph``
     (see the module's docstring); a ``RecordedUnityCatalog``, to be closed."""
     from identity_graph.model import TABLE_NAMES
@@ -413,8 +421,9 @@ class Runner:
 
     def fail(self, step: Step, what: str) -> Failure:
         step.result = step.result or "FAILED"
+        command = "\n".join(f"  {line}" for line in step.script.splitlines())
         return Failure(
-            f"FAILED at {step.where}:\n  {step.script}\n{what}\n"
+            f"FAILED at {step.where}:\n{command}\n{what}\n"
             f"--- the last {TAIL_LINES} lines of its output ({self.log(step)}) ---\n{tail(self.log(step))}"
         )
 
@@ -470,6 +479,7 @@ class Runner:
             )
         started = time.monotonic()
         process = self.start(step)
+        answered = None
         try:
             while not self.answers(step):
                 if process.poll() is not None:
@@ -481,13 +491,20 @@ class Runner:
             print(f"{self.label(step)} {server.name} answers on port {server.port} after {answered:.1f} s", flush=True)
             yield
         finally:
+            stopping = time.monotonic()
             stop(process)
             deadline = time.monotonic() + 30
             while _port_open(server.port) and time.monotonic() < deadline:
                 time.sleep(0.5)
-        step.seconds = time.monotonic() - started
+            stopped = time.monotonic()
+            # Its own cost: starting and stopping, not the commands that ran while it was up.
+            step.seconds = stopped - started if answered is None else answered + stopped - stopping
         step.result = "served"
-        print(f"{self.label(step)} {server.name} stopped, {step.seconds:.1f} s in all", flush=True)
+        print(
+            f"{self.label(step)} {server.name} stopped in {stopped - stopping:.1f} s, "
+            f"after {stopping - started:.1f} s up",
+            flush=True,
+        )
 
     def attempt(self, action: Callable[[], object]) -> None:
         """Do ``action``; with ``keep_going``, report its failure and go on."""
