@@ -35,7 +35,8 @@ def baseline_clusters(observations: DataFrame) -> tuple[DataFrame, int]:
             ).alias("key"),
         )
         .where(F.col("key").isNotNull())
-        .cache()
+        # Stored once, so that each round's plan starts here and not from the observations' own plan.
+        .localCheckpoint()
     )
     labels = observations.select("observation_id", F.col("observation_id").alias("cluster_id")).localCheckpoint()
     rounds = 0
@@ -59,7 +60,6 @@ def baseline_clusters(observations: DataFrame) -> tuple[DataFrame, int]:
         labels = updated.drop("_moved")
         if moved == 0:
             break
-    keys.unpersist()
     return labels, rounds
 
 

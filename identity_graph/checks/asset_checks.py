@@ -36,6 +36,7 @@ from identity_graph.config.observations import ObservationsConfig
 from identity_graph.model import EVENT_DATE, FOREIGN_KEYS, TABLE_NAMES, TABLES, ForeignKey, Table
 from identity_graph.model import table as declared
 from identity_graph.model import tables as M
+from identity_graph.model.vocabularies import GENERATION_MIN_AGE_GAP, PARTNER_MAX_AGE_GAP
 from identity_graph.partitions import EVENTS_START, daily_partitions
 from identity_graph.profiles import PROFILES, Profile, responses_by_propensity_decile
 from identity_graph.resources.catalog import CatalogAccess
@@ -301,6 +302,24 @@ def _household_sizes(context: Any, stored: DataFrame, households: DataFrame) -> 
     )
 
 
+def _income_within_bracket(context: Any, stored: DataFrame, households: DataFrame) -> Verdict:
+    """Rule: each household's members' incomes add up inside its income_bracket."""
+    return Verdict(
+        integrity.income_within_bracket(stored, households),
+        "members' incomes (unemployed 0) add up inside the household's income_bracket "
+        "(below its upper edge when an earner did not disclose)",
+    )
+
+
+def _household_roles(context: Any, stored: DataFrame) -> Verdict:
+    """Rule: one head per household, at most one partner close to the head's age, children a generation younger."""
+    return Verdict(
+        integrity.household_roles(stored),
+        f"one head, at most one partner within {PARTNER_MAX_AGE_GAP} years of the head's age, "
+        f"children ≥ {GENERATION_MIN_AGE_GAP} years younger and parents ≥ {GENERATION_MIN_AGE_GAP} years older than the head",
+    )
+
+
 def _views_carry_duration(context: Any, stored: DataFrame) -> Verdict:
     """Rule: duration_seconds ≥ 0 on views, NULL on every other engagement."""
     is_view = F.col("engagement_type") == "view"
@@ -545,6 +564,19 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
         _household_sizes, parents=("households",),
     ),
     DataCheck("individuals", "requested_row_count", "Exactly Σ household_size rows.", _individuals_total, parents=("households",)),
+    DataCheck(
+        "individuals", "income_within_household_bracket",
+        "The members' incomes (the unemployed counting 0) add up inside their household's income_bracket; when an "
+        "earner did not disclose, the disclosed incomes stay below the bracket's upper edge.",
+        _income_within_bracket, parents=("households",),
+    ),
+    DataCheck(
+        "individuals", "household_roles_consistent",
+        f"Each household has one head and at most one partner, the partner within {PARTNER_MAX_AGE_GAP} years of "
+        f"the head's age, every child at least {GENERATION_MIN_AGE_GAP} years younger and every parent at least "
+        f"{GENERATION_MIN_AGE_GAP} years older than the head.",
+        _household_roles,
+    ),
     DataCheck(
         "identity_mappings", "first_seen_not_after_last_seen", "first_seen ≤ last_seen on every identifier.",
         _first_seen_not_after_last_seen,

@@ -16,6 +16,14 @@ from typing import Any
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from identity_graph.generation.random import lookup
+from identity_graph.model.vocabularies import (
+    GENERATION_MIN_AGE_GAP,
+    HOUSEHOLD_ROLES,
+    INCOME_BRACKET_RANGE,
+    PARTNER_MAX_AGE_GAP,
+)
+
 #: Offending rows kept as an example in each finding.
 SAMPLE_SIZE = 5
 #: Attribution weights of one (response, model) must sum to 1 within this.
@@ -109,6 +117,68 @@ def household_sizes(individuals: DataFrame, households: DataFrame) -> Finding:
         joined,
         F.coalesce(F.col("members"), F.lit(0)) == F.col("household_size"),
         ["household_id", "household_size", "members"],
+        ["household_id"],
+    )
+
+
+def income_within_bracket(individuals: DataFrame, households: DataFrame) -> Finding:
+    """Households whose members' incomes do not add up inside its income_bracket.
+
+    The unemployed count 0. When a member who earns did not disclose (NULL income), only the
+    upper edge can be judged: the disclosed incomes must stay below it.
+    """
+    members = individuals.groupBy("household_id").agg(
+        F.coalesce(F.sum("income_individual"), F.lit(0)).alias("members_income"),
+        F.count(F.when(F.col("income_individual").isNull() & (F.col("employment_status") != "Unemployed"), 1)).alias(
+            "undisclosed"
+        ),
+    )
+    joined = households.select("household_id", "income_bracket").join(members, "household_id")
+    low = lookup("income_bracket", {b: low for b, (low, _) in INCOME_BRACKET_RANGE.items()})
+    high = lookup("income_bracket", {b: high for b, (_, high) in INCOME_BRACKET_RANGE.items() if high is not None})
+    total = F.col("members_income")
+    bracket = F.col("income_bracket")
+    holds = (
+        bracket.isin(*INCOME_BRACKET_RANGE)
+        & (high.isNull() | (total < high))
+        & ((F.col("undisclosed") > 0) | (total >= low))
+    )
+    return violations(
+        joined,
+        holds,
+        ["household_id", "income_bracket", "members_income", "undisclosed"],
+        ["household_id"],
+    )
+
+
+def household_roles(individuals: DataFrame) -> Finding:
+    """Households whose members' roles and ages do not fit together: not exactly one head, more
+    than one partner, a partner more than PARTNER_MAX_AGE_GAP years from the head's age, a child
+    fewer than GENERATION_MIN_AGE_GAP years younger than the head or a parent fewer than that many
+    years older (or a role outside the vocabulary)."""
+    role, age = F.col("household_role"), F.col("age")
+    per_household = individuals.groupBy("household_id").agg(
+        F.count(F.when(role == "head", 1)).alias("heads"),
+        F.count(F.when(role == "partner", 1)).alias("partners"),
+        F.count(F.when(~role.isin(*HOUSEHOLD_ROLES) | role.isNull(), 1)).alias("unknown_roles"),
+        F.max(F.when(role == "head", age)).alias("head_age"),
+        F.collect_list(F.when(role == "partner", age)).alias("partner_ages"),
+        F.collect_list(F.when(role == "child", age)).alias("child_ages"),
+        F.collect_list(F.when(role == "parent", age)).alias("parent_ages"),
+    )
+    head_age = F.col("head_age")
+    holds = (
+        (F.col("heads") == 1)
+        & (F.col("partners") <= 1)
+        & (F.col("unknown_roles") == 0)
+        & F.forall("partner_ages", lambda a: F.abs(a - head_age) <= F.lit(PARTNER_MAX_AGE_GAP))
+        & F.forall("child_ages", lambda a: head_age - a >= F.lit(GENERATION_MIN_AGE_GAP))
+        & F.forall("parent_ages", lambda a: a - head_age >= F.lit(GENERATION_MIN_AGE_GAP))
+    )
+    return violations(
+        per_household,
+        holds,
+        ["household_id", "heads", "partners", "unknown_roles", "head_age", "partner_ages", "child_ages", "parent_ages"],
         ["household_id"],
     )
 

@@ -96,7 +96,8 @@ class DemographicsConfig(TableConfig):
         default=0.85,
         ge=0.0,
         le=1.0,
-        description="Probability that a household member carries the household's surname (in [0, 1]).",
+        description="Probability that a partner, child or parent of the head carries the household's surname, "
+        "in [0, 1] (the head always does; other adults, siblings or flatmates, at half this rate).",
     )
     income_missing_rate: float = Field(
         default=0.05,
@@ -124,7 +125,7 @@ class IdentifiersConfig(TableConfig):
         description=f"Most identifiers per individual (≥ min_per_individual, ≤ {MAX_IDENTIFIERS_PER_INDIVIDUAL}).",
     )
     mean_per_individual: float = Field(
-        default=4.0,
+        default=5.0,
         description="Mean identifiers per individual, within [min, max] and at least the expected number of "
         "identifier types held (Σ type_prevalence); extra identifiers are further cookies, devices, emails…",
     )
@@ -134,10 +135,13 @@ class IdentifiersConfig(TableConfig):
             "cookie_id": 0.90,
             "mobile_ad_id": 0.80,
             "device_id": 0.50,
-            "ctv_id": 0.40,
+            "ctv_id": 0.70,
             "hashed_phone": 0.30,
+            "ip_address": 0.90,
         },
-        description=f"Share of individuals holding at least one identifier of each type, in [0, 1]; keys from {list(IDENTIFIER_TYPES)}.",
+        description="Share holding at least one identifier of each type, in [0, 1]: of individuals for person and "
+        "device types (mobile_ad_id and cookie_id lean young, hashed_phone old), of households for household "
+        f"types (ctv_id, ip_address: every member holds the household's); keys from {list(IDENTIFIER_TYPES)}.",
     )
     active_window_days: int = Field(
         default=30,

@@ -15,7 +15,7 @@ from identity_graph.config.observations import ObservationsConfig
 from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
 from identity_graph.generation.common import generates, timestamp_at
-from identity_graph.generation.identity_mappings import phone_digits, uuid_from_hex
+from identity_graph.generation.identity_mappings import ipv4, phone_digits, uuid_from_hex
 from identity_graph.generation.pools import CITY_SLOTS, city_pool
 from identity_graph.model.tables import IDENTITY_OBSERVATIONS, IDENTITY_TRUTH
 from identity_graph.model.vocabularies import NICKNAMES, OBSERVED_FIELDS, PHONETIC_SWAPS, SOURCE_FIELDS
@@ -97,17 +97,6 @@ def _other_member(members: str, field: str) -> Column:
     return F.when(F.size(others) > 0, F.element_at(others, 1)[field])
 
 
-def _ipv4(hash_value: Column) -> Column:
-    """A public-looking IPv4 address from a 64-bit hash (first octet in 24..223)."""
-    octets = [
-        F.lit(24) + F.pmod(hash_value, F.lit(200)),
-        F.pmod(F.shiftright(hash_value, 8), F.lit(256)),
-        F.pmod(F.shiftright(hash_value, 16), F.lit(256)),
-        F.lit(1) + F.pmod(F.shiftright(hash_value, 24), F.lit(254)),
-    ]
-    return F.concat_ws(".", *[o.cast("string") for o in octets])
-
-
 def observed_records(
     spark: SparkSession,
     households: DataFrame,
@@ -143,6 +132,7 @@ def observed_records(
         _first_of_type("mobile_ad_id").alias("_maid"),
         _first_of_type("cookie_id").alias("_cookie"),
         _first_of_type("ctv_id").alias("_ctv"),
+        _first_of_type("ip_address").alias("_home_ip"),
     )
     people = (
         individuals.select("individual_id", "household_id", "first_name", "last_name", "created_at")
@@ -158,10 +148,10 @@ def observed_records(
             F.col("_maid.value").alias("maid"),
             F.col("_cookie.value").alias("cookie"),
             "_ctv",
+            F.col("_home_ip.value").alias("_home_ip"),
         )
     )
-    # What the household shares: members' emails and phones (a family inbox or line), the first
-    # CTV id any member holds, and the home IP.
+    # What the household shares: members' emails and phones (a family inbox or line) and its CTV id.
     members = people.groupBy("household_id").agg(
         F.sort_array(F.collect_list(F.when(F.col("email").isNotNull(), F.struct("individual_id", "email")))).alias(
             "_emails"
@@ -176,7 +166,6 @@ def observed_records(
         F.col("location_city").alias("_city"),
         F.col("location_state").alias("_state"),
         F.col("location_zip").alias("_zip"),
-        _ipv4(R.hash64(seed, TABLE, "home_ip", "household_id")).alias("_home_ip"),
     )
     # Movers: a previous address from the population-weighted city pool, left at a time between
     # joining and the window's end.
@@ -307,7 +296,10 @@ def observed_records(
             "_state_seen": F.when(F.col("_old_address"), F.col("_old_state")).otherwise(F.col("_state")),
             "_cookie": F.when(F.col("_cookie_reset"), fresh).otherwise(F.col("cookie")),
             "_maid": F.when(F.col("_maid_reset"), F.upper(fresh)).otherwise(F.col("maid")),
-            "_ip": F.when(home, F.col("_home_ip")).otherwise(_ipv4(R.hash64(seed, TABLE, "carrier_ip", "_row"))),
+            # A household without a home network (no ip_address identifier) is seen on a carrier's.
+            "_ip": F.when(home & F.col("_home_ip").isNotNull(), F.col("_home_ip")).otherwise(
+                ipv4(R.hash64(seed, TABLE, "carrier_ip", "_row"))
+            ),
             "_device": F.when(F.col("source") == "web_login", web_device)
             .when(F.col("source") == "mobile_app", F.lit("mobile"))
             .when(F.col("source") == "ctv_app", F.lit("ctv")),

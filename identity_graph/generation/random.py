@@ -102,3 +102,20 @@ def lookup(column: Column | str, table: Mapping[str, object]) -> Column:
         cond = col == F.lit(name)
         expr = F.when(cond, F.lit(value)) if expr is None else expr.when(cond, F.lit(value))
     return expr
+
+
+def near(centre: Column, spread: float, seed: int, table: str, column: str, *keys: Column | str) -> Column:
+    """A DOUBLE in [0, 1] near ``centre`` (itself in [0, 1]): centre plus triangular noise of
+    half-width ``spread`` (at most 1), reflected back into [0, 1].
+
+    When ``centre`` is uniform over the rows, so is the draw: reflecting a uniform plus
+    independent symmetric noise gives a uniform. Categories or flags drawn from it keep their
+    configured shares while following ``centre``.
+    """
+    if not 0 <= spread <= 1:
+        raise ValueError(f"near() needs a spread in [0, 1], got {spread}")
+    noise = F.lit(spread) * (
+        uniform(seed, table, f"{column}#n1", *keys) + uniform(seed, table, f"{column}#n2", *keys) - F.lit(1.0)
+    )
+    x = centre + noise
+    return F.when(x < 0, -x).when(x > 1, F.lit(2.0) - x).otherwise(x)

@@ -44,6 +44,7 @@ def _vocabulary_section() -> list[str]:
         ("genders", V.GENDERS),
         ("education levels", V.EDUCATION_LEVELS),
         ("employment statuses", V.EMPLOYMENT_STATUSES),
+        ("household roles", V.HOUSEHOLD_ROLES),
         ("engagement types", V.ENGAGEMENT_TYPES),
         ("device types", V.DEVICE_TYPES),
         ("content categories (default, configurable)", V.CONTENT_CATEGORIES),
@@ -57,6 +58,11 @@ def _vocabulary_section() -> list[str]:
     ]
     lines = ["## Vocabularies", "", "| vocabulary | values |", "|---|---|"]
     lines += [f"| {name} | {', '.join(f'`{v}`' for v in values)} |" for name, values in rows]
+    lines += ["", "| income bracket | household income, $ a year |", "|---|---|"]
+    lines += [
+        f"| `{b}` | {low:,} and above |" if high is None else f"| `{b}` | {low:,} – {high - 1:,} |"
+        for b, (low, high) in V.INCOME_BRACKET_RANGE.items()
+    ]
     lines += ["", "| identifier type | identifies a | channels reaching people through it |", "|---|---|---|"]
     for identifier, scope in V.IDENTIFIER_SCOPE.items():
         channels = [c for c, i in V.CHANNEL_IDENTIFIER.items() if i == identifier]

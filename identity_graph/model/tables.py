@@ -65,8 +65,9 @@ HOUSEHOLDS = Table(
 INDIVIDUALS = Table(
     name="individuals",
     family="identity",
-    description="Adults with names, age, gender, education, employment and income; income rises with age and "
-    "education, students are young and retirees old.",
+    description="Adults with their household role, names, age, gender, education, employment and income; the "
+    "members' incomes add up to the household's bracket, partners are close in age, students are young and "
+    "retirees old.",
     grain="one row per adult; household_size rows per household",
     primary_key="individual_id",
     foreign_keys=(ForeignKey("household_id", "households", "household_id"),),
@@ -74,16 +75,29 @@ INDIVIDUALS = Table(
     columns=(
         _key("individual_id", "Individual key, 1..Σ household_size, numbered household by household."),
         _key("household_id", "The household the person lives in."),
+        _col(
+            "household_role",
+            STRING,
+            f"Place in the household, {_one_of(V.HOUSEHOLD_ROLES)}: the first member is the head, the second "
+            "the head's partner (within 15 years of the head's age); a child is at least 16 years younger than the "
+            "head, a parent at least 16 years older.",
+        ),
         _col("first_name", STRING, "Given name (from a seeded pool per gender)."),
-        _col("last_name", STRING, "Family name; most members share the household's."),
-        _col("age", INT, "Age in years, in [18, 100]."),
+        _col(
+            "last_name",
+            STRING,
+            "Family name: the head's is the household's; partners, children and parents mostly share it, other "
+            "adults (siblings or flatmates) half as often.",
+        ),
+        _col("age", INT, "Age in years, in [18, 100]; partners are close in age, children a generation younger."),
         _col("gender", STRING, f"Gender, {_one_of(V.GENDERS)}."),
         _col("education_level", STRING, f"Highest education, {_one_of(V.EDUCATION_LEVELS)}."),
         _col("employment_status", STRING, f"Employment, {_one_of(V.EMPLOYMENT_STATUSES)}."),
         _col(
             "income_individual",
             DecimalType(10, 2),
-            "Yearly income; NULL when not disclosed, and always NULL for the unemployed.",
+            "Yearly income; NULL when not disclosed, and always NULL for the unemployed. The members' incomes "
+            "(the unemployed counting 0) add up to an amount inside the household's income_bracket.",
             nullable=True,
         ),
         _col("created_at", TIMESTAMP, "When the person joined the household's record (synthetic)."),
@@ -94,8 +108,10 @@ IDENTITY_MAPPINGS = Table(
     name="identity_mappings",
     family="identity",
     description="The identifiers each person is known by across devices and channels: hashed emails and phones, "
-    "cookie, mobile-ad, device and CTV ids, with when each was first and last seen.",
-    grain="one row per identifier; min_per_individual..max_per_individual per individual",
+    "cookie, mobile-ad and device ids, and their household's CTV id and home IP, with when each was first and "
+    "last seen.",
+    grain="one row per (person, identifier); min_per_individual..max_per_individual per individual. A household "
+    "identifier (ctv_id, ip_address) has one row per member, all with the same identifier_value",
     primary_key="mapping_id",
     foreign_keys=(ForeignKey("individual_id", "individuals", "individual_id"),),
     clustering=("individual_id",),
@@ -106,10 +122,12 @@ IDENTITY_MAPPINGS = Table(
         _col(
             "identifier_value",
             STRING,
-            "Hashed PII as SHA-256 hex of a normalised synthetic value; ad, device and CTV ids as UUID-shaped strings.",
+            "Hashed PII as SHA-256 hex of a normalised synthetic value; ad, device and CTV ids as UUID-shaped "
+            "strings; a home IP as dotted IPv4. Unique per type, except that a household identifier repeats on "
+            "each member's row.",
         ),
-        _col("first_seen", TIMESTAMP, "First time the identifier was observed; ≤ last_seen."),
-        _col("last_seen", TIMESTAMP, "Last time the identifier was observed."),
+        _col("first_seen", TIMESTAMP, "First time the identifier was observed for this person; ≤ last_seen."),
+        _col("last_seen", TIMESTAMP, "Last time the identifier was observed for this person."),
         _col("active", BOOLEAN, "Whether last_seen falls within active_window_days of the window's end."),
     ),
 )

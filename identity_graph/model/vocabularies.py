@@ -10,20 +10,38 @@ from collections.abc import Mapping
 from typing import Literal, get_args
 
 INCOME_BRACKETS = ("<30K", "30-60K", "60-100K", "100-150K", "150K+")
+#: Each bracket's household income range [low, high) in dollars a year (None: no upper bound).
+#: A household's bracket holds the sum of its members' incomes.
+INCOME_BRACKET_RANGE: Mapping[str, tuple[int, int | None]] = {
+    "<30K": (0, 30_000),
+    "30-60K": (30_000, 60_000),
+    "60-100K": (60_000, 100_000),
+    "100-150K": (100_000, 150_000),
+    "150K+": (150_000, None),
+}
+#: A member's place in the household: the head (first member), the head's partner (second), an
+#: adult child or a parent of the head (a generation apart), or another adult (a sibling, a flatmate).
+HOUSEHOLD_ROLES = ("head", "partner", "child", "parent", "other adult")
+#: A partner is at most this many years older or younger than the head ...
+PARTNER_MAX_AGE_GAP = 15
+#: ... and a child at least this many years younger, a parent at least this many years older.
+GENERATION_MIN_AGE_GAP = 16
 HOUSING_TYPES = ("house", "apartment", "condo", "other")
 GENDERS = ("Male", "Female", "Non-Binary", "Prefer not to say")
 EDUCATION_LEVELS = ("High School", "Some College", "Bachelor", "Master", "Doctorate")
 EMPLOYMENT_STATUSES = ("Employed", "Self-Employed", "Unemployed", "Student", "Retired")
 
 IdentifierScope = Literal["person", "device", "household"]
-#: Each identifier type and what it identifies: a person (hashed PII), or one of their devices.
+#: Each identifier type and what it identifies: a person (hashed PII), one of their devices, or
+#: their household (a CTV set and the home network are shared by everyone living there).
 IDENTIFIER_SCOPE: Mapping[str, IdentifierScope] = {
     "email_hash": "person",
     "cookie_id": "device",
     "mobile_ad_id": "device",
     "device_id": "device",
-    "ctv_id": "device",
+    "ctv_id": "household",
     "hashed_phone": "person",
+    "ip_address": "household",
 }
 IDENTIFIER_TYPES = tuple(IDENTIFIER_SCOPE)
 

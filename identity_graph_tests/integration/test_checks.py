@@ -403,7 +403,7 @@ def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
         (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
         groups.add(group)
     assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 35
-    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 77
+    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 79
 
 
 # -- the target's permissions ---------------------------------------------------------------

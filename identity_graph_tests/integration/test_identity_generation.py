@@ -13,6 +13,7 @@ import pytest
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from identity_graph.checks import integrity
 from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig, RunParameters
 from identity_graph.generation import (
     generate_households,
@@ -20,8 +21,10 @@ from identity_graph.generation import (
     generate_individuals,
 )
 from identity_graph.generation.pools import US_CITIES
+from identity_graph.model.vocabularies import HOUSEHOLD_ROLES, IDENTIFIER_SCOPE, INCOME_BRACKETS
 
 NUM_HOUSEHOLDS = 20_000
+KEYS = ("individual_id", "household_id")
 SHARE_TOLERANCE = 0.015
 PARAMS = RunParameters(seed=42, partitions=2)
 
@@ -87,7 +90,7 @@ def test_mapping_ids_unique_and_2_to_15_per_individual(tables):
     per_person = mappings.groupBy("individual_id").count()
     low, high, mean = per_person.agg(F.min("count"), F.max("count"), F.avg("count")).first()
     assert low >= 2 and high <= 15
-    assert mean == pytest.approx(4.0, abs=0.1)
+    assert mean == pytest.approx(IdentifiersConfig().mean_per_individual, abs=0.1)
     assert per_person.count() == tables["individuals"].count()
 
 
@@ -178,9 +181,74 @@ def test_income_rises_with_education_and_age(tables):
     employed = individuals.where(F.col("employment_status") == "Employed")
     young = employed.where(F.col("age") < 25).agg(F.avg("income_individual")).first()[0]
     prime = employed.where(F.col("age").between(45, 54)).agg(F.avg("income_individual")).first()[0]
-    assert float(prime) > 1.4 * float(young)
-    corr = employed.select("age", F.col("income_individual").cast("double").alias("income")).stat.corr("age", "income")
-    assert corr > 0.1
+    old = employed.where(F.col("age") >= 65).agg(F.avg("income_individual")).first()[0]
+    # The age curve peaks in the fifties: prime-age earners above both the young and the old.
+    assert float(prime) > 1.4 * float(young) and float(prime) > float(old)
+
+
+def test_members_incomes_add_up_inside_the_household_bracket(tables):
+    individuals, households = tables["individuals"], tables["households"]
+    assert integrity.income_within_bracket(individuals, households).passed
+    totals = (
+        individuals.groupBy("household_id")
+        .agg(F.sum("income_individual").alias("total"), F.count("income_individual").alias("disclosed"))
+        .join(households, "household_id")
+        .where(F.col("disclosed") == F.col("household_size"))
+    )
+    means = {r[0]: float(r[1]) for r in totals.groupBy("income_bracket").agg(F.avg("total")).collect()}
+    assert [means[b] for b in INCOME_BRACKETS] == sorted(means.values())
+    assert 10_000 < means["<30K"] < 30_000 and means["150K+"] > 150_000
+
+
+def test_education_and_earning_follow_the_household_bracket(tables):
+    individuals, households = tables["individuals"], tables["households"]
+    joined = individuals.join(households.select("household_id", "income_bracket"), "household_id")
+    degree = F.col("education_level").isin("Bachelor", "Master", "Doctorate").cast("int")
+    earning = F.col("employment_status").isin("Employed", "Self-Employed").cast("int")
+    by_bracket = {
+        r[0]: (r[1], r[2]) for r in joined.groupBy("income_bracket").agg(F.avg(degree), F.avg(earning)).collect()
+    }
+    low, high = by_bracket["<30K"], by_bracket["150K+"]
+    assert high[0] > 2 * low[0] and high[1] > low[1] + 0.2
+
+
+def test_household_roles_and_ages_fit_together(tables):
+    individuals, households = tables["individuals"], tables["households"]
+    assert integrity.household_roles(individuals).passed
+    roles = shares(individuals, "household_role")
+    assert set(roles) <= set(HOUSEHOLD_ROLES) and roles["partner"] > 0.2 and roles["child"] > 0.05
+    heads = individuals.where(F.col("household_role") == "head").select("household_id", F.col("age").alias("head_age"))
+    pairs = (
+        individuals.where(F.col("household_role") != "head")
+        .join(heads, "household_id")
+        .join(households.where(F.col("household_size") == 2).select("household_id"), "household_id")
+    )
+    gap = pairs.agg(F.avg(F.abs(F.col("age") - F.col("head_age")))).first()[0]
+    assert gap < 10  # independent ages gave a mean gap of 19 years
+
+
+def test_income_and_role_measures_count_planted_households(tables):
+    individuals, households = tables["individuals"], tables["households"]
+    rich = households.where(F.col("income_bracket") == "<30K").orderBy("household_id").limit(3)
+    planted_income = individuals.join(rich.select("household_id"), "household_id", "left_semi").withColumn(
+        "income_individual", F.lit(90_000).cast("decimal(10,2)")
+    )
+    untouched = individuals.join(rich.select("household_id"), "household_id", "left_anti")
+    found = integrity.income_within_bracket(untouched.unionByName(planted_income), households)
+    assert found.failing == 3 and {r["income_bracket"] for r in found.sample} == {"<30K"}
+
+    def plant(where: str, **changes: str) -> DataFrame:
+        # Two households, one member each.
+        chosen = individuals.where(where).dropDuplicates(["household_id"]).orderBy("individual_id").limit(2)
+        changed = chosen
+        for column, expression in changes.items():
+            changed = changed.withColumn(column, F.expr(expression))
+        return individuals.join(chosen.select("individual_id"), "individual_id", "left_anti").unionByName(changed)
+
+    assert integrity.household_roles(plant("household_role = 'partner'", age="age + 40")).failing == 2
+    assert integrity.household_roles(plant("household_role = 'child'", age="age + 60")).failing == 2
+    assert integrity.household_roles(plant("household_role = 'partner'", household_role="'head'")).failing == 2
+    assert integrity.household_roles(plant("household_role = 'other adult'", household_role="'cousin'")).failing == 2
 
 
 def test_income_is_null_for_unemployed_and_at_the_missing_rate_otherwise(tables):
@@ -211,29 +279,70 @@ def test_most_household_members_share_a_surname(tables):
 
 
 def test_identifier_type_prevalence_follows_config(tables):
+    """Person and device types over individuals, household types over households."""
     config = IdentifiersConfig()
-    people = tables["individuals"].count()
-    holders = (
-        tables["identity_mappings"]
-        .groupBy("identifier_type")
-        .agg(F.countDistinct("individual_id").alias("n"))
-        .collect()
+    mappings = tables["identity_mappings"].join(tables["individuals"].select(*KEYS), "individual_id")
+    people, households = tables["individuals"].count(), tables["households"].count()
+    holders = mappings.groupBy("identifier_type").agg(
+        F.countDistinct("individual_id").alias("people"), F.countDistinct("household_id").alias("households")
     )
-    realised = {r.identifier_type: r.n / people for r in holders}
-    for identifier_type, prevalence in config.type_prevalence.items():
-        assert realised[identifier_type] == pytest.approx(prevalence, abs=SHARE_TOLERANCE), identifier_type
+    for row in holders.collect():
+        household_scope = IDENTIFIER_SCOPE[row.identifier_type] == "household"
+        realised = row.households / households if household_scope else row.people / people
+        expected = config.type_prevalence[row.identifier_type]
+        assert realised == pytest.approx(expected, abs=SHARE_TOLERANCE), row.identifier_type
 
 
-def test_identifier_values_are_hashes_or_uuids_and_unique_per_type(tables):
+def test_household_identifiers_are_held_by_every_member_with_one_value(tables):
+    mappings = tables["identity_mappings"].join(tables["individuals"].select(*KEYS), "individual_id")
+    shared = mappings.where(F.col("identifier_type").isin("ctv_id", "ip_address"))
+    per_household = shared.groupBy("household_id", "identifier_type").agg(
+        F.countDistinct("identifier_value").alias("values"), F.countDistinct("individual_id").alias("members")
+    )
+    sizes = tables["households"].select("household_id", "household_size")
+    assert per_household.where("values <> 1").count() == 0
+    assert per_household.join(sizes, "household_id").where("members <> household_size").count() == 0
+    # No two households share one.
+    assert (
+        shared.groupBy("identifier_type", "identifier_value")
+        .agg(F.countDistinct("household_id").alias("n"))
+        .where("n > 1")
+        .count()
+        == 0
+    )
+
+
+def test_identifier_mix_depends_on_age(tables):
+    """The young hold more mobile ad ids and cookies, the old more hashed phones."""
+    mappings = tables["identity_mappings"]
+    people = tables["individuals"].select("individual_id", (F.col("age") < 35).alias("young"))
+    held = mappings.groupBy("individual_id").agg(
+        *[
+            F.max((F.col("identifier_type") == t).cast("int")).alias(t)
+            for t in ("mobile_ad_id", "cookie_id", "hashed_phone")
+        ]
+    )
+    rates = {r.young: r for r in people.join(held, "individual_id").groupBy("young").avg().collect()}
+    young, old = rates[True], rates[False]
+    assert young["avg(mobile_ad_id)"] > old["avg(mobile_ad_id)"] + 0.1
+    assert young["avg(cookie_id)"] > old["avg(cookie_id)"] + 0.03
+    assert young["avg(hashed_phone)"] < old["avg(hashed_phone)"] - 0.1
+
+
+def test_identifier_values_are_hashes_uuids_or_ips_and_unique_per_type(tables):
     mappings = tables["identity_mappings"]
     sha = r"^[0-9a-f]{64}$"
     uuid = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-    hashed = F.col("identifier_type").isin("email_hash", "hashed_phone")
-    bad = mappings.where(
-        (hashed & ~F.col("identifier_value").rlike(sha)) | (~hashed & ~F.col("identifier_value").rlike(uuid))
+    ip = r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$"
+    kind = F.col("identifier_type")
+    pattern = (
+        F.when(kind.isin("email_hash", "hashed_phone"), F.lit(sha))
+        .when(kind == "ip_address", F.lit(ip))
+        .otherwise(F.lit(uuid))
     )
-    assert bad.count() == 0
-    assert mappings.groupBy("identifier_type", "identifier_value").count().where("count > 1").count() == 0
+    assert mappings.where(~F.regexp_like(F.col("identifier_value"), pattern)).count() == 0
+    own = mappings.where(~kind.isin("ctv_id", "ip_address"))
+    assert own.groupBy("identifier_type", "identifier_value").count().where("count > 1").count() == 0
 
 
 def test_first_seen_not_after_last_seen_and_active_means_recent(tables):
@@ -254,8 +363,8 @@ def test_first_seen_not_after_last_seen_and_active_means_recent(tables):
 def test_email_hash_is_sha256_of_a_normalised_address(spark):
     """The hash is of a lower-case address built from the person's name — reproducible by users."""
     people = spark.createDataFrame(
-        [(1, "Ann-Marie", "O'Neil", None)],
-        "individual_id BIGINT, first_name STRING, last_name STRING, created_at TIMESTAMP",
+        [(1, 1, "Ann-Marie", "O'Neil", 40, None)],
+        "individual_id BIGINT, household_id BIGINT, first_name STRING, last_name STRING, age INT, created_at TIMESTAMP",
     ).withColumn("created_at", F.lit("2025-01-01 00:00:00").cast("timestamp"))
     config = IdentifiersConfig(type_prevalence={"email_hash": 1.0}, min_per_individual=1, mean_per_individual=1.0)
     row = generate_identity_mappings(spark, people, config, PARAMS).first()

@@ -101,10 +101,10 @@ def test_defaults_follow_the_data_model():
     assert (households.household_size_mean, households.household_size_stddev) == (2.5, 1.2)
     assert (households.household_size_min, households.household_size_max) == (1, 10)
     assert people.gender_weights == {"Male": 0.48, "Female": 0.48, "Non-Binary": 0.03, "Prefer not to say": 0.01}
-    assert (ids.min_per_individual, ids.max_per_individual, ids.mean_per_individual) == (2, 15, 4.0)
+    assert (ids.min_per_individual, ids.max_per_individual, ids.mean_per_individual) == (2, 15, 5.0)
     assert ids.type_prevalence["email_hash"] == 0.6 and ids.type_prevalence["mobile_ad_id"] == 0.8
-    assert ids.type_prevalence["ctv_id"] == 0.4 and ids.type_prevalence["cookie_id"] == 0.9
-    assert ids.type_prevalence["hashed_phone"] == 0.3
+    assert ids.type_prevalence["ctv_id"] == 0.7 and ids.type_prevalence["cookie_id"] == 0.9
+    assert ids.type_prevalence["hashed_phone"] == 0.3 and ids.type_prevalence["ip_address"] == 0.9
 
 
 @pytest.mark.parametrize("cls", [*ASSET_CONFIGS.values(), GenerationSettings])
