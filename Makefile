@@ -23,9 +23,10 @@ $(DAGSTER_HOME)/dagster.yaml:
 run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/identity-graph generate
 
-## The whole test suite (what .ci/run calls).
+## The whole test suite (what .ci/run calls), in two pytest-xdist workers (one per core): each
+## test file stays on one worker, the two UI files share one (conftest.py groups them).
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## The unit tier alone: no Spark, under a minute.
 test-unit: install

@@ -17,15 +17,22 @@ from pyspark.sql import SparkSession
 from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
 
 TIERS = ("unit", "integration", "e2e")
+#: Test files that share the Dagster UI session fixtures (one ``dagster dev`` and its graph): run
+#: by one pytest-xdist worker together.
+UI_FILES = ("test_browser.py", "test_webserver.py")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark each test with the tier its folder names."""
+    """Mark each test with the tier its folder names, and with its pytest-xdist group: its file
+    (so module fixtures are built once), the UI files together (``make test`` runs
+    ``--dist loadgroup``)."""
     for item in items:
         tier = next((part for part in item.path.relative_to(Path(__file__).parent).parts[:-1] if part in TIERS), None)
         if tier is None:
             raise pytest.UsageError(f"{item.nodeid}: tests live in one of the tier folders {TIERS}")
         item.add_marker(tier)
+        group = "ui" if item.path.name in UI_FILES else item.path.stem
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)
