@@ -26,7 +26,7 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 ## The whole test suite (what .ci/run calls), in two pytest-xdist workers (one per core): each
 ## test file stays on one worker, the two UI files share one (conftest.py groups them).
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## The unit tier alone: no Spark, under a minute.
 test-unit: install

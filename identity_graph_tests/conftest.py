@@ -17,22 +17,37 @@ from pyspark.sql import SparkSession
 from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
 
 TIERS = ("unit", "integration", "e2e")
-#: Test files that share the Dagster UI session fixtures (one ``dagster dev`` and its graph): run
-#: by one pytest-xdist worker together.
-UI_FILES = ("test_browser.py", "test_webserver.py")
+#: Test files that share the Dagster UI session fixtures (one ``dagster dev``, its Connect server
+#: and its graph): one pytest-xdist worker runs them together.
+UI_FILES = ("e2e/test_browser.py", "e2e/test_webserver.py")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark each test with the tier its folder names, and with its pytest-xdist group: its file
-    (so module fixtures are built once), the UI files together (``make test`` runs
-    ``--dist loadgroup``)."""
+    """Mark each test with the tier its folder names."""
     for item in items:
         tier = next((part for part in item.path.relative_to(Path(__file__).parent).parts[:-1] if part in TIERS), None)
         if tier is None:
             raise pytest.UsageError(f"{item.nodeid}: tests live in one of the tier folders {TIERS}")
         item.add_marker(tier)
-        group = "ui" if item.path.name in UI_FILES else item.path.stem
-        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` (what ``make test`` runs), with the UI files as one unit.
+
+    Each file goes to one worker, so its module fixtures are built once; the UI files share
+    session fixtures too expensive to build on both workers. (xdist's own ``loadgroup``
+    cannot group them: it renames node ids through an attribute pytest 9 no longer has.)
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesWithTheUITogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "the Dagster UI files" if path.endswith(UI_FILES) else path
+
+    return FilesWithTheUITogether(config, log)
 
 
 @pytest.fixture(autouse=True)

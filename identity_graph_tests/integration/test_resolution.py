@@ -30,6 +30,8 @@ from identity_graph.generation.observations import (
 )
 from identity_graph.model import vocabularies as V
 from identity_graph.model.tables import IDENTITY_OBSERVATIONS, IDENTITY_TRUTH
+from identity_graph_tests.support.docs import ROOT, code_blocks
+from identity_graph_tests.support.stored_graph import read
 
 PARAMS = RunParameters(seed=42, partitions=2)
 NOISY_HOUSEHOLDS = 1_500
@@ -286,3 +288,20 @@ def test_at_the_defaults_the_baseline_is_neither_trivial_nor_hopeless_and_more_n
     noisier = observed_records(spark, *small["frames"], more, PARAMS).localCheckpoint()
     clusters, _ = resolution.baseline_clusters(noisier)
     assert resolution.score(clusters, noisier).pairwise_recall < at_defaults.pairwise_recall
+
+
+def test_the_scoring_guide_in_the_docs_runs_and_agrees_with_score(spark, graph):
+    """docs/identity-resolution.md's Python and SQL, run as written on the shared graph's stored
+    truth with the baseline's clusters as "my_clusters", give resolution.score's pairwise figures."""
+    guide = ROOT / "docs" / "identity-resolution.md"
+    blocks = {info: body for info, _, body in code_blocks(guide) if info in ("python", "sql")}
+    assert set(blocks) == {"python", "sql"}, "the guide's Python setup and SQL query"
+    my_clusters = read(spark, graph, "resolution_baseline").select("observation_id", "cluster_id")
+    setup = "\n".join(blocks["python"]).replace('"warehouse/', f'"{graph}/')
+    exec(setup, {"spark": spark, "my_clusters": my_clusters})  # the guide's own code, as a reader runs it
+    row = spark.sql("\n".join(blocks["sql"])).first()
+    expected = resolution.score(my_clusters, read(spark, graph, "identity_truth"))
+    assert row["pairwise_precision"] == pytest.approx(expected.pairwise_precision)
+    assert row["pairwise_recall"] == pytest.approx(expected.pairwise_recall)
+    assert row["pairwise_f1"] == pytest.approx(expected.pairwise_f1)
+    assert 0 < expected.pairwise_f1 < 1
