@@ -93,26 +93,62 @@ def graph_instance():
 
 @pytest.fixture(scope="session")
 def graph(spark, graph_instance, tmp_path_factory):
-    """The whole graph, 400 households and 5 event days, materialised once through Dagster with each
-    table's profile check; its warehouse path. The run carries the tag ``SHARED_GRAPH_TAG``."""
+    """The whole graph, 400 households and 5 event days, materialised through Dagster with each
+    table's profile check; its warehouse path. The run carries the tag ``SHARED_GRAPH_TAG``.
+
+    Built once per test run: under pytest-xdist the first worker to ask builds it in the run's
+    shared temporary directory while holding a lock, and the other reuses it. Tests never write
+    to it (they corrupt or rebuild copies). The run is in the building worker's instance only;
+    ``graph_profiles`` gives the other one the profile checks' results.
+    """
     import dagster as dg
+    from filelock import FileLock
 
     from identity_graph.checks.asset_checks import ASSET_CHECKS, PROFILE_CHECK
     from identity_graph.definitions import ALL_ASSETS
     from identity_graph_tests.support.stored_graph import RANGE, RUN_CONFIG, SHARED_GRAPH_TAG, project_resources
 
-    warehouse = tmp_path_factory.mktemp("graph")
-    profiles = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PROFILE_CHECK]
-    result = dg.materialize(
-        [*ALL_ASSETS, *ASSET_CHECKS],
-        selection=dg.AssetSelection.assets(*ALL_ASSETS) | dg.AssetSelection.checks(*profiles),
-        resources=project_resources(warehouse),
-        run_config=RUN_CONFIG,
-        tags={**RANGE, **SHARED_GRAPH_TAG},
-        instance=graph_instance,
-    )
-    assert result.success
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    warehouse, built = shared / "shared_graph", shared / "shared_graph.built"
+    with FileLock(shared / "shared_graph.lock"):
+        if not built.exists():
+            profiles = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PROFILE_CHECK]
+            result = dg.materialize(
+                [*ALL_ASSETS, *ASSET_CHECKS],
+                selection=dg.AssetSelection.assets(*ALL_ASSETS) | dg.AssetSelection.checks(*profiles),
+                resources=project_resources(warehouse),
+                run_config=RUN_CONFIG,
+                tags={**RANGE, **SHARED_GRAPH_TAG},
+                instance=graph_instance,
+            )
+            assert result.success
+            built.touch()
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def graph_profiles(graph, graph_instance):
+    """The instance holding a run tagged ``SHARED_GRAPH_TAG`` with the shared graph's profile checks:
+    the run that built it, or (when another xdist worker built it) a run of the profile checks alone
+    on the stored graph."""
+    import dagster as dg
+
+    from identity_graph.checks.asset_checks import ASSET_CHECKS, PROFILE_CHECK
+    from identity_graph.definitions import ALL_ASSETS
+    from identity_graph_tests.support.stored_graph import RANGE, SHARED_GRAPH_TAG, project_resources
+
+    if not graph_instance.get_runs(filters=dg.RunsFilter(tags=SHARED_GRAPH_TAG)):
+        profiles = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PROFILE_CHECK]
+        result = dg.materialize(
+            [*ALL_ASSETS, *ASSET_CHECKS],
+            selection=dg.AssetSelection.checks(*profiles),
+            resources=project_resources(graph),
+            tags={**RANGE, **SHARED_GRAPH_TAG},
+            instance=graph_instance,
+        )
+        assert result.success
+    return graph_instance
 
 
 @pytest.fixture(scope="session")

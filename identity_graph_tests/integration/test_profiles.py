@@ -30,16 +30,16 @@ def graph_profile(instance: dg.DagsterInstance, warehouse, table: str) -> str:
     raise AssertionError(f"no profile check of {table} in the shared graph's run")
 
 
-def test_every_table_of_the_graph_carries_a_profile(graph, graph_instance):
+def test_every_table_of_the_graph_carries_a_profile(graph, graph_profiles):
     """Each table's materialisation in the shared graph's run shows a markdown profile."""
     for table in TABLES:
-        profile = graph_profile(graph_instance, graph, table)
+        profile = graph_profile(graph_profiles, graph, table)
         assert profile.startswith("**") and "| ---" in profile, table
 
 
-def test_income_bracket_mix_counts_every_household_and_shares_sum_to_one(spark, graph, graph_instance):
+def test_income_bracket_mix_counts_every_household_and_shares_sum_to_one(spark, graph, graph_profiles):
     """The income mix counts match a recount of the stored households and the shares sum to 100 %."""
-    mix = rows_of(graph_profile(graph_instance, graph, "households"), "income_bracket")
+    mix = rows_of(graph_profile(graph_profiles, graph, "households"), "income_bracket")
     brackets, total = mix[:-1], mix[-1]
     stored = {
         r.income_bracket: r["count"]
@@ -51,9 +51,9 @@ def test_income_bracket_mix_counts_every_household_and_shares_sum_to_one(spark, 
     assert sum(number(r["share"]) for r in brackets) == pytest.approx(100.0, abs=0.25)
 
 
-def test_events_by_hour_total_the_row_count_and_match_a_recount(spark, graph, graph_instance):
+def test_events_by_hour_total_the_row_count_and_match_a_recount(spark, graph, graph_profiles):
     """Events by hour: each hour recounted with Spark's hour(), the 24 rows total the table, each row its types."""
-    hours = rows_of(graph_profile(graph_instance, graph, "content_engagements"), "hour (UTC)")[:24]
+    hours = rows_of(graph_profile(graph_profiles, graph, "content_engagements"), "hour (UTC)")[:24]
     assert [r["hour (UTC)"] for r in hours] == [f"{h:02d}" for h in range(24)]
     stored = read(spark, graph, "content_engagements")
     # The session's time zone is UTC, so Spark's own hour() is an independent recount.
@@ -64,9 +64,9 @@ def test_events_by_hour_total_the_row_count_and_match_a_recount(spark, graph, gr
         assert sum(number(r[t]) for t in ("view", "click", "share", "like", "comment")) == number(r["events"])
 
 
-def test_kpi_row_of_one_campaign_is_recomputed_from_the_stored_tables(spark, graph, graph_instance):
+def test_kpi_row_of_one_campaign_is_recomputed_from_the_stored_tables(spark, graph, graph_profiles):
     """One campaign's KPIs, recomputed in Python from its stored exposures and responses."""
-    kpis = rows_of(graph_profile(graph_instance, graph, "outcome_metrics"), "campaign")
+    kpis = rows_of(graph_profile(graph_profiles, graph, "outcome_metrics"), "campaign")
     responses = read(spark, graph, "response_events").collect()
     # The campaign with both clicks and conversions and the most of them: every KPI is non-trivial.
     best = max(
@@ -102,9 +102,9 @@ def test_kpi_row_of_one_campaign_is_recomputed_from_the_stored_tables(spark, gra
     assert number(everyone["impressions"]) == read(spark, graph, "campaign_exposures").count()
 
 
-def test_response_rate_by_propensity_decile_is_recomputed_in_python(spark, graph, graph_instance):
+def test_response_rate_by_propensity_decile_is_recomputed_in_python(spark, graph, graph_profiles):
     """Deciles and rates recomputed in Python from the stored audience, exposures and responses."""
-    deciles = rows_of(graph_profile(graph_instance, graph, "response_events"), "propensity decile")
+    deciles = rows_of(graph_profile(graph_profiles, graph, "response_events"), "propensity decile")
     people = sorted(
         (r.propensity_to_convert, r.individual_id)
         for r in read(spark, graph, "audience_attributes").select("propensity_to_convert", "individual_id").collect()
