@@ -98,3 +98,20 @@ def generates(declared: Table) -> Callable[[Generator], Generator]:
 def hour_of(ts: Column) -> Column:
     """The UTC hour (0–23) of a TIMESTAMP, whatever the session time zone."""
     return F.floor(F.pmod(F.unix_seconds(ts), F.lit(86_400)) / F.lit(3600)).cast("int")
+
+
+def value_shares(frame: DataFrame, column: str, order: Column | None = None) -> DataFrame:
+    """Per value of ``column``: ``_below``, the share of rows with a smaller value (by ``order``,
+    default the value itself), and ``_share``, its own share — one small row per distinct value.
+
+    ``_below + _share · u`` with u uniform is then a row's quantile, uniform over the rows: what
+    ``random.near`` needs to tie a draw to ``column`` while keeping the draw's shares.
+    """
+    counts = frame.groupBy(column).agg(F.count(F.lit(1)).alias("_n"))
+    below = Window.orderBy(F.col(column) if order is None else order).rowsBetween(Window.unboundedPreceding, -1)
+    total = F.sum("_n").over(Window.partitionBy())
+    return counts.select(
+        column,
+        (F.coalesce(F.sum("_n").over(below), F.lit(0)) / total).alias("_below"),
+        (F.col("_n") / total).alias("_share"),
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from identity_graph.config.identity import IdentifiersConfig
 from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
-from identity_graph.generation.common import generates, timestamp_at, with_contiguous_ids
+from identity_graph.generation.common import generates, timestamp_at, value_shares, with_contiguous_ids
 from identity_graph.model.tables import IDENTITY_MAPPINGS
 from identity_graph.model.vocabularies import IDENTIFIER_SCOPE, IDENTIFIER_TYPES
 
@@ -70,18 +70,6 @@ def _normalised(name: str) -> Column:
     return F.regexp_replace(F.lower(F.col(name)), "[^a-z]", "")
 
 
-def _age_quantiles(individuals: DataFrame) -> DataFrame:
-    """Per age, the share of individuals younger and the age's own share (at most ~100 rows)."""
-    counts = individuals.groupBy("age").agg(F.count(F.lit(1)).alias("_n"))
-    younger = Window.orderBy("age").rowsBetween(Window.unboundedPreceding, -1)
-    total = F.sum("_n").over(Window.partitionBy())
-    return counts.select(
-        "age",
-        (F.coalesce(F.sum("_n").over(younger), F.lit(0)) / total).alias("_younger"),
-        (F.col("_n") / total).alias("_age_share"),
-    )
-
-
 @generates(IDENTITY_MAPPINGS)
 def generate_identity_mappings(
     spark: SparkSession, individuals: DataFrame, config: IdentifiersConfig, params: RunParameters
@@ -114,7 +102,7 @@ def generate_identity_mappings(
         key=lambda t: prevalence.get(t, 0.0),
     )
     # Age quantile: uniform over the individuals, 0 for the youngest.
-    age_quantile = F.col("_younger") + F.col("_age_share") * u("age_quantile")
+    age_quantile = F.col("_below") + F.col("_share") * u("age_quantile")
 
     def holds(identifier_type: str) -> Column:
         lean = AGE_LEANING.get(identifier_type)
@@ -144,7 +132,7 @@ def generate_identity_mappings(
 
     people = (
         individuals.select(key, "household_id", "first_name", "last_name", "age", "created_at")
-        .join(F.broadcast(_age_quantiles(individuals)), "age")
+        .join(F.broadcast(value_shares(individuals, "age")), "age")
         .withColumn("_held", held)
         .withColumn("_shared", shared)
         .withColumn(

@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from identity_graph.config.identity import DemographicsConfig
 from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
-from identity_graph.generation.common import generates, timestamp_at, with_contiguous_ids
+from identity_graph.generation.common import generates, timestamp_at, value_shares, with_contiguous_ids
 from identity_graph.generation.pools import name_lists, name_pool
 from identity_graph.model.tables import INDIVIDUALS
 from identity_graph.model.vocabularies import (
@@ -68,20 +68,6 @@ PARENT_SHARE = 0.4
 OTHER_ADULT_AGE_SD = 10.0
 #: Share of the time between household formation and the event window in which members register.
 MEMBER_JOIN_SHARE = 0.25
-
-
-def _bracket_quantiles(households: DataFrame) -> DataFrame:
-    """Per income bracket, the share of households below it and its own share (five rows)."""
-    ordinal = R.lookup("income_bracket", {b: i for i, b in enumerate(INCOME_BRACKETS)})
-    counts = households.groupBy("income_bracket").agg(F.count(F.lit(1)).alias("_n"))
-    everything = Window.partitionBy()
-    below = Window.orderBy(ordinal).rowsBetween(Window.unboundedPreceding, -1)
-    total = F.sum("_n").over(everything)
-    return counts.select(
-        "income_bracket",
-        (F.coalesce(F.sum("_n").over(below), F.lit(0)) / total).alias("_below"),
-        (F.col("_n") / total).alias("_share"),
-    )
 
 
 def _in_order(weights: Mapping[str, float], order: Sequence[str]) -> dict[str, float]:
@@ -149,8 +135,11 @@ def generate_individuals(
     # The household's standing: its income's quantile among the households, from its bracket's
     # realised share and its place inside the bracket (the draw that places its income there).
     position = R.uniform(seed, TABLE, "household_income", "household_id")
+    bracket_order = R.lookup("income_bracket", {b: i for i, b in enumerate(INCOME_BRACKETS)})
     standing = F.col("_below") + F.col("_share") * position
-    people = members.join(F.broadcast(_bracket_quantiles(households)), "income_bracket").select(
+    people = members.join(
+        F.broadcast(value_shares(households, "income_bracket", bracket_order)), "income_bracket"
+    ).select(
         key,
         "household_id",
         "member_index",
