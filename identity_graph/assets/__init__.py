@@ -15,6 +15,7 @@ from identity_graph.config import RunParameters
 from identity_graph.model import TABLE_NAMES, Table, table
 from identity_graph.partitions import DEFAULT_LAST_DAY, daily_partitions, run_last_day
 from identity_graph.resources.catalog import CatalogAccess
+from identity_graph.resources.delta_io_manager import REPLACES_TABLE
 from identity_graph.resources.settings import GenerationSettings
 
 #: Every asset is computed by Spark and stored as Delta.
@@ -95,7 +96,9 @@ def requested(
     (its record in the table's Delta commit): a run that asks nothing else (the defaults, as a
     schedule or a launchpad run does) is given it; a run that asks for other values fails,
     naming them, unless ``generation.rebuild`` is set. A run of the whole graph generates with
-    what it asks. Both go to the materialisation's metadata and to the Delta commit.
+    what it asks and replaces each table whole, event days outside its window included: it
+    builds a new graph, and older days would belong to the one it replaces. Both go to the
+    materialisation's metadata and to the Delta commit.
     """
     table = context.asset_key.path[-1]
     whole = whole_graph(context)
@@ -140,6 +143,8 @@ def requested(
     metadata: dict[str, dg.RawMetadataValue] = {"generation": dg.MetadataValue.json(settings)}
     if config is not None:
         metadata["config"] = dg.MetadataValue.json(config.model_dump())
+    if whole and context.assets_def.partitions_def is not None:
+        metadata[REPLACES_TABLE] = True
     context.add_output_metadata(metadata)
     return Requested(params, config)
 

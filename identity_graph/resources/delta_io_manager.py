@@ -74,6 +74,11 @@ MANAGED_TABLE_PROPERTIES = {"delta.autoOptimize.optimizeWrite": "true", "delta.a
 RECORDED_METADATA = ("generation", "config")
 
 
+#: Output metadata by which an asset asks for its whole table to be replaced, not only its
+#: partitions' days: the run builds a new graph, so older days belong to the one it replaces.
+REPLACES_TABLE = "replaces_table"
+
+
 def recorded(context: dg.OutputContext) -> dict[str, Any]:
     """The recorded output metadata of this write (JSON values), for the commit's ``userMetadata``."""
     metadata = context.output_metadata or {}
@@ -124,6 +129,10 @@ class DeltaIOManager(dg.ConfigurableIOManager):
             ensure_writable_directory(os.path.dirname(location))
         partition_columns = list(context.definition_metadata.get("partition_columns") or [])
         replace_where = self._replace_where(context)
+        removed_days: list[str] = []
+        if replace_where and self._replaces_table(context):
+            removed_days = self._days_outside(context, table, replace_where)
+            replace_where = None
 
         # A token on the commit finds this write's own entry in the history, whatever another
         # writer committed to the same table meanwhile.
@@ -154,6 +163,11 @@ class DeltaIOManager(dg.ConfigurableIOManager):
 
         scope = f" where {replace_where}" if replace_where else ""
         context.log.info(f"Writing {where.table_name(table)}" + ("" if where.managed else f" to {location}") + scope)
+        if removed_days:
+            context.log.warning(
+                f"{where.table_name(table)}: this run rebuilds the whole graph, so the {len(removed_days)} stored day(s) "
+                f"outside its window ({removed_days[0]} … {removed_days[-1]}) are removed with the table it replaces"
+            )
         started = time.monotonic()
         retry_transient(
             write,
@@ -191,6 +205,9 @@ class DeltaIOManager(dg.ConfigurableIOManager):
             )
         else:
             metadata.update({"dagster/row_count": written, "write_mode": "overwrite"})
+            if context.has_asset_partitions:
+                metadata["dagster/partition_row_count"] = written
+                metadata["days_removed"] = len(removed_days)
         context.add_output_metadata(metadata)
 
     @staticmethod
@@ -214,6 +231,20 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         window = context.asset_partitions_time_window
         column = self._partition_expr(context)
         return f"{column} >= '{window.start.date().isoformat()}' AND {column} < '{window.end.date().isoformat()}'"
+
+    @staticmethod
+    def _replaces_table(context: dg.OutputContext) -> bool:
+        value = (context.output_metadata or {}).get(REPLACES_TABLE)
+        return bool(getattr(value, "value", value))
+
+    def _days_outside(self, context: dg.OutputContext, table: str, replace_where: str) -> list[str]:
+        """The stored partition days outside ``replace_where`` (none when the table is not stored)."""
+        spark = self.spark.spark_session
+        if not self.location.is_stored(spark, table):
+            return []
+        column = self._partition_expr(context)
+        rows = self._read(table).where(f"NOT ({replace_where})").select(column).distinct().collect()
+        return sorted(str(row[0]) for row in rows)
 
     def _commit(self, table: str, write_id: str) -> dict[str, Any]:
         """The history entry of the commit carrying ``write_id``."""

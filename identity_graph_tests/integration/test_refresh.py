@@ -107,3 +107,38 @@ def test_identity_graph_refresh_regenerates_a_day_with_the_graphs_config(spark, 
     }
     for table in EVENT_TABLES:
         assert differing_rows(read(spark, copy, table), read(spark, graph, table)) == 0, table
+
+
+def test_a_whole_graph_run_over_another_window_replaces_the_event_tables_whole(spark, copy, graph_instance):
+    """A run of the whole graph builds a new graph: over a stored 5-day graph, two other days at another
+    size leave only those two days in every event table (the older days' exposures would name campaigns
+    the new run no longer has, or has over another flight), every exposure inside its campaign's flight,
+    and the removed days counted in the write's metadata."""
+    days = ["2026-11-01", "2026-11-02"]
+    result = dg.materialize(
+        ALL_ASSETS,
+        resources=project_resources(copy),
+        run_config={
+            "ops": {
+                **RUN_CONFIG["ops"],
+                "households": {"config": {"num_households": 60}},
+                "campaigns": {"config": {"num_campaigns": 2}},
+            },
+            "resources": {"generation": {"config": {"days": len(days)}}},
+        },
+        tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
+        instance=graph_instance,
+    )
+    assert result.success
+    for table in EVENT_TABLES:
+        stored = {r[0].isoformat() for r in read(spark, copy, table).select("event_date").distinct().collect()}
+        assert stored <= set(days) and (stored or table == "response_events"), (table, stored)
+        metadata = result.asset_materializations_for_node(table)[0].metadata
+        assert metadata["write_mode"].value == "overwrite" and metadata["days_removed"].value == 5, table
+    exposures, campaigns = read(spark, copy, "campaign_exposures"), read(spark, copy, "campaigns")
+    outside = exposures.join(campaigns, "campaign_id").where(
+        "to_date(exposure_ts) < start_date OR to_date(exposure_ts) > end_date"
+    )
+    assert outside.count() == 0
+    individuals = read(spark, copy, "individuals").select("individual_id")
+    assert exposures.join(individuals, "individual_id", "left_anti").count() == 0
