@@ -69,6 +69,10 @@ def ensure_writable_directory(path: str) -> None:
 MANAGED_TABLE_PROPERTIES = {"delta.autoOptimize.optimizeWrite": "true", "delta.autoOptimize.autoCompact": "true"}
 
 
+#: Delta's setting that skips recording a commit that changes nothing (true by default).
+SKIP_EMPTY_COMMITS = "spark.databricks.delta.skipRecordingEmptyCommits"
+
+
 #: Output metadata an asset records with its table (in the Delta commit), so that a later run
 #: rebuilding part of the graph can keep the config the table was generated with.
 RECORDED_METADATA = ("generation", "config")
@@ -142,6 +146,8 @@ class DeltaIOManager(dg.ConfigurableIOManager):
 
         def write() -> None:
             writer = obj.write.format("delta").mode("overwrite").option("userMetadata", write_id)
+            # Delta skips the commit of a write that changes nothing (no rows written into days that
+            # held none): commit anyway, so every write has its entry and recorded config.
             if replace_where:
                 # Delta checks every written row against the predicate, so a partition
                 # write can never widen into days outside its window.
@@ -150,16 +156,20 @@ class DeltaIOManager(dg.ConfigurableIOManager):
                 writer = writer.option("overwriteSchema", "true")
             if partition_columns:
                 writer = writer.partitionBy(*partition_columns)
+            conf = {SKIP_EMPTY_COMMITS: "false"}
             if where.managed:
                 # Delta's defaults for tables created by this write; an existing table keeps its own.
-                defaults = {
-                    f"spark.databricks.delta.properties.defaults.{k.removeprefix('delta.')}": v
-                    for k, v in MANAGED_TABLE_PROPERTIES.items()
-                }
-                with session_conf(self.spark.spark_session, defaults):
+                conf.update(
+                    {
+                        f"spark.databricks.delta.properties.defaults.{k.removeprefix('delta.')}": v
+                        for k, v in MANAGED_TABLE_PROPERTIES.items()
+                    }
+                )
+            with session_conf(self.spark.spark_session, conf):
+                if where.managed:
                     writer.saveAsTable(where.table_identifier(table))
-            else:
-                writer.save(location)
+                else:
+                    writer.save(location)
 
         scope = f" where {replace_where}" if replace_where else ""
         context.log.info(f"Writing {where.table_name(table)}" + ("" if where.managed else f" to {location}") + scope)

@@ -63,11 +63,14 @@ class Plan(dg.Config):
     fail_at_id: int = 0
     extra_column: bool = False
     barrier: str = ""
+    empty: bool = False
 
 
 def _shape(df: DataFrame, config: Plan) -> DataFrame:
     """Stamp the writer; optionally add a column; optionally fail the Spark task that reaches a late row."""
     df = df.withColumn("writer", F.lit(config.writer))
+    if config.empty:
+        df = df.where(F.lit(False))
     if config.extra_column:
         df = df.withColumn("extra", F.lit("x"))
     if config.fail_at_id:
@@ -263,6 +266,25 @@ def test_failure_mid_replace_where_keeps_every_day_as_it_was(spark, tmp_path):
 
 
 # -- 2. an uncreatable warehouse --------------------------------------------------------------
+
+
+def test_a_day_with_no_rows_into_a_day_that_held_none_is_still_one_commit(spark, tmp_path):
+    """A day with nothing to write (a small graph's day without responses) changes no file; Delta
+    skips recording such a commit by default, which would leave the write without its history entry
+    and recorded config. It is committed: a new version with the write's metadata, 0 rows for the
+    day, the other days as they were."""
+    warehouse = tmp_path / "warehouse"
+    path = table_path(warehouse, "daily_table")
+    run(daily_table, warehouse, partition_key="2026-10-01")
+    before = delta_version(spark, path)
+    result = run(daily_table, warehouse, partition_key="2026-10-02", empty=True)
+    assert delta_version(spark, path) == before + 1
+    metadata = result.asset_materializations_for_node("daily_table")[0].metadata
+    assert metadata["dagster/partition_row_count"].value == 0 and metadata["dagster/row_count"].value == PER_DAY
+    assert metadata["delta_version"].value == before + 1
+    assert sorted(
+        r[0].isoformat() for r in spark.read.format("delta").load(path).select("event_date").distinct().collect()
+    ) == ["2026-10-01"]
 
 
 def test_uncreatable_warehouse_raises_warehouse_not_writable_and_leaves_other_tables_alone(spark, tmp_path):
