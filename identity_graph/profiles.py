@@ -377,10 +377,13 @@ def profile_campaigns(campaigns: DataFrame) -> str:
 
 
 def profile_campaign_exposures(exposures: DataFrame) -> str:
-    """Impressions per channel per day (the most recent :data:`MAX_DAYS_SHOWN` stored days), with spend (Σ cost) per day."""
+    """Impressions per channel per day (the most recent :data:`MAX_DAYS_SHOWN` stored days), with the
+    share addressable and spend (Σ cost) per day."""
     rows = (
         exposures.groupBy("event_date", "channel")
-        .agg(F.count(F.lit(1)).alias("n"), F.sum("cost").alias("cost"))
+        .agg(
+            F.count(F.lit(1)).alias("n"), _ones(F.col("addressable")).alias("addressable"), F.sum("cost").alias("cost")
+        )
         .collect()
     )
     channels = _ordered({r.channel for r in rows}, CHANNELS)
@@ -392,18 +395,20 @@ def profile_campaign_exposures(exposures: DataFrame) -> str:
         chosen = [r for r in rows if r.event_date in selected]
         per_channel = [sum(cells[(d, c)].n for d in selected if (d, c) in cells) for c in channels]
         spend = sum((r.cost for r in chosen if r.cost is not None), Decimal(0))
-        return [label, *per_channel, sum(r.n for r in chosen), _num(spend)]
+        impressions = sum(r.n for r in chosen)
+        return [label, *per_channel, impressions, _pct(sum(r.addressable for r in chosen), impressions), _num(spend)]
 
     shown = days[-MAX_DAYS_SHOWN:]
     total = sum(r.n for r in rows)
     table = markdown_table(
-        ["event_date", *[_label(c) for c in channels], "impressions", "spend"],
+        ["event_date", *[_label(c) for c in channels], "impressions", "addressable", "spend"],
         [line(d.isoformat(), [d]) for d in shown] + [line(f"**all {len(days)} days**", days)],
     )
     scope = f"the last {len(shown)} of {len(days)} stored days shown" if len(shown) < len(days) else "every stored day"
     return (
         f"**Impressions per channel per day** — {total:,} impressions, "
-        f"{_days(days[0] if days else None, days[-1] if days else None)} ({scope}); spend is Σ cost\n\n{table}\n"
+        f"{_days(days[0] if days else None, days[-1] if days else None)} ({scope}); addressable is the share served "
+        f"on an identifier of the channel, spend is Σ cost\n\n{table}\n"
     )
 
 

@@ -54,7 +54,8 @@ def campaign_exposures(
 ) -> DataFrame:
     """Campaign exposures: impressions of each campaign on its targeted segments at the
     campaign's reach, within its dates and channels, capped in frequency, costed by CPM;
-    partitioned by event_date."""
+    each served on an identifier of the channel live at the time, or marked not addressable
+    when the person holds none; partitioned by event_date."""
     params, _ = requested(context, generation, catalog, spark)
     days = partition_days(context.partition_time_window)
     context.log.info(
@@ -76,10 +77,12 @@ def response_events(
     catalog: CatalogAccess,
     campaign_exposures: DataFrame,
     audience_attributes: DataFrame,
+    identity_mappings: DataFrame,
 ) -> DataFrame:
-    """Response events: clicks, conversions, engagements and visits following an exposure
-    within the attribution window, more likely the higher the person's propensity to convert;
-    partitioned by the response's event_date (reading exposures up to 7 days earlier)."""
+    """Response events: clicks, conversions, engagements and visits following an addressable
+    exposure within the attribution window, observed on its identifier while that is live,
+    more likely the higher the person's propensity to convert; partitioned by the response's
+    event_date (reading exposures up to 7 days earlier)."""
     params, config = requested(context, generation, catalog, spark, config)
     days = partition_days(context.partition_time_window)
     context.log.info(
@@ -91,6 +94,7 @@ def response_events(
         spark.spark_session,
         campaign_exposures,
         audience_attributes,
+        identity_mappings,
         config,
         params,
         days,

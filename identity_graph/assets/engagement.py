@@ -27,19 +27,21 @@ def content_engagements(
     step_launcher: StepLauncherParam,
     generation: GenerationSettings,
     catalog: CatalogAccess,
-    individuals: DataFrame,
+    identity_mappings: DataFrame,
 ) -> DataFrame:
     """Content engagements: one row per view, click, share, like or comment, partitioned by
-    event_date. Activity per person is heavy-tailed (power law); time of day and day of week
-    follow the configured pattern. A run over several days writes them in one Spark job."""
+    event_date, each observed on one of the person's device identifiers (mobile ad id, cookie,
+    device id, CTV id) live at the time. Activity per person is heavy-tailed (power law); time
+    of day and day of week follow the configured pattern. A run over several days writes them
+    in one Spark job."""
     params, config = requested(context, generation, catalog, spark, config)
     days = partition_days(context.partition_time_window)
     context.log.info(
         f"Generating engagements for {len(days)} day(s): {days[0]} … {days[-1]} ({config.temporal_pattern} pattern, "
-        f"{config.mean_events_per_day} events per person-day on average, power law exponent {config.power_law_exponent}, "
+        f"{config.mean_events_per_day} events per person-day with a live device identifier on average, power law exponent {config.power_law_exponent}, "
         f"seed {params.seed})"
     )
-    return generate_content_engagements(spark.spark_session, individuals, config, params, days)
+    return generate_content_engagements(spark.spark_session, identity_mappings, config, params, days)
 
 
 @table_asset("viewership_patterns")

@@ -33,10 +33,16 @@ from identity_graph.checks.integrity import Finding
 from identity_graph.config.campaigns import ResponsesConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.config.observations import ObservationsConfig
+from identity_graph.generation import random as R
 from identity_graph.model import EVENT_DATE, FOREIGN_KEYS, TABLE_NAMES, TABLES, ForeignKey, Table
 from identity_graph.model import table as declared
 from identity_graph.model import tables as M
-from identity_graph.model.vocabularies import GENERATION_MIN_AGE_GAP, PARTNER_MAX_AGE_GAP
+from identity_graph.model.vocabularies import (
+    CHANNEL_IDENTIFIER,
+    DEVICE_IDENTIFIER,
+    GENERATION_MIN_AGE_GAP,
+    PARTNER_MAX_AGE_GAP,
+)
 from identity_graph.partitions import EVENTS_START, daily_partitions
 from identity_graph.profiles import PROFILES, Profile, responses_by_propensity_decile
 from identity_graph.resources.catalog import CatalogAccess
@@ -366,13 +372,20 @@ def _inside_flight(context: Any, stored: DataFrame, campaigns: DataFrame) -> Ver
 
 
 def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> Verdict:
-    """Rule: each response follows its exposure as stored, time_to_conversion_hours exact."""
+    """Rule: each response follows its exposure as stored, on its identifier, time_to_conversion_hours exact."""
     joined = stored.join(
-        exposures.select("exposure_id", F.col("exposure_ts").alias("_stored_exposure_ts")), "exposure_id", "left"
+        exposures.select(
+            "exposure_id",
+            F.col("exposure_ts").alias("_stored_exposure_ts"),
+            F.col("mapping_id").alias("_exposure_mapping_id"),
+        ),
+        "exposure_id",
+        "left",
     )
     delay = F.unix_timestamp("response_ts") - F.unix_timestamp("exposure_ts")
     holds = (
         (F.col("exposure_ts") == F.col("_stored_exposure_ts"))
+        & (F.col("mapping_id") == F.col("_exposure_mapping_id"))
         & (F.col("response_ts") >= F.col("exposure_ts"))
         & (F.col("time_to_conversion_hours") == delay / F.lit(3600.0))
     )
@@ -381,13 +394,48 @@ def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> Ve
         "exposure_id",
         "exposure_ts",
         "_stored_exposure_ts",
+        "mapping_id",
+        "_exposure_mapping_id",
         "response_ts",
         "time_to_conversion_hours",
     ]
     return Verdict(
         integrity.violations(joined, holds, columns, ["response_id"]),
-        "response at or after its exposure (exposure_ts as stored), time_to_conversion_hours exact",
+        "response at or after its exposure (exposure_ts as stored), on its identifier, time_to_conversion_hours exact",
     )
+
+
+def _engagements_on_identifiers(context: Any, stored: DataFrame, mappings: DataFrame) -> Verdict:
+    """Rule: each engagement is observed on its person's identifier of its device's type, live at event_ts."""
+    finding = integrity.observed_on_live_identifier(
+        stored, "event_id", "event_ts", mappings, R.lookup(F.col("device_type"), DEVICE_IDENTIFIER)
+    )
+    return Verdict(finding, "observed on the person's identifier of the device's type, live at event_ts")
+
+
+def _exposures_on_identifiers(context: Any, stored: DataFrame, mappings: DataFrame) -> Verdict:
+    """Rule: an addressable exposure is served on its person's identifier of the channel, live at exposure_ts;
+    a contextual one carries none."""
+    finding = integrity.observed_on_live_identifier(
+        stored,
+        "exposure_id",
+        "exposure_ts",
+        mappings,
+        R.lookup(F.col("channel"), CHANNEL_IDENTIFIER),
+        observed=F.col("addressable"),
+    )
+    return Verdict(
+        finding,
+        "addressable exposures on the person's identifier of the channel, live at exposure_ts; "
+        "the others with no mapping_id",
+    )
+
+
+def _responses_on_identifiers(context: Any, stored: DataFrame, mappings: DataFrame) -> Verdict:
+    """Rule: each response is observed on an identifier of its person, live at response_ts (that it is the
+    exposure's identifier is ``response_after_exposure``'s rule)."""
+    finding = integrity.observed_on_live_identifier(stored, "response_id", "response_ts", mappings)
+    return Verdict(finding, "observed on the person's identifier, live at response_ts")
 
 
 def _weights(context: Any, stored: DataFrame) -> Verdict:
@@ -591,6 +639,12 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
         _views_carry_duration,
     ),
     DataCheck(
+        "content_engagements", "observed_on_live_identifier",
+        "Each engagement carries the identifier it was observed on: the person's own, of the device's type "
+        f"({', '.join(f'{d} → {t}' for d, t in DEVICE_IDENTIFIER.items())}), with first_seen ≤ event_ts ≤ last_seen.",
+        _engagements_on_identifiers, parents=("identity_mappings",),
+    ),
+    DataCheck(
         "audience_attributes", "affinities_sum_to_one", "affinity_scores lie in [0, 1] and sum to 1 ± 1e-6 per person.",
         _affinities,
     ),
@@ -604,14 +658,27 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
         _inside_flight, parents=("campaigns",),
     ),
     DataCheck(
+        "campaign_exposures", "observed_on_live_identifier",
+        "An addressable exposure carries the identifier it was served on: the person's own, of the channel's type, "
+        "with first_seen ≤ exposure_ts ≤ last_seen; an exposure that is not addressable carries none.",
+        _exposures_on_identifiers, parents=("identity_mappings",),
+    ),
+    DataCheck(
         "campaign_exposures", "events_inside_window",
         "exposure_ts falls on event_date, inside the partitions' range (up to the last complete day).",
         _inside_window("campaign_exposures", "exposure_ts"),
     ),
     DataCheck(
         "response_events", "response_after_exposure",
-        "Each response is at or after its exposure's exposure_ts, and time_to_conversion_hours is exact.",
+        "Each response is at or after its exposure's exposure_ts, observed on the exposure's identifier "
+        "(mapping_id), and time_to_conversion_hours is exact.",
         _after_exposure, parents=("campaign_exposures",),
+    ),
+    DataCheck(
+        "response_events", "observed_on_live_identifier",
+        "Each response carries the identifier it was observed on, the person's own, with first_seen ≤ response_ts ≤ "
+        "last_seen.",
+        _responses_on_identifiers, parents=("identity_mappings",),
     ),
     DataCheck(
         "response_events", "events_inside_window",

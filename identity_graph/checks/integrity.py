@@ -98,6 +98,51 @@ def violations(table: DataFrame, holds: Column, columns: Sequence[str], order: S
     return Finding(failing=failing, checked=int(counts["checked"]), sample=sample)
 
 
+def observed_on_live_identifier(
+    events: DataFrame,
+    key: str,
+    ts_column: str,
+    mappings: DataFrame,
+    expected_type: Column | None = None,
+    observed: Column | None = None,
+) -> Finding:
+    """Events not observed on one of their own identifiers, of ``expected_type``, live at ``ts_column``.
+
+    An event holds when its mapping_id names an identifier of the same individual whose
+    [first_seen, last_seen] contains the event's timestamp and, when ``expected_type`` (a
+    column of the event) is given, whose identifier_type equals it. Where ``observed`` is
+    given, only the rows it marks must carry one, and the others must carry none (mapping_id NULL).
+    """
+    if expected_type is None:
+        expected_type = F.lit(None).cast("string")
+        type_matches = F.lit(True)
+    else:
+        type_matches = F.col("_identifier_type") == F.col("_expected_type")
+    identifiers = mappings.select(
+        "mapping_id",
+        F.col("individual_id").alias("_holder"),
+        F.col("identifier_type").alias("_identifier_type"),
+        "first_seen",
+        "last_seen",
+    )
+    joined = events.select(
+        key, "individual_id", "mapping_id", ts_column, expected_type.alias("_expected_type"),
+        (observed if observed is not None else F.lit(True)).alias("_observed"),
+    ).join(identifiers, "mapping_id", "left")  # fmt: skip
+    on_live_identifier = (
+        (F.col("_holder") == F.col("individual_id"))
+        & type_matches
+        & (F.col(ts_column) >= F.col("first_seen"))
+        & (F.col(ts_column) <= F.col("last_seen"))
+    )
+    holds = F.when(F.col("_observed"), on_live_identifier).otherwise(F.col("mapping_id").isNull())
+    columns = [
+        key, "individual_id", "mapping_id", "_observed", ts_column, "_holder", "_identifier_type", "_expected_type",
+        "first_seen", "last_seen",
+    ]  # fmt: skip
+    return violations(joined, holds, columns, [key])
+
+
 def attribution_weight_sums(outcomes: DataFrame, tolerance: float = WEIGHT_SUM_TOLERANCE) -> Finding:
     """(response_id, attribution_model) groups whose weights do not sum to 1 within ``tolerance``."""
     sums = outcomes.groupBy("response_id", "attribution_model").agg(F.sum("attribution_weight").alias("weight_sum"))

@@ -236,9 +236,12 @@ def generate_campaign_exposures(
     on a uniform day of the flight at an hour drawn from ``EXPOSURE_HOUR_WEIGHTS``;
     frequency is the exposure's chronological ordinal. The whole flight is drawn for
     each pair and then cut to ``days``, so a day's rows never depend on which other
-    days are asked for. mapping_id is one of the person's identifiers of the type the
-    channel reaches (``CHANNEL_IDENTIFIER``) already seen by the exposure time, picked
-    by hash; NULL when they hold none.
+    days are asked for. The channel is drawn among the campaign's channels on which the
+    person holds an identifier (``CHANNEL_IDENTIFIER``) live at the exposure time
+    (first_seen ≤ exposure_ts ≤ last_seen), and mapping_id is one of those identifiers,
+    picked by hash. When they hold none live on any of its channels, the exposure is
+    contextual: drawn among all the campaign's channels, ``addressable`` false and
+    mapping_id NULL.
     """
     seed = params.seed
     day_numbers = _day_numbers(days)
@@ -327,10 +330,41 @@ def generate_campaign_exposures(
     def ue(column: str) -> Column:
         return u(column, "frequency")
 
-    channel = F.element_at("channels", (F.floor(ue("channel") * F.size("channels")) + F.lit(1)).cast("int"))
-    events = events.withColumn("channel", channel).withColumn(
-        "identifier_type", R.lookup(F.col("channel"), CHANNEL_IDENTIFIER)
+    # The person's identifiers, then those live at the exposure, on a channel of the campaign.
+    held = identity_mappings.groupBy("individual_id").agg(
+        F.array_sort(
+            F.collect_list(
+                F.struct(
+                    F.col("mapping_id").alias("mapping_id"),
+                    F.col("identifier_type").alias("identifier_type"),
+                    F.unix_seconds("first_seen").alias("first"),
+                    F.unix_seconds("last_seen").alias("last"),
+                )
+            )
+        ).alias("_held")
     )
+    channel_of = {t: c for c, t in CHANNEL_IDENTIFIER.items()}
+    events = (
+        events.join(held, "individual_id", "left")
+        .withColumn(
+            "_live",
+            F.filter(
+                F.coalesce(F.col("_held"), F.array().cast(held.schema["_held"].dataType)),
+                lambda m: (m["first"] <= F.col("_epoch")) & (m["last"] >= F.col("_epoch")),
+            ),
+        )
+        .withColumn(
+            "_reachable",
+            F.filter(
+                "channels",
+                lambda c: F.exists("_live", lambda m: R.lookup(m["identifier_type"], channel_of) == c),
+            ),
+        )
+        .withColumn("addressable", F.size("_reachable") > 0)
+    )
+    options = F.when(F.col("addressable"), F.col("_reachable")).otherwise(F.col("channels"))
+    channel = F.element_at(options, (F.floor(ue("channel") * F.size(options)) + F.lit(1)).cast("int"))
+    events = events.withColumn("channel", channel)
     placement = None
     for name, options in PLACEMENTS.items():
         chosen, on_channel = R.pick(ue("placement"), options), F.col("channel") == name
@@ -339,25 +373,17 @@ def generate_campaign_exposures(
         F.col("_cpm") / F.lit(1000.0) * (F.lit(1.0 - COST_SPREAD) + F.lit(2.0 * COST_SPREAD) * ue("cost")), 6
     )
 
-    held = identity_mappings.groupBy("individual_id", "identifier_type").agg(
-        F.array_sort(
-            F.collect_list(
-                F.named_struct(
-                    F.lit("mapping_id"), F.col("mapping_id"), F.lit("first_seen"), F.unix_timestamp("first_seen")
-                )
-            )
-        ).alias("_held")
-    )
-    events = events.join(held, ["individual_id", "identifier_type"], "left")
-    seen = F.filter("_held", lambda m: m["first_seen"] <= F.col("_epoch"))
-    picked = F.element_at(seen, (F.floor(ue("mapping") * F.size(seen)) + F.lit(1)).cast("int"))
-    mapping_id = F.when(F.size(seen) > 0, picked["mapping_id"])
+    wanted = R.lookup(F.col("channel"), CHANNEL_IDENTIFIER)
+    on_channel = F.filter("_live", lambda m: m["identifier_type"] == wanted)
+    picked = F.element_at(on_channel, (F.floor(ue("mapping") * F.size(on_channel)) + F.lit(1)).cast("int"))
+    mapping_id = F.when(F.col("addressable"), picked["mapping_id"])
 
     return events.select(
         "exposure_id",
         "campaign_id",
         "individual_id",
         mapping_id.cast("bigint").alias("mapping_id"),
+        "addressable",
         timestamp_at(F.col("_epoch")).alias("exposure_ts"),
         "event_date",
         "channel",
@@ -372,14 +398,17 @@ def generate_response_events(
     spark: SparkSession,
     exposures: DataFrame,
     audience: DataFrame,
+    identity_mappings: DataFrame,
     config: ResponsesConfig,
     params: RunParameters,
     days: Sequence[dt.date],
 ) -> DataFrame:
     """Responses whose response_ts falls on one of ``days``.
 
-    ``exposures`` must cover [min(days) − attribution window, max(days)]. Each exposure
-    responds at most once: type t with probability base_rate[t] × exp(propensity_effect
+    ``exposures`` must cover [min(days) − attribution window, max(days)]. A response is
+    observed on its exposure's identifier, so only addressable exposures have responses,
+    and only while that identifier is live: a response drawn after its last_seen is never
+    seen. Each exposure responds at most once: type t with probability base_rate[t] × exp(propensity_effect
     × (propensity_to_convert − 0.5)), the rates scaled down together if they would
     exceed 1 (an individual missing from ``audience`` counts as propensity 0.5). The
     delay is an exponential with mean ``RESPONSE_DELAY_MEAN_HOURS[t]`` truncated to the
@@ -424,14 +453,18 @@ def generate_response_events(
         MAX_VALUE_12_2,
     )
 
+    last_seen = identity_mappings.select("mapping_id", F.unix_seconds("last_seen").alias("_last_seen"))
     responded = (
-        exposures.select(key, "campaign_id", "individual_id", "exposure_ts")
+        exposures.where(F.col("addressable"))
+        .select(key, "campaign_id", "individual_id", "mapping_id", "exposure_ts")
         .join(audience.select("individual_id", "propensity_to_convert"), "individual_id", "left")
         .withColumn("response_type", response_type)
         .where(F.col("response_type").isNotNull())
         .withColumn("_delay", delay_seconds)
         .withColumn("_epoch", F.unix_timestamp("exposure_ts") + F.col("_delay"))
         .where(_on_days(_epoch_day(F.col("_epoch")), day_numbers))
+        .join(last_seen, "mapping_id")
+        .where(F.col("_epoch") <= F.col("_last_seen"))
         .withColumns({"event_date": F.date_from_unix_date(_epoch_day(F.col("_epoch")).cast("int")), "_one": F.lit(1)})
     )
     numbered = with_contiguous_ids(responded, key, "_one", "_offset", group="event_date")
@@ -440,6 +473,7 @@ def generate_response_events(
         key,
         "campaign_id",
         "individual_id",
+        "mapping_id",
         "response_type",
         timestamp_at(F.col("_epoch")).alias("response_ts"),
         "exposure_ts",

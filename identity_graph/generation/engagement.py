@@ -27,7 +27,7 @@ from identity_graph.generation.common import (
     with_contiguous_ids,
 )
 from identity_graph.model.tables import AUDIENCE_ATTRIBUTES, CONTENT_ENGAGEMENTS, VIEWERSHIP_PATTERNS
-from identity_graph.model.vocabularies import segment_for
+from identity_graph.model.vocabularies import DEVICE_IDENTIFIER, segment_for
 
 TABLE = CONTENT_ENGAGEMENTS.name
 AUDIENCE_TABLE = AUDIENCE_ATTRIBUTES.name
@@ -156,22 +156,28 @@ def _hour_of_day(u: str, weights: Sequence[float]) -> Column:
 @generates(CONTENT_ENGAGEMENTS)
 def generate_content_engagements(
     spark: SparkSession,
-    individuals: DataFrame,
+    identity_mappings: DataFrame,
     config: EngagementConfig,
     params: RunParameters,
     days: Sequence[dt.date],
 ) -> DataFrame:
-    """Engagement events of every individual on exactly the given ``days``.
+    """Engagement events on exactly the given ``days``, each observed on one of the person's device identifiers.
 
-    Each person has a daily rate λ from a Pareto(α = power_law_exponent) scaled so the
-    population mean is mean_events_per_day (capped at :data:`ACTIVITY_CAP_MULTIPLE` × the
-    mean); a person-day's count is Poisson(λ × day_factor). The events of a person-day
-    fall into sessions, each on one device and starting at an hour from the temporal
+    People engage through their devices: a person-day has events only when one of their
+    device identifiers (:data:`DEVICE_IDENTIFIER`: mobile ad id, cookie, device id, the
+    household's CTV id) is live that day, between its first_seen and last_seen. Each person
+    has a daily rate λ from a Pareto(α = power_law_exponent) scaled so the mean over those
+    person-days is mean_events_per_day (capped at :data:`ACTIVITY_CAP_MULTIPLE` × the mean);
+    a person-day's count is Poisson(λ × day_factor). The events of a person-day fall into
+    sessions, each on one live identifier — of the person's primary device type with
+    probability primary_device_share when one is live, else of a type drawn from
+    device_weights when one is live, else any live one — whose type gives device_type, and
+    inside that identifier's live part of the day, starting at an hour from the temporal
     pattern; categories mix a per-person favourite with the configured weights, content
     within a category is Zipf-popular, and only views carry a log-normal duration.
-    A day's rows depend only on (seed, person, day): identical whichever other days are
-    generated with it, and event_id = day_scoped_key(event_date, rank of the event in
-    the day by individual_id, then the person's event index).
+    A day's rows depend only on (seed, person, day) and the person's identifiers: identical
+    whichever other days are generated with it, and event_id = day_scoped_key(event_date,
+    rank of the event in the day by individual_id, then the person's event index).
     """
     if not days:
         raise ValueError("generate_content_engagements needs at least one day, got none")
@@ -201,8 +207,26 @@ def generate_content_engagements(
         * F.pow(R.uniform_open(seed, TABLE, "activity_rate", key), F.lit(-1.0 / (config.power_law_exponent - 1.0))),
         F.lit(cap),
     )
-    people = individuals.select(
+    identifier_type = {t: d for d, t in DEVICE_IDENTIFIER.items()}
+    devices = (
+        identity_mappings.where(F.col("identifier_type").isin(*identifier_type))
+        .groupBy(key)
+        .agg(
+            F.array_sort(
+                F.collect_list(
+                    F.struct(
+                        F.col("mapping_id").alias("mapping_id"),
+                        R.lookup(F.col("identifier_type"), identifier_type).alias("device"),
+                        F.unix_seconds("first_seen").alias("first"),
+                        F.unix_seconds("last_seen").alias("last"),
+                    )
+                )
+            ).alias("_devices")
+        )
+    )
+    people = devices.select(
         key,
+        "_devices",
         rate.alias("_rate"),
         R.categorical(person("favourite_category"), config.category_weights).alias("_favourite"),
         R.categorical(person("primary_device"), config.device_weights).alias("_primary_device"),
@@ -213,9 +237,16 @@ def generate_content_engagements(
         F.explode(F.array(*[F.lit(d) for d in sorted(set(days))])).alias("event_date")
     )
     expected = F.col("_rate") * day_factor(pattern, config.weekend_factor, F.col("event_date"))
+    day_start = F.col("_day") * F.lit(86_400)
     person_days = (
         people.crossJoin(F.broadcast(calendar_days))
         .withColumn("_day", day_number(F.col("event_date")))
+        # The identifiers live at some moment of the day: a person engages only through them.
+        .withColumn(
+            "_live",
+            F.filter("_devices", lambda d: (d["first"] < day_start + F.lit(86_400)) & (d["last"] >= day_start)),
+        )
+        .where(F.size("_live") > 0)
         # Drawn once as columns: the Poisson fold compares against them at every step.
         .withColumn("_expected", expected)
         .withColumn("_count_u", person_day("event_count"))
@@ -232,18 +263,36 @@ def generate_content_engagements(
         )
     )
 
-    # Each event belongs to one of the person-day's sessions; the session fixes its start hour,
-    # length and device, and the event falls at a uniform offset within it.
+    # Each event belongs to one of the person-day's sessions; the session fixes its start, length
+    # and identifier (so its device), and the event falls at a uniform offset within it.
     session_index = F.lit(1) + F.floor(event("session") * F.col("_sessions")).cast("int")
-    length = F.lit(SESSION_MIN_SECONDS) + F.floor(
+    drawn_length = F.lit(SESSION_MIN_SECONDS) + F.floor(
         F.pow(session("session_length", F.col("_session")), F.lit(2.0))
         * F.lit(SESSION_MAX_SECONDS - SESSION_MIN_SECONDS)
     )
-    begin = _hour_of_day("_hour_u", hourly) * F.lit(3600) + F.floor(
+    drawn_begin = _hour_of_day("_hour_u", hourly) * F.lit(3600) + F.floor(
         session("session_second", F.col("_session")) * F.lit(3600)
     )
     # A late session is moved earlier rather than cut, so every event stays on its day.
-    begin = F.least(begin, F.lit(86_399) - length)
+    drawn_begin = F.least(drawn_begin, F.lit(86_399) - F.col("_length"))
+    on_primary = session("on_primary_device", F.col("_session")) < F.lit(config.primary_device_share)
+    wanted = F.when(on_primary, F.col("_primary_device")).otherwise(
+        R.categorical(session("device_type", F.col("_session")), config.device_weights)
+    )
+    # The identifiers live when the session starts; of them the wanted device's, else any; when
+    # none is live then, any live that day (and the session moves into its live part).
+    started = day_start + F.col("_begin")
+    live_then = F.filter("_live", lambda d: (d["first"] <= started) & (d["last"] >= started))
+    of_wanted = F.filter(live_then, lambda d: d["device"] == F.col("_wanted"))
+    pool = F.when(F.size(of_wanted) > 0, of_wanted).when(F.size(live_then) > 0, live_then).otherwise(F.col("_live"))
+    picked = F.element_at(
+        "_pool", (F.lit(1) + F.floor(session("identifier", F.col("_session")) * F.size("_pool"))).cast("int")
+    )
+    # The identifier's live part of the day, in seconds of the day: the session stays inside it.
+    live_from = F.greatest(F.col("_identifier.first") - day_start, F.lit(0))
+    live_to = F.least(F.col("_identifier.last") - day_start, F.lit(86_399))
+    length = F.least(F.col("_length"), live_to - live_from)
+    begin = F.least(F.greatest(F.col("_begin"), live_from), live_to - length)
     second = begin + F.floor(event("session_offset") * (length + F.lit(1)))
 
     numbered = with_contiguous_ids(person_days, key, "_count", "_offset", group="event_date")
@@ -251,6 +300,11 @@ def generate_content_engagements(
         numbered.select("*", F.explode(F.sequence(F.lit(1), F.col("_count"))).alias("_k"))
         .withColumn("_session", session_index)
         .withColumn("_hour_u", session("session_hour", F.col("_session")))
+        .withColumn("_length", drawn_length)
+        .withColumn("_begin", drawn_begin)
+        .withColumn("_wanted", wanted)
+        .withColumn("_pool", pool)
+        .withColumn("_identifier", picked)
         .withColumn("_second", second.cast("int"))
     )
 
@@ -271,10 +325,6 @@ def generate_content_engagements(
         1,
         config.duration_max_seconds,
     ).cast("int")
-    on_primary = session("on_primary_device", F.col("_session")) < F.lit(config.primary_device_share)
-    device = F.when(on_primary, F.col("_primary_device")).otherwise(
-        R.categorical(session("device_type", F.col("_session")), config.device_weights)
-    )
     session_id = F.lower(F.lpad(F.hex(R.hash64(seed, TABLE, "session_id", key, "_day", "_session")), 16, "0"))
 
     return (
@@ -283,13 +333,14 @@ def generate_content_engagements(
         .select(
             day_scoped_key(F.col("event_date"), F.col("_offset") + F.col("_k")).alias("event_id"),
             key,
+            F.col("_identifier.mapping_id").cast("bigint").alias("mapping_id"),
             (category_number * F.lit(CONTENT_ID_STRIDE) + rank).cast("bigint").alias("content_id"),
             "content_category",
             "engagement_type",
             timestamp_at(F.col("_day") * F.lit(86_400) + F.col("_second")).alias("event_ts"),
             "event_date",
             F.when(F.col("engagement_type") == "view", duration).alias("duration_seconds"),
-            device.alias("device_type"),
+            F.col("_identifier.device").alias("device_type"),
             session_id.alias("session_id"),
         )
     )

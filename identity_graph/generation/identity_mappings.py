@@ -20,6 +20,20 @@ AGE_LEANING = {"mobile_ad_id": "young", "cookie_id": "young", "hashed_phone": "o
 #: (0 would tie them to age entirely, 1 nearly frees them).
 AGE_SPREAD = 0.7
 
+#: Share of each type's identifiers still in use when the window ends (last_seen is then the
+#: window's end): hashed emails and phones last for years, a device's ids as long as the device,
+#: a home network's IP and the CTV set for years; browsers' cookies are cleared often. The rest
+#: stopped being seen somewhere between first_seen and the window's end.
+IN_USE_AT_END = {
+    "email_hash": 0.85,
+    "hashed_phone": 0.8,
+    "ctv_id": 0.8,
+    "ip_address": 0.75,
+    "device_id": 0.7,
+    "mobile_ad_id": 0.65,
+    "cookie_id": 0.45,
+}
+
 TABLE = IDENTITY_MAPPINGS.name
 
 EMAIL_DOMAINS = {
@@ -86,7 +100,8 @@ def generate_identity_mappings(
     cookies, devices, emails) follow a geometric distribution sized so the mean is
     ``mean_per_individual``. Emails and phones are SHA-256 hex of a normalised synthetic
     value; ad, device, cookie and CTV ids are UUID-shaped, home IPs dotted IPv4.
-    first_seen ≤ last_seen ≤ end of the window.
+    first_seen ≤ last_seen ≤ end of the window; a share :data:`IN_USE_AT_END` of each type is
+    still in use (last_seen at the window's end), the rest stopped being seen earlier.
     """
     seed = params.seed
     key = "individual_id"
@@ -207,8 +222,12 @@ def generate_identity_mappings(
     created = F.unix_timestamp("created_at")
     end = F.lit(params.end_epoch - 1)
     first_seen = created + R.uniform(seed, TABLE, "first_seen", draw_key) * F.lit(0.9) * (end - created)
-    # Recent activity is common: last_seen skews toward the end of the window.
-    recency = F.lit(1.0) - F.pow(R.uniform(seed, TABLE, "last_seen", draw_key), F.lit(3.0))
+    # An identifier still in use is seen until the window's end; one no longer in use was last
+    # seen between first_seen and then, skewed toward the end (recent activity is common).
+    in_use = R.uniform(seed, TABLE, "in_use", draw_key) < R.lookup(identifier_type, IN_USE_AT_END)
+    recency = F.when(in_use, F.lit(1.0)).otherwise(
+        F.lit(1.0) - F.pow(R.uniform(seed, TABLE, "last_seen", draw_key), F.lit(3.0))
+    )
     slots = slots.withColumn("_first", F.floor(first_seen)).withColumn(
         "_last", F.floor(F.col("_first") + recency * (end - F.col("_first")))
     )

@@ -139,12 +139,21 @@ CONTENT_ENGAGEMENTS = Table(
     "and the configured time-of-day and day-of-week pattern.",
     grain="one row per engagement event",
     primary_key="event_id",
-    foreign_keys=(ForeignKey("individual_id", "individuals", "individual_id"),),
+    foreign_keys=(
+        ForeignKey("individual_id", "individuals", "individual_id"),
+        ForeignKey("mapping_id", "identity_mappings", "mapping_id"),
+    ),
     partition_column=EVENT_DATE,
     clustering=("individual_id",),
     columns=(
         _key("event_id", "Event key: days since 1970-01-01 × 10^10 + the event's number within its day."),
         _key("individual_id", "Who engaged."),
+        _key(
+            "mapping_id",
+            "The identifier the event was observed on: the person's identifier of the device's type "
+            f"({', '.join(f'{d} → {t}' for d, t in V.DEVICE_IDENTIFIER.items())}), live at event_ts "
+            "(first_seen ≤ event_ts ≤ last_seen).",
+        ),
         _col("content_id", BIGINT, "The content item: category number × 10^6 + the item's popularity rank."),
         _col(
             "content_category",
@@ -155,7 +164,11 @@ CONTENT_ENGAGEMENTS = Table(
         _col("event_ts", TIMESTAMP, "When it happened (UTC); falls on event_date."),
         _EVENT_DATE,
         _col("duration_seconds", INT, "Seconds watched, ≥ 0, for a 'view'; NULL for every other type.", nullable=True),
-        _col("device_type", STRING, f"Device of the session, {_one_of(V.DEVICE_TYPES)}."),
+        _col(
+            "device_type",
+            STRING,
+            f"Device of the session, {_one_of(V.DEVICE_TYPES)}: the type of the identifier it was observed on.",
+        ),
         _col("session_id", STRING, "16 hex digits naming the session the event belongs to."),
     ),
 )
@@ -262,8 +275,15 @@ CAMPAIGN_EXPOSURES = Table(
         _col(
             "mapping_id",
             BIGINT,
-            "The identifier the channel reached the person through; NULL when they hold none of that type.",
+            "The identifier the channel reached the person through, live at exposure_ts (first_seen ≤ "
+            "exposure_ts ≤ last_seen); NULL exactly when the exposure is not addressable.",
             nullable=True,
+        ),
+        _col(
+            "addressable",
+            BOOLEAN,
+            "Whether the person held a live identifier of one of the campaign's channels at exposure_ts; an "
+            "exposure that is not addressable (contextual) carries no mapping_id.",
         ),
         _col("exposure_ts", TIMESTAMP, "When the impression was served (UTC), inside the campaign's flight."),
         _EVENT_DATE,
@@ -285,6 +305,7 @@ RESPONSE_EVENTS = Table(
         ForeignKey("exposure_id", "campaign_exposures", "exposure_id"),
         ForeignKey("campaign_id", "campaigns", "campaign_id"),
         ForeignKey("individual_id", "individuals", "individual_id"),
+        ForeignKey("mapping_id", "identity_mappings", "mapping_id"),
     ),
     partition_column=EVENT_DATE,
     clustering=("campaign_id", "individual_id"),
@@ -293,6 +314,11 @@ RESPONSE_EVENTS = Table(
         _key("exposure_id", "The exposure responded to."),
         _key("campaign_id", "The exposure's campaign."),
         _key("individual_id", "Who responded."),
+        _key(
+            "mapping_id",
+            "The identifier the response was observed on: its exposure's, live at response_ts (only addressable "
+            "exposures have observed responses).",
+        ),
         _col("response_type", STRING, f"Kind of response, {_one_of(V.RESPONSE_TYPES)}."),
         _col("response_ts", TIMESTAMP, "When the response happened (UTC); ≥ exposure_ts."),
         _col("exposure_ts", TIMESTAMP, "The exposure's exposure_ts."),

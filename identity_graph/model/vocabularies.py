@@ -47,6 +47,14 @@ IDENTIFIER_TYPES = tuple(IDENTIFIER_SCOPE)
 
 ENGAGEMENT_TYPES = ("view", "click", "share", "like", "comment")
 DEVICE_TYPES = ("mobile", "desktop", "tablet", "ctv")
+#: The identifier an engagement on each device type is observed on: a phone's mobile ad id, a
+#: browser's cookie, a tablet's device id, the household's CTV id.
+DEVICE_IDENTIFIER: Mapping[str, str] = {
+    "mobile": "mobile_ad_id",
+    "desktop": "cookie_id",
+    "tablet": "device_id",
+    "ctv": "ctv_id",
+}
 TemporalPattern = Literal["uniform", "daily", "weekly"]
 TEMPORAL_PATTERNS: tuple[TemporalPattern, ...] = get_args(TemporalPattern)
 #: The default content categories and their share of events (content_category is configurable).

@@ -23,17 +23,19 @@ import pytest
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from identity_graph.config import DemographicsConfig, HouseholdsConfig, RunParameters
+from identity_graph.checks import integrity
+from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig, RunParameters
 from identity_graph.config.campaigns import ResponsesConfig
 from identity_graph.config.engagement import AudienceConfig, EngagementConfig
-from identity_graph.generation import generate_households, generate_individuals
+from identity_graph.generation import generate_households, generate_identity_mappings, generate_individuals
 from identity_graph.generation.campaigns import generate_response_events
 from identity_graph.generation.engagement import (
     generate_audience_attributes,
     generate_content_engagements,
     generate_viewership_patterns,
 )
-from identity_graph.model.vocabularies import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY
+from identity_graph.generation.random import lookup
+from identity_graph.model.vocabularies import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY, DEVICE_IDENTIFIER
 from identity_graph_tests.support.fingerprint import differing_rows
 
 NUM_HOUSEHOLDS = 8_000
@@ -54,18 +56,42 @@ EXPONENT_TOLERANCE = 0.15
 def world(spark):
     households = generate_households(spark, HouseholdsConfig(num_households=NUM_HOUSEHOLDS), PARAMS)
     individuals = generate_individuals(spark, households, DemographicsConfig(), PARAMS).cache()
-    events = generate_content_engagements(spark, individuals, EngagementConfig(), PARAMS, DAYS).cache()
+    mappings = generate_identity_mappings(spark, individuals, IdentifiersConfig(), PARAMS).cache()
+    events = generate_content_engagements(spark, mappings, EngagementConfig(), PARAMS, DAYS).cache()
     viewership = generate_viewership_patterns(spark, events, PARAMS).cache()
     audience = generate_audience_attributes(spark, viewership, individuals, AUDIENCE, PARAMS).cache()
-    yield {"individuals": individuals, "events": events, "viewership": viewership, "audience": audience}
-    for frame in (individuals, events, viewership, audience):
+    live = live_days(mappings).cache()
+    yield {
+        "individuals": individuals,
+        "mappings": mappings,
+        "events": events,
+        "viewership": viewership,
+        "audience": audience,
+        "live": live,
+    }
+    for frame in (individuals, mappings, events, viewership, audience, live):
         frame.unpersist()
+
+
+def live_days(mappings: DataFrame) -> DataFrame:
+    """(individual_id, event_date) for each day of the window on which one of the person's device
+    identifiers is live (first_seen before the day's end, last_seen at or after its start)."""
+    day_start = F.unix_seconds(F.col("event_date").cast("timestamp"))
+    return (
+        mappings.where(F.col("identifier_type").isin(*DEVICE_IDENTIFIER.values()))
+        .crossJoin(F.broadcast(mappings.sparkSession.createDataFrame([(d,) for d in DAYS], "event_date date")))
+        .where((F.unix_seconds("first_seen") < day_start + 86_400) & (F.unix_seconds("last_seen") >= day_start))
+        .select("individual_id", "event_date")
+        .distinct()
+    )
 
 
 @pytest.fixture(scope="module")
 def totals(world) -> list[int]:
-    """Events per individual over the window, for every individual (zeros included), largest first."""
-    per_person = world["individuals"].join(world["events"].groupBy("individual_id").count(), "individual_id", "left")
+    """Events per person over the window, for every person with a device identifier live on each of
+    its days (zeros included), largest first: their person-days all draw from the activity law."""
+    always = world["live"].groupBy("individual_id").count().where(F.col("count") == len(DAYS)).select("individual_id")
+    per_person = always.join(world["events"].groupBy("individual_id").count(), "individual_id", "left")
     rows = per_person.select(F.coalesce(F.col("count"), F.lit(0)).alias("n")).collect()
     return sorted((r["n"] for r in rows), reverse=True)
 
@@ -101,7 +127,13 @@ def hour_day_counts(events: DataFrame) -> tuple[list[float], dict[dt.date, int]]
     return hours, days
 
 
-def weekend_lift(days: dict[dt.date, int]) -> float:
+def per_live_person_day(days: dict[dt.date, int], live: DataFrame) -> dict[dt.date, float]:
+    """Events per day divided by that day's person-days with a live device identifier."""
+    people = {r["event_date"]: r["count"] for r in live.groupBy("event_date").count().collect()}
+    return {d: n / people[d] for d, n in days.items()}
+
+
+def weekend_lift(days: dict[dt.date, float]) -> float:
     """Mean events on a Saturday or Sunday over mean events on a weekday."""
     weekend = [n for d, n in days.items() if d.weekday() >= 5]
     weekday = [n for d, n in days.items() if d.weekday() < 5]
@@ -116,6 +148,7 @@ def test_schema_keys_and_domains(world):
     assert [(f.name, f.dataType.simpleString()) for f in events.schema.fields] == [
         ("event_id", "bigint"),
         ("individual_id", "bigint"),
+        ("mapping_id", "bigint"),
         ("content_id", "bigint"),
         ("content_category", "string"),
         ("engagement_type", "string"),
@@ -150,6 +183,24 @@ def test_schema_keys_and_domains(world):
         stats["null_content"],
     ) == (0,) * 5
     assert events.join(world["individuals"], "individual_id", "left_anti").count() == 0
+
+
+def test_every_event_is_observed_on_a_device_identifier_live_at_the_time(world):
+    """Each event carries the person's identifier of its device's type (a CTV event the household's CTV
+    id), first_seen ≤ event_ts ≤ last_seen; people engage only on days one of their device identifiers
+    is live, and a large share of people-days has none (so the rule is not met by accident)."""
+    events, mappings = world["events"], world["mappings"]
+    expected = lookup(F.col("device_type"), DEVICE_IDENTIFIER)
+    finding = integrity.observed_on_live_identifier(events, "event_id", "event_ts", mappings, expected)
+    assert finding.checked == events.count() and finding.failing == 0, finding.sample
+    engaged_days = events.select("individual_id", "event_date").distinct()
+    assert engaged_days.join(world["live"], ["individual_id", "event_date"], "left_anti").count() == 0
+    people = world["individuals"].count()
+    live = world["live"].count()
+    assert 0.5 * people * len(DAYS) < live < people * len(DAYS)
+    # Every device type is used, and the CTV's share comes from households holding a CTV id.
+    devices = {r["device_type"] for r in events.select("device_type").distinct().collect()}
+    assert devices == set(DEVICE_IDENTIFIER)
 
 
 def test_duration_is_set_for_views_only_and_log_normal(world):
@@ -196,27 +247,31 @@ def test_daily_pattern_peaks_between_19_and_23(world):
     assert all(evening > share for start, share in window.items() if start != EVENING[0]), window
     assert evening >= 0.33
     # 'daily' has no weekend lift.
-    assert weekend_lift(days) == pytest.approx(1.0, abs=LIFT_TOLERANCE)
+    assert weekend_lift(per_live_person_day(days, world["live"])) == pytest.approx(1.0, abs=LIFT_TOLERANCE)
 
 
 def test_weekly_pattern_lifts_saturday_and_sunday_by_the_factor(spark, world):
     config = EngagementConfig(temporal_pattern="weekly", weekend_factor=1.5)
-    hours, days = hour_day_counts(generate_content_engagements(spark, world["individuals"], config, PARAMS, DAYS))
-    assert weekend_lift(days) == pytest.approx(config.weekend_factor, abs=LIFT_TOLERANCE)
-    # The lift moves events toward the weekend; the weekly mean rate stays the configured one.
-    people = world["individuals"].count()
-    assert sum(days.values()) / (people * len(DAYS)) == pytest.approx(config.mean_events_per_day, rel=0.05)
+    hours, days = hour_day_counts(generate_content_engagements(spark, world["mappings"], config, PARAMS, DAYS))
+    assert weekend_lift(per_live_person_day(days, world["live"])) == pytest.approx(
+        config.weekend_factor, abs=LIFT_TOLERANCE
+    )
+    # The lift moves events toward the weekend; the weekly mean rate per live person-day stays the configured one.
+    live = world["live"].count()
+    assert sum(days.values()) / live == pytest.approx(config.mean_events_per_day, rel=0.05)
     assert max(range(24), key=lambda h: hours[h]) in EVENING
 
 
 def test_uniform_pattern_is_flat_over_hours_and_days(spark, world):
     config = EngagementConfig(temporal_pattern="uniform")
-    hours, days = hour_day_counts(generate_content_engagements(spark, world["individuals"], config, PARAMS, DAYS))
+    hours, days = hour_day_counts(generate_content_engagements(spark, world["mappings"], config, PARAMS, DAYS))
     for hour, share in enumerate(hours):
         assert share == pytest.approx(1 / 24, abs=HOUR_TOLERANCE), hour
-    total = sum(days.values())
+    # Days are flat relative to the people who can engage on them (a device identifier live that day).
+    live = {r["event_date"]: r["count"] for r in world["live"].groupBy("event_date").count().collect()}
+    total, live_total = sum(days.values()), sum(live.values())
     for day, count in days.items():
-        assert count / total == pytest.approx(1 / 7, abs=DAY_TOLERANCE), day
+        assert count / total == pytest.approx(live[day] / live_total, abs=DAY_TOLERANCE), day
 
 
 # -- heavy-tailed activity --------------------------------------------------------------------------
@@ -353,7 +408,7 @@ def test_propensity_spreads_and_rises_with_frequency(audience_rows):
 
 def test_a_day_is_identical_alone_and_within_the_window(spark, world):
     day = DAYS[3]
-    alone = generate_content_engagements(spark, world["individuals"], EngagementConfig(), PARAMS, [day]).cache()
+    alone = generate_content_engagements(spark, world["mappings"], EngagementConfig(), PARAMS, [day]).cache()
     within = world["events"].where(F.col("event_date") == F.lit(day))
     try:
         assert differing_rows(alone, within) == 0
@@ -367,7 +422,8 @@ def test_identical_with_7_partitions(spark, world, shuffle_partitions):
     # Two days, listed out of order, from 7 input partitions: the same rows as within the 2-partition week.
     days = [DAYS[5], DAYS[1]]
     individuals = world["individuals"].repartition(7)
-    events = generate_content_engagements(spark, individuals, EngagementConfig(), PARAMS, days).cache()
+    mappings = world["mappings"].repartition(7)
+    events = generate_content_engagements(spark, mappings, EngagementConfig(), PARAMS, days).cache()
     # A person's derived rows depend only on their own events, so a slice of people suffices here.
     some = F.col("individual_id") <= 4_000
     viewership = generate_viewership_patterns(spark, world["events"].where(some).repartition(7), PARAMS)
@@ -386,7 +442,7 @@ def test_identical_with_7_partitions(spark, world, shuffle_partitions):
 
 def test_custom_categories_are_accepted_and_generated(spark, world):
     config = EngagementConfig(category_weights={"Cooking": 0.7, "Travel": 0.3})
-    sample = world["individuals"].where(F.col("individual_id") <= 500)
+    sample = world["mappings"].where(F.col("individual_id") <= 500)
     events = generate_content_engagements(spark, sample, config, PARAMS, DAYS[:1])
     assert {r["content_category"] for r in events.select("content_category").distinct().collect()} == {
         "Cooking",
@@ -404,12 +460,16 @@ def test_response_rate_rises_with_the_generated_propensity_at_default_settings(s
         F.col("individual_id").alias("exposure_id"),
         F.lit(1).cast("bigint").alias("campaign_id"),
         "individual_id",
+        F.col("individual_id").alias("mapping_id"),
+        F.lit(True).alias("addressable"),
         F.lit(dt.datetime(start.year, start.month, start.day)).alias("exposure_ts"),
     )
+    # One identifier per person, live long after the window: every response drawn is observed.
+    identifiers = exposures.select("mapping_id", F.lit(dt.datetime(2100, 1, 1)).alias("last_seen"))
     # The window is 168 h, so every response lands within the 8 days from the exposure's.
     days = [start + dt.timedelta(days=i) for i in range(8)]
     config = ResponsesConfig(propensity_effect=propensity_effect)
-    responses = generate_response_events(spark, exposures, world["audience"], config, PARAMS, days)
+    responses = generate_response_events(spark, exposures, world["audience"], identifiers, config, PARAMS, days)
     deciles = world["audience"].select(
         "individual_id", F.ntile(10).over(Window.orderBy("propensity_to_convert", "individual_id")).alias("decile")
     )

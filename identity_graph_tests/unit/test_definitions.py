@@ -11,12 +11,12 @@ EXPECTED_DEPS = {
     "households": set(),
     "individuals": {"households"},
     "identity_mappings": {"individuals"},
-    "content_engagements": {"individuals"},
+    "content_engagements": {"identity_mappings"},
     "viewership_patterns": {"content_engagements"},
     "audience_attributes": {"viewership_patterns", "individuals"},
     "campaigns": set(),
     "campaign_exposures": {"campaigns", "audience_attributes", "identity_mappings"},
-    "response_events": {"campaign_exposures", "audience_attributes"},
+    "response_events": {"campaign_exposures", "audience_attributes", "identity_mappings"},
     "outcome_metrics": {"response_events", "campaign_exposures"},
     "identity_observations": {"households", "individuals", "identity_mappings"},
     "identity_truth": {"identity_observations", "households", "individuals", "identity_mappings"},
@@ -123,7 +123,7 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
         ("identity_observations", "identity_mappings"), ("identity_truth", "identity_mappings"),
         ("resolution_baseline", "identity_truth"),
     }  # fmt: skip
-    assert len(FOREIGN_KEYS) == 19
+    assert len(FOREIGN_KEYS) == 21
     for child, fk in FOREIGN_KEYS:
         assert checks[(child.name, f"foreign_key_{fk.column}")].blocking
     assert defs.resolve_job_def(CHECK_JOB).asset_layer.asset_graph.asset_check_keys == set(graph.asset_check_keys)

@@ -121,3 +121,18 @@ def test_the_model_and_generation_load_without_dagster():
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_devices_and_channels_name_identifier_types_and_every_type_has_an_in_use_share():
+    """Every device type and channel is observed on a declared identifier type (a device's a device
+    or household identifier), and every identifier type says how many of its identifiers are still
+    in use when the window ends."""
+    from identity_graph.generation.identity_mappings import IN_USE_AT_END
+    from identity_graph.model import vocabularies as V
+
+    assert set(V.DEVICE_IDENTIFIER) == set(V.DEVICE_TYPES)
+    assert {V.IDENTIFIER_SCOPE[t] for t in V.DEVICE_IDENTIFIER.values()} <= {"device", "household"}
+    assert set(V.CHANNEL_IDENTIFIER) == set(V.CHANNELS)
+    assert set(V.CHANNEL_IDENTIFIER.values()) <= set(V.IDENTIFIER_TYPES)
+    assert set(IN_USE_AT_END) == set(V.IDENTIFIER_TYPES)
+    assert all(0.0 < share < 1.0 for share in IN_USE_AT_END.values())
