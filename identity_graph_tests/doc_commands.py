@@ -101,7 +101,7 @@ class Skip:
 #: The only command lines of the docs that are not run, and why. Keep it short: a command
 #: that can run here runs.
 SKIPS = (
-    Skip("make test", "what CI itself runs: .ci/run calls `make test` just before `make doc-commands`"),
+    Skip("make test", "what CI itself runs (.ci/run calls `make test`), not run twice from the docs runner"),
     Skip("databricks secrets", "needs the Databricks CLI and a real workspace, which this machine has not"),
 )
 
