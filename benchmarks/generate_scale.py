@@ -1,6 +1,6 @@
 """Wall time of `identity-graph generate` at several scales, as whole processes.
 
-Usage: python benchmarks/generate_scale.py [N ...]   (default: 1000 10000 100000)
+Usage: python benchmarks/generate_scale.py [--days D] [N ...]   (default: 1000 10000 100000, the command's default days)
 
 Each scale runs once in a fresh process (JVM start included) into a scratch
 warehouse; the tables of figures are printed as Markdown for BENCHMARKS.md: rows per
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRESS = re.compile(r"^\[\s*\d+/\d+\]\s+(?P<table>\S+)\s+(?P<rows>[\d,]+) rows in (?P<seconds>[\d.]+)s$")
 
 
-def run(households: int) -> tuple[float, dict[str, int], dict[str, float]]:
+def run(households: int, days: int | None = None) -> tuple[float, dict[str, int], dict[str, float]]:
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "DAGSTER_HOME": os.path.join(scratch, "home")}
         started = time.perf_counter()
@@ -38,6 +38,7 @@ def run(households: int) -> tuple[float, dict[str, int], dict[str, float]]:
                 str(households),
                 "--warehouse",
                 os.path.join(scratch, "warehouse"),
+                *(["--days", str(days)] if days else []),
             ],
             check=False,  # a failure is reported below with the output
             cwd=ROOT,
@@ -60,11 +61,12 @@ def run(households: int) -> tuple[float, dict[str, int], dict[str, float]]:
     return elapsed, rows, seconds
 
 
-def main(scales: list[int]) -> None:
-    results = [(n, *run(n)) for n in scales]
+def main(scales: list[int], days: int | None = None) -> None:
+    results = [(n, *run(n, days)) for n in scales]
     tables = list(results[0][2])
     print(
-        f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, local[*]\n"
+        f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, local[*]; "
+        f"days: {days or 'the default'}\n"
     )
     print("| households | " + " | ".join(tables) + " | wall time (s) |")
     print("|---:|" + "---:|" * len(tables) + "---:|")
@@ -81,4 +83,10 @@ def main(scales: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1_000, 10_000, 100_000])
+    arguments = sys.argv[1:]
+    days = None
+    if arguments[:1] == ["--days"]:
+        if len(arguments) < 2 or not arguments[1].isdigit() or int(arguments[1]) < 1:
+            raise SystemExit("usage: generate_scale.py [--days D] [N ...]  (D a whole number of days, at least 1)")
+        days, arguments = int(arguments[1]), arguments[2:]
+    main([int(a) for a in arguments] or [1_000, 10_000, 100_000], days)

@@ -22,8 +22,19 @@ TIERS = ("unit", "integration", "e2e")
 UI_FILES = ("e2e/test_browser.py", "e2e/test_webserver.py")
 
 
+#: Run first (pytest-xdist hands files out in this order): the UI files, the longest unit, then the
+#: file that builds the shared graph, which the UI files compare with after their own run.
+FIRST = (*UI_FILES, "integration/test_checks.py")
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark each test with the tier its folder names."""
+    """Mark each test with the tier its folder names; put the FIRST files first, in that order."""
+
+    def rank(item) -> int:
+        path = item.path.as_posix()
+        return next((i for i, name in enumerate(FIRST) if path.endswith(name)), len(FIRST))
+
+    items.sort(key=rank)
     for item in items:
         tier = next((part for part in item.path.relative_to(Path(__file__).parent).parts[:-1] if part in TIERS), None)
         if tier is None:
@@ -32,15 +43,20 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadfile`` (what ``make test`` runs), with the UI files as one unit.
+    """``--dist loadfile`` (what ``make test`` runs), with the UI files as one unit, handed out first.
 
     Each file goes to one worker, so its module fixtures are built once; the UI files share
     session fixtures too expensive to build on both workers. (xdist's own ``loadgroup``
     cannot group them: it renames node ids through an attribute pytest 9 no longer has.)
+    Units go out in collection order (FIRST first), not xdist's default of the units with the
+    most tests first: that put the UI unit, the longest (≈ 12 minutes) but with few tests, last,
+    so the suite's final minutes ran it alone on one worker.
     """
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
+
+    config.option.loadscopereorder = False
 
     class FilesWithTheUITogether(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:

@@ -537,17 +537,19 @@ def test_cli_permissions_only_names_every_missing_location_and_exits_1(tmp_path,
     assert str(blocker) in out
 
 
-def test_every_foreign_key_and_primary_key_measure_counts_its_corruption(spark, copy):
-    """Every FK edge and every primary key, on the stored tables: one orphan row appended per edge
-    (the FK set to a value no parent has, under a fresh key), one duplicated row per table. The
+def test_every_foreign_key_and_primary_key_measure_counts_its_corruption(spark, graph):
+    """Every FK edge and every primary key, on the stored tables with planted rows: one orphan row per
+    edge (the FK set to a value no parent has, under a fresh key), one duplicated row per table. The
     measures the checks run find exactly those. (Dagster runs them as blocking checks, so a failed
     one skips the checks reading its table: the Dagster-level tests above take one at a time.)"""
     from identity_graph.checks import integrity
     from identity_graph.model import FOREIGN_KEYS, TABLES
 
+    corrupted = {}
     for declared in TABLES:
         table, key = declared.name, declared.primary_key
-        first = read(spark, copy, table).orderBy(key).limit(1).localCheckpoint()
+        stored = read(spark, graph, table)
+        first = stored.orderBy(key).limit(1).localCheckpoint()
         rows = first  # a duplicate of the first row
         for i, (child, fk) in enumerate(FOREIGN_KEYS):
             if child is declared:
@@ -556,11 +558,11 @@ def test_every_foreign_key_and_primary_key_measure_counts_its_corruption(spark, 
                     fk.column, F.lit(-7).cast("bigint")
                 )
                 rows = rows.unionByName(orphan)
-        rows.write.format("delta").mode("append").save(path(copy, table))
+        corrupted[table] = stored.unionByName(rows.localCheckpoint())
 
     for child, fk in FOREIGN_KEYS:
         found = integrity.orphans(
-            read(spark, copy, child.name), fk.column, read(spark, copy, fk.table), fk.parent_column, child.primary_key
+            corrupted[child.name], fk.column, corrupted[fk.table], fk.parent_column, child.primary_key
         )
         if fk.column == child.primary_key:
             # The key is the foreign key (identity_truth.observation_id): every planted row's fresh key is an orphan too.
@@ -569,7 +571,7 @@ def test_every_foreign_key_and_primary_key_measure_counts_its_corruption(spark, 
         else:
             assert (found.failing, [row[fk.column] for row in found.sample]) == (1, [-7]), (child.name, fk)
     for declared in TABLES:
-        found = integrity.duplicate_keys(read(spark, copy, declared.name), declared.primary_key)
+        found = integrity.duplicate_keys(corrupted[declared.name], declared.primary_key)
         assert (found.failing, found.figures["duplicated_keys"]) == (2, 1), declared.name
 
 

@@ -24,11 +24,11 @@ def copy(graph, tmp_path):
     return target
 
 
-def refresh(warehouse, instance, run_config=None):
-    """The daily refresh's selection for DAY, as the schedule launches it (no config unless given)."""
+def refresh(warehouse, instance, run_config=None, selection=DAILY_REFRESH_SELECTION):
+    """The daily refresh's selection (or ``selection``) for DAY, as the schedule launches it (no config unless given)."""
     return dg.materialize(
         ALL_ASSETS,
-        selection=DAILY_REFRESH_SELECTION,
+        selection=selection,
         partition_key=DAY,
         resources=project_resources(warehouse),
         run_config=run_config,
@@ -48,19 +48,20 @@ def test_each_table_records_the_config_it_was_generated_with_in_its_delta_commit
 
 
 def test_a_refresh_asking_for_other_config_refuses_unless_told_to_rebuild(spark, graph, graph_instance, copy):
-    """Other response rates than the graph's would mix two configs in one table: the run fails naming
-    the field, the stored and the asked value, and response_events is not written; with
-    generation.rebuild the run generates with the new rates."""
+    """Other response rates than the graph's would mix two configs in one table: a run refreshing the
+    day's responses fails naming the field, the stored and the asked value, and response_events is
+    not written; with generation.rebuild the run generates with the new rates."""
     other = {"ops": {"response_events": {"config": {"base_rate": {"click": 0.3, "conversion": 0.2}}}}}
     before = versions(spark, copy, ["response_events"])
-    failed = refresh(copy, graph_instance, other)
+    failed = refresh(copy, graph_instance, other, selection=["response_events"])
     assert not failed.success
     (failure,) = [e for e in failed.all_events if e.is_step_failure]
     message = failure.event_specific_data.error.message
     assert "response_events.base_rate: stored" in message and "rebuild: true" in message, message
     assert versions(spark, copy, ["response_events"]) == before
 
-    rebuilt = refresh(copy, graph_instance, {**other, "resources": {"generation": {"config": {"rebuild": True}}}})
+    rebuild = {**other, "resources": {"generation": {"config": {"rebuild": True}}}}
+    rebuilt = refresh(copy, graph_instance, rebuild, selection=["response_events"])
     assert rebuilt.success
     day = f"event_date = '{DAY}'"
     new = read(spark, copy, "response_events").where(day)
