@@ -1,8 +1,8 @@
 """Generation has no RDD or Python-UDF path, so it runs over Spark Connect.
 
-The whole graph over Spark Connect is generated, checked and compared with the local run,
-row for row, by the command-line test in ``test_graph.py`` (``identity-graph generate
---remote``): it runs in another process because pyspark refuses a Connect session in a
+The whole graph over Spark Connect is generated, checked and compared with the in-process run,
+row for row, by the UI tests (``test_webserver.py``: ``dagster dev`` runs each job in its own
+process, with Spark through a Connect server), since pyspark refuses a Connect session in a
 process that already has a local SparkContext (the shared ``spark`` fixture).
 """
 
