@@ -10,6 +10,7 @@ step, as the command's progress lines report them; the first step includes the J
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
@@ -83,10 +84,10 @@ def main(scales: list[int], days: int | None = None) -> None:
 
 
 if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    days = None
-    if arguments[:1] == ["--days"]:
-        if len(arguments) < 2 or not arguments[1].isdigit() or int(arguments[1]) < 1:
-            raise SystemExit("usage: generate_scale.py [--days D] [N ...]  (D a whole number of days, at least 1)")
-        days, arguments = int(arguments[1]), arguments[2:]
-    main([int(a) for a in arguments] or [1_000, 10_000, 100_000], days)
+    parser = argparse.ArgumentParser(description="Time `identity-graph generate` at several household counts.")
+    parser.add_argument("households", nargs="*", type=int, default=[1_000, 10_000, 100_000], help="household counts")
+    parser.add_argument("--days", type=int, default=None, help="event days (default: the command's)")
+    arguments = parser.parse_args()
+    if arguments.days is not None and arguments.days < 1:
+        parser.error("--days must be at least 1")
+    main(arguments.households, arguments.days)

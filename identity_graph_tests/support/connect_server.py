@@ -58,7 +58,8 @@ def server_command(port: int, shuffle_partitions: int = 2) -> list[str]:
         "--driver-memory",
         DRIVER_MEMORY,
         # A fresh JVM running one small graph: C2 compilation costs more CPU than it saves
-        # (server CPU for the graph 202 s -> 147 s on 2 cores), and so do G1's extra threads.
+        # (server CPU for the graph 202 s -> 147 s on 2 cores); the serial collector as in the tests'
+        # own session (support/spark.py: G1's threads cost CPU that two busy cores do not have).
         "--driver-java-options",
         "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
         "--packages",
