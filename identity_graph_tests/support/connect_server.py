@@ -19,6 +19,7 @@ from pathlib import Path
 import pyspark
 
 from identity_graph.resources.spark import delta_package
+from identity_graph_tests.support.spark import INTERPRETED
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 #: Per-asset reads from Delta fit in this; a whole lineage in one query did not fit in 1 GB.
@@ -48,6 +49,7 @@ def server_command(port: int, shuffle_partitions: int = 2) -> list[str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(shuffle_partitions),
         "spark.databricks.delta.snapshotPartitions": "2",
+        **INTERPRETED,
     }
     command = [
         os.path.join(spark_home, "bin", "spark-submit"),
