@@ -22,9 +22,23 @@ TIERS = ("unit", "integration", "e2e")
 UI_FILES = ("e2e/test_browser.py", "e2e/test_webserver.py")
 
 
-#: Run first (pytest-xdist hands files out in this order): the UI files, the longest unit, then the
-#: file that builds the shared graph, which the UI files compare with after their own run.
-FIRST = (*UI_FILES, "integration/test_checks.py")
+#: Handed out first, in this order (pytest-xdist hands files out in collection order): the UI files,
+#: the longest unit; the file that builds the shared graph, which the UI files compare with after
+#: their own run; then the other long files, longest first (by their durations in a ``make test``
+#: run, --durations=0), so the suite ends on short files instead of one worker running a long one
+#: alone. Files not named here follow in collection order.
+FIRST = (
+    *UI_FILES,
+    "integration/test_checks.py",
+    "integration/test_engagement_generation.py",
+    "integration/test_refresh.py",
+    "integration/test_identity_generation.py",
+    "e2e/test_cli.py",
+    "integration/test_campaign_generation.py",
+    "integration/test_graph.py",
+    "integration/test_databricks_target.py",
+    "integration/test_resolution.py",
+)
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import reduce
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import MapType
@@ -12,9 +15,25 @@ from identity_graph.generation import generate_households, generate_identity_map
 
 def fingerprint(df: DataFrame) -> list[str]:
     """[row count, sum of a 64-bit hash of every row]: equal for equal multisets of rows (whp)."""
-    df = comparable(df)
-    row = df.agg(F.count("*"), F.sum(F.xxhash64(*df.columns).cast("decimal(38,0)"))).first()
-    return [str(row[0]), str(row[1])]
+    return fingerprints({"frame": df})["frame"]
+
+
+def fingerprints(frames: Mapping[str, DataFrame]) -> dict[str, list[str]]:
+    """:func:`fingerprint` of each frame, all computed by one Spark query: a query per frame would
+    pay Spark's planning and job start-up once per frame, which costs more than the scans of tables
+    this small."""
+    parts = []
+    for name, frame in frames.items():
+        rows = comparable(frame)
+        parts.append(
+            rows.agg(
+                F.lit(name).alias("name"),
+                F.count("*").alias("rows"),
+                F.sum(F.xxhash64(*rows.columns).cast("decimal(38,0)")).alias("hash"),
+            )
+        )
+    rows = reduce(DataFrame.unionByName, parts).collect()
+    return {row["name"]: [str(row["rows"]), str(row["hash"])] for row in rows}
 
 
 def identity_core(spark: SparkSession, households: int, params: RunParameters) -> dict[str, DataFrame]:
@@ -44,7 +63,17 @@ def differing_rows(a: DataFrame, b: DataFrame) -> int:
     Equal fingerprints answer 0 from one scan of each frame; only frames that differ pay for the
     two shuffles that count their differing rows.
     """
-    if fingerprint(a) == fingerprint(b):
-        return 0
-    a, b = comparable(a), comparable(b)
-    return a.exceptAll(b).unionAll(b.exceptAll(a)).count()
+    return differing_tables({"frame": (a, b)})["frame"]
+
+
+def differing_tables(pairs: Mapping[str, tuple[DataFrame, DataFrame]]) -> dict[str, int]:
+    """:func:`differing_rows` of each pair, by name; the fingerprints of every frame in one query."""
+    found = fingerprints({f"{name}/{side}": pair[i] for name, pair in pairs.items() for i, side in enumerate("ab")})
+    differing = {}
+    for name, (first, second) in pairs.items():
+        if found[f"{name}/a"] == found[f"{name}/b"]:
+            differing[name] = 0
+        else:
+            a, b = comparable(first), comparable(second)
+            differing[name] = a.exceptAll(b).unionAll(b.exceptAll(a)).count()
+    return differing
