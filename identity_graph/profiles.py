@@ -376,6 +376,36 @@ def profile_campaigns(campaigns: DataFrame) -> str:
     )
 
 
+def profile_campaign_assignments(assignments: DataFrame) -> str:
+    """Per campaign (the first :data:`MAX_CAMPAIGNS_SHOWN` by id): its eligible audience, the
+    treatment and holdout groups and the realised holdout share; then all campaigns."""
+    rows = (
+        assignments.groupBy("campaign_id")
+        .agg(
+            F.count(F.lit(1)).alias("eligible"),
+            _ones(F.col("group") == "treatment").alias("treatment"),
+            _ones(F.col("group") == "holdout").alias("holdout"),
+        )
+        .orderBy("campaign_id")
+        .collect()
+    )
+
+    def line(label: str, eligible: int, treatment: int, holdout: int) -> list[Any]:
+        return [label, eligible, treatment, holdout, _pct(holdout, eligible)]
+
+    shown = [line(str(r.campaign_id), r.eligible, r.treatment, r.holdout) for r in rows[:MAX_CAMPAIGNS_SHOWN]]
+    everyone = line(
+        "**all**", sum(r.eligible for r in rows), sum(r.treatment for r in rows), sum(r.holdout for r in rows)
+    )
+    smallest = min((r.holdout for r in rows), default=0)
+    table = markdown_table(["campaign", "eligible", "treatment", "holdout", "holdout share"], [*shown, everyone])
+    more = f"; the first {MAX_CAMPAIGNS_SHOWN} of {len(rows):,} shown" if len(rows) > MAX_CAMPAIGNS_SHOWN else ""
+    return (
+        f"**Treatment and holdout per campaign** — {len(rows):,} campaigns with an eligible audience{more}; "
+        f"the smallest holdout has {smallest:,} people\n\n{table}\n"
+    )
+
+
 def profile_campaign_exposures(exposures: DataFrame) -> str:
     """Impressions per channel per day (the most recent :data:`MAX_DAYS_SHOWN` stored days), with the
     share addressable and spend (Σ cost) per day."""
@@ -749,6 +779,7 @@ PROFILES: dict[str, Profile] = {
     M.VIEWERSHIP_PATTERNS.name: Profile(profile_viewership_patterns),
     M.AUDIENCE_ATTRIBUTES.name: Profile(profile_audience_attributes),
     M.CAMPAIGNS.name: Profile(profile_campaigns),
+    M.CAMPAIGN_ASSIGNMENTS.name: Profile(profile_campaign_assignments),
     M.CAMPAIGN_EXPOSURES.name: Profile(profile_campaign_exposures),
     M.RESPONSE_EVENTS.name: Profile(profile_response_events, (M.CAMPAIGN_EXPOSURES.name, M.AUDIENCE_ATTRIBUTES.name)),
     M.OUTCOME_METRICS.name: Profile(

@@ -1,8 +1,10 @@
 """The daily refresh: each day, once it is complete, the newest event day and the tables derived from it.
 
 The ``refresh_event_day`` job is partitioned by event day. It selects content_engagements and
-everything downstream of it — the three daily event tables, for the run's day, and the three
-derived tables, which summarise the ``days`` days ending on it — and nothing upstream:
+everything downstream of it — the three daily event tables, for the run's day, and the four
+derived tables, which summarise the ``days`` days ending on it (campaign_assignments follows
+audience_attributes: a person's group never changes, eligibility follows their newest primary
+segment) — and nothing upstream:
 households, individuals, identity_mappings and campaigns are read from storage as they are.
 The run carries no config of its own: each table is generated with the config it was
 generated with before (recorded with the table), so a refreshed day continues the graph.
@@ -23,7 +25,7 @@ DAILY_REFRESH_SCHEDULE = "daily_event_refresh"
 #: Every day at 00:00 UTC, when the previous day's partition is complete: the partitions' own cadence.
 DAILY_REFRESH_CRON = daily_partitions.get_cron_schedule()
 
-#: content_engagements and everything downstream: the three event tables (one day) and the three derived tables.
+#: content_engagements and everything downstream: the three event tables (one day) and the four derived tables.
 DAILY_REFRESH_SELECTION = dg.AssetSelection.assets(content_engagements).downstream()
 
 daily_refresh_job = dg.define_asset_job(
@@ -31,7 +33,7 @@ daily_refresh_job = dg.define_asset_job(
     selection=DAILY_REFRESH_SELECTION,
     partitions_def=daily_partitions,
     description="Generate one event day of content_engagements, campaign_exposures and response_events, then rebuild "
-    "viewership_patterns, audience_attributes and outcome_metrics over the days ending on it, each with the config "
+    "viewership_patterns, audience_attributes, campaign_assignments and outcome_metrics over the days ending on it, each with the config "
     "the stored table was generated with. Households, individuals, identity_mappings and campaigns are read from "
     "storage, not regenerated.",
 )

@@ -1,4 +1,5 @@
-"""The campaign family: campaigns → campaign_exposures (daily) → response_events (daily) → outcome_metrics."""
+"""The campaign family: campaigns → campaign_assignments → campaign_exposures (daily) → response_events (daily)
+→ outcome_metrics."""
 
 import datetime as dt
 
@@ -10,6 +11,7 @@ from pyspark.sql import functions as F
 from identity_graph.assets import requested, table_asset
 from identity_graph.assets.config import CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.generation.campaigns import (
+    generate_campaign_assignments,
     generate_campaign_exposures,
     generate_campaigns,
     generate_outcome_metrics,
@@ -41,6 +43,28 @@ def campaigns(
     return generate_campaigns(spark.spark_session, config, params)
 
 
+@table_asset("campaign_assignments")
+def campaign_assignments(
+    context: dg.AssetExecutionContext,
+    spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
+    generation: GenerationSettings,
+    catalog: CatalogAccess,
+    campaigns: DataFrame,
+    audience_attributes: DataFrame,
+) -> DataFrame:
+    """Campaign assignments: each campaign's eligible audience (the people whose primary
+    segment it targets) randomised into a treatment group and a holdout group of the
+    campaign's holdout_share, which it never exposes: the randomised experiment behind a
+    lift study."""
+    params, _ = requested(context, generation, catalog, spark)
+    context.log.info(
+        f"Assigning each stored campaign's eligible audience to treatment or holdout at its holdout_share "
+        f"(seed {params.seed})"
+    )
+    return generate_campaign_assignments(spark.spark_session, campaigns, audience_attributes, params)
+
+
 @table_asset("campaign_exposures")
 def campaign_exposures(
     context: dg.AssetExecutionContext,
@@ -49,21 +73,21 @@ def campaign_exposures(
     generation: GenerationSettings,
     catalog: CatalogAccess,
     campaigns: DataFrame,
-    audience_attributes: DataFrame,
+    campaign_assignments: DataFrame,
     identity_mappings: DataFrame,
 ) -> DataFrame:
-    """Campaign exposures: impressions of each campaign on its targeted segments at the
-    campaign's reach, within its dates and channels, capped in frequency, costed by CPM;
-    each served on an identifier of the channel live at the time, or marked not addressable
-    when the person holds none; partitioned by event_date."""
+    """Campaign exposures: impressions of each campaign on its treatment group (never its
+    holdout) at the campaign's reach, within its dates and channels, capped in frequency,
+    costed by CPM; each served on an identifier of the channel live at the time, or marked
+    not addressable when the person holds none; partitioned by event_date."""
     params, _ = requested(context, generation, catalog, spark)
     days = partition_days(context.partition_time_window)
     context.log.info(
-        f"Generating exposures for {len(days)} day(s): {days[0]} … {days[-1]}, each stored campaign on its targeted "
-        f"segments (seed {params.seed})"
+        f"Generating exposures for {len(days)} day(s): {days[0]} … {days[-1]}, each stored campaign on its treatment "
+        f"group (seed {params.seed})"
     )
     return generate_campaign_exposures(
-        spark.spark_session, campaigns, audience_attributes, identity_mappings, params, days
+        spark.spark_session, campaigns, campaign_assignments, identity_mappings, params, days
     )
 
 
@@ -127,4 +151,4 @@ def outcome_metrics(
     return generate_outcome_metrics(spark.spark_session, responses, exposures, config, params)
 
 
-ASSETS = [campaigns, campaign_exposures, response_events, outcome_metrics]
+ASSETS = [campaigns, campaign_assignments, campaign_exposures, response_events, outcome_metrics]

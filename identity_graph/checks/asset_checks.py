@@ -38,6 +38,7 @@ from identity_graph.model import EVENT_DATE, FOREIGN_KEYS, TABLE_NAMES, TABLES, 
 from identity_graph.model import table as declared
 from identity_graph.model import tables as M
 from identity_graph.model.vocabularies import (
+    ASSIGNMENT_GROUPS,
     CHANNEL_IDENTIFIER,
     DEVICE_IDENTIFIER,
     GENERATION_MIN_AGE_GAP,
@@ -371,6 +372,55 @@ def _inside_flight(context: Any, stored: DataFrame, campaigns: DataFrame) -> Ver
     )
 
 
+def _treatment_only(context: Any, stored: DataFrame, assignments: DataFrame) -> Verdict:
+    """Rule: no exposure reaches a person in its campaign's holdout group."""
+    holdout = assignments.where(F.col("group") == "holdout").select(
+        "campaign_id", "individual_id", F.lit(True).alias("_in_holdout")
+    )
+    joined = stored.select("exposure_id", "campaign_id", "individual_id").join(
+        holdout, ["campaign_id", "individual_id"], "left"
+    )
+    columns = ["exposure_id", "campaign_id", "individual_id", "_in_holdout"]
+    return Verdict(
+        integrity.violations(joined, F.col("_in_holdout").isNull(), columns, ["exposure_id"]),
+        "no exposure of a person in the campaign's holdout group",
+    )
+
+
+def _assigned_at_flight_start(context: Any, stored: DataFrame, campaigns: DataFrame) -> Verdict:
+    """Rule: each assignment's group is treatment or holdout and it was made at its campaign's flight start."""
+    joined = stored.join(campaigns.select("campaign_id", "start_date"), "campaign_id", "left")
+    holds = F.col("group").isin(*ASSIGNMENT_GROUPS) & (F.col("assigned_at") == F.col("start_date").cast("timestamp"))
+    columns = ["assignment_id", "campaign_id", "individual_id", "group", "assigned_at", "start_date"]
+    return Verdict(
+        integrity.violations(joined, holds, columns, ["assignment_id"]),
+        "group is treatment or holdout, assigned_at the flight's start (00:00 UTC)",
+    )
+
+
+def _holdout_shares(context: Any, stored: DataFrame, campaigns: DataFrame) -> Verdict:
+    """Rule: each campaign's realised holdout share is within a few standard errors of its holdout_share."""
+    rows = (
+        stored.groupBy("campaign_id")
+        .agg(F.count(F.lit(1)).alias("eligible"), F.count(F.when(F.col("group") == "holdout", 1)).alias("holdout"))
+        .join(campaigns.select("campaign_id", "holdout_share"), "campaign_id", "left")
+        .collect()
+    )
+    off = {}
+    for r in rows:
+        planned = r.holdout_share if r.holdout_share is not None else math.nan
+        realised = r.holdout / r.eligible
+        tolerance = max(SHARE_FLOOR, SHARE_STANDARD_ERRORS * math.sqrt(planned * (1 - planned) / r.eligible))
+        if not abs(realised - planned) <= tolerance:
+            off[str(r.campaign_id)] = {"planned": planned, "realised": round(realised, 4), "eligible": r.eligible}
+    return Verdict(
+        Finding(failing=len(off), checked=len(rows)),
+        f"each campaign's holdout share within {SHARE_STANDARD_ERRORS:g} standard errors (or 1 point) of its "
+        "holdout_share",
+        metadata={"outside_tolerance": dg.MetadataValue.json(off)},
+    )
+
+
 def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> Verdict:
     """Rule: each response follows its exposure as stored, on its identifier, time_to_conversion_hours exact."""
     joined = stored.join(
@@ -653,6 +703,17 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
     ),
     DataCheck("campaigns", "flight_dates_ordered", "start_date ≤ end_date.", _flight_dates),
     DataCheck(
+        "campaign_assignments", "assigned_at_flight_start",
+        "Each assignment's group is 'treatment' or 'holdout', and assigned_at is its campaign's start_date at 00:00 UTC.",
+        _assigned_at_flight_start, parents=("campaigns",),
+    ),
+    DataCheck(
+        "campaign_exposures", "treatment_group_only",
+        "No exposure reaches a person in its campaign's holdout group (campaign_assignments): a holdout is never "
+        "exposed.",
+        _treatment_only, parents=("campaign_assignments",),
+    ),
+    DataCheck(
         "campaign_exposures", "inside_campaign_flight",
         "Each exposure falls inside its campaign's dates, on one of its channels, with frequency in [1, cap].",
         _inside_flight, parents=("campaigns",),
@@ -704,6 +765,12 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
         "identity_mappings", "identifiers_per_individual",
         "Identifiers per individual within [min, max] and their mean near mean_per_individual.",
         _identifiers_per_individual, severity=WARN,
+    ),
+    DataCheck(
+        "campaign_assignments", "holdout_share_as_planned",
+        "Each campaign's share of its eligible audience in the holdout is within 4 standard errors (or 1 point) of "
+        "its holdout_share.",
+        _holdout_shares, parents=("campaigns",), severity=WARN,
     ),
     DataCheck(
         "response_events", "response_rate_rises_with_propensity",

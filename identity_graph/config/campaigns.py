@@ -20,10 +20,12 @@ DURATION_FLOOR, DURATION_CEILING = 1, 365
 #: DECIMAL(14,2) budgets and DECIMAL(8,2) CPMs must fit their column.
 MAX_BUDGET = 999_999_999_999.99
 MAX_CPM = 999_999.99
+#: A campaign with no treatment group would expose nobody.
+MAX_HOLDOUT_SHARE = 0.9
 
 
 class CampaignsConfig(TableConfig):
-    """Campaigns: how many, their flights, targeting, channels, budgets, reach and frequency."""
+    """Campaigns: how many, their flights, targeting, holdouts, channels, budgets, reach and frequency."""
 
     table: ClassVar[str] = CAMPAIGNS.name
 
@@ -69,13 +71,14 @@ class CampaignsConfig(TableConfig):
         default=0.10,
         ge=0.0,
         le=1.0,
-        description="Smallest share of a campaign's target audience it reaches (in [0, 1]); drawn uniformly per campaign.",
+        description="Smallest share of a campaign's treatment group it reaches (in [0, 1]); drawn uniformly per "
+        "campaign.",
     )
     target_reach_max: float = Field(
         default=0.50,
         ge=0.0,
         le=1.0,
-        description="Largest share of the target audience a campaign reaches (in [0, 1], ≥ target_reach_min).",
+        description="Largest share of the treatment group a campaign reaches (in [0, 1], ≥ target_reach_min).",
     )
     frequency_mean: float = Field(
         default=3.0,
@@ -87,6 +90,14 @@ class CampaignsConfig(TableConfig):
         ge=1,
         le=MAX_FREQUENCY_CAP,
         description=f"Most exposures per reached person and campaign (in [1, {MAX_FREQUENCY_CAP}]).",
+    )
+    holdout_share: float = Field(
+        default=0.10,
+        ge=0.0,
+        le=MAX_HOLDOUT_SHARE,
+        description=f"Share of each campaign's eligible audience assigned to its holdout group, never exposed (in "
+        f"[0, {MAX_HOLDOUT_SHARE}]); the rest is its treatment group, which target_reach applies to. "
+        "campaign_assignments holds each person's group.",
     )
     # Conversions do not depend on CPM: at ResponsesConfig's defaults a campaign's ROAS is about 65 / cpm,
     # so CPMs of 5–35 give 2–13× (median ≈ 3×), as targeted display and video campaigns realise.

@@ -28,6 +28,7 @@ from identity_graph.generation.common import (
     with_contiguous_ids,
 )
 from identity_graph.model.tables import (
+    CAMPAIGN_ASSIGNMENTS,
     CAMPAIGN_EXPOSURES,
     OUTCOME_METRICS,
     RESPONSE_EVENTS,
@@ -38,6 +39,7 @@ from identity_graph.model.tables import (
 from identity_graph.model.vocabularies import CHANNEL_IDENTIFIER, PLACEMENTS
 
 CAMPAIGNS = CAMPAIGNS_TABLE.name
+ASSIGNMENTS = CAMPAIGN_ASSIGNMENTS.name
 EXPOSURES = CAMPAIGN_EXPOSURES.name
 RESPONSES = RESPONSE_EVENTS.name
 
@@ -129,8 +131,9 @@ def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: Run
     ``channel_weights`` and each other channel joins with probability equal to its
     weight; the target is one configured segment plus each other with probability
     ``EXTRA_SEGMENT_RATE``. Budgets are log-uniform, CPMs and target_reach uniform in
-    their ranges. Beyond the contract the table carries ``frequency_mean``, so
-    exposures need no config. created_at lies 1–60 days before the flight.
+    their ranges. The table carries ``frequency_mean`` and ``holdout_share`` as
+    configured, so assignments and exposures need no config. created_at lies 1–60
+    days before the flight.
     """
     seed = params.seed
     key = "campaign_id"
@@ -213,8 +216,47 @@ def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: Run
         reach.alias("target_reach"),
         F.lit(config.frequency_cap).cast("int").alias("frequency_cap"),
         F.lit(float(config.frequency_mean)).alias("frequency_mean"),
+        F.lit(float(config.holdout_share)).alias("holdout_share"),
         cpm.cast("decimal(8,2)").alias("cpm"),
         timestamp_at(created_epoch).alias("created_at"),
+    )
+
+
+def pair_key(campaign_id: Column, individual_id: Column) -> Column:
+    """The BIGINT key of a (campaign, individual) pair: campaign_id × 2^37 + individual_id."""
+    return (campaign_id * F.lit(PAIR_KEY_SHIFT) + individual_id).cast("bigint")
+
+
+@generates(CAMPAIGN_ASSIGNMENTS)
+def generate_campaign_assignments(
+    spark: SparkSession, campaigns: DataFrame, audience: DataFrame, params: RunParameters
+) -> DataFrame:
+    """Each campaign's eligible audience, randomised into treatment and holdout.
+
+    A person is eligible for a campaign when their segment_primary is in its
+    target_segment (secondary segments do not count). A hashed uniform per (campaign,
+    person) below the campaign's holdout_share puts them in the holdout; the draw is
+    independent across campaigns, so one campaign's holdout is balanced on every other
+    campaign's treatment. Everyone is assigned at the start of the flight.
+    """
+    seed = params.seed
+    targets = campaigns.select(
+        "campaign_id",
+        F.explode(F.array_distinct("target_segment")).alias("segment_primary"),
+        "holdout_share",
+        (day_number(F.col("start_date")) * F.lit(SECONDS_PER_DAY)).alias("_start_epoch"),
+    )
+    held_out = R.uniform(seed, ASSIGNMENTS, "group", "campaign_id", "individual_id") < F.col("holdout_share")
+    return (
+        audience.select("individual_id", "segment_primary")
+        .join(F.broadcast(targets), "segment_primary")
+        .select(
+            pair_key(F.col("campaign_id"), F.col("individual_id")).alias("assignment_id"),
+            "campaign_id",
+            "individual_id",
+            F.when(held_out, F.lit("holdout")).otherwise(F.lit("treatment")).alias("group"),
+            timestamp_at(F.col("_start_epoch")).alias("assigned_at"),
+        )
     )
 
 
@@ -222,16 +264,16 @@ def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: Run
 def generate_campaign_exposures(
     spark: SparkSession,
     campaigns: DataFrame,
-    audience: DataFrame,
+    assignments: DataFrame,
     identity_mappings: DataFrame,
     params: RunParameters,
     days: Sequence[dt.date],
 ) -> DataFrame:
     """Every exposure whose event_date is one of ``days``.
 
-    A campaign reaches an individual when their segment_primary is in its
-    target_segment (secondary segments do not count) and a hashed uniform falls
-    below its target_reach. A reached person gets F = min(frequency_cap, 1 + a
+    A campaign reaches a person of its treatment group (``campaign_assignments``; the
+    holdout is never exposed) when a hashed uniform falls below its target_reach. A
+    reached person gets F = min(frequency_cap, 1 + a
     geometric count with mean frequency_mean − 1) exposures over the flight, each
     on a uniform day of the flight at an hour drawn from ``EXPOSURE_HOUR_WEIGHTS``;
     frequency is the exposure's chronological ordinal. The whole flight is drawn for
@@ -251,7 +293,6 @@ def generate_campaign_exposures(
 
     targets = campaigns.select(
         "campaign_id",
-        F.explode(F.array_distinct("target_segment")).alias("segment_primary"),
         "channels",
         "target_reach",
         "frequency_cap",
@@ -267,8 +308,9 @@ def generate_campaign_exposures(
         first, last = min(days), max(days)
         targets = targets.where((F.col("start_date") <= F.lit(last)) & (F.col("end_date") >= F.lit(first)))
     pairs = (
-        audience.select("individual_id", "segment_primary")
-        .join(F.broadcast(targets.drop("start_date", "end_date")), "segment_primary")
+        assignments.where(F.col("group") == "treatment")
+        .select("campaign_id", "individual_id")
+        .join(F.broadcast(targets.drop("start_date", "end_date")), "campaign_id")
         .where(u("reach") < F.col("target_reach"))
     )
 
@@ -303,7 +345,7 @@ def generate_campaign_exposures(
             {
                 "event_date": F.date_from_unix_date(F.col("_day").cast("int")),
                 "_n": F.size(F.filter("_ts", lambda ts: _epoch_day(ts) == F.col("_day"))),
-                "_pair_key": F.col("campaign_id") * F.lit(PAIR_KEY_SHIFT) + F.col("individual_id"),
+                "_pair_key": pair_key(F.col("campaign_id"), F.col("individual_id")),
             }
         )
     )

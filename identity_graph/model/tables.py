@@ -246,19 +246,52 @@ CAMPAIGNS = Table(
         _col("channels", STRINGS, f"Channels the campaign runs on, a subset of {_one_of(V.CHANNELS)}."),
         _col("budget", DecimalType(14, 2), "Planned budget, > 0."),
         _col("goal", STRING, f"Campaign goal, {_one_of(V.GOALS)}."),
-        _col("target_reach", DOUBLE, "Share of the targeted audience the campaign reaches, in [0, 1]."),
+        _col("target_reach", DOUBLE, "Share of the campaign's treatment group it reaches, in [0, 1]."),
         _col("frequency_cap", INT, "Most exposures per reached person."),
         _col("frequency_mean", DOUBLE, "Mean exposures per reached person before the cap."),
+        _col(
+            "holdout_share",
+            DOUBLE,
+            "Planned share of the eligible audience held out (never exposed), in [0, 1); campaign_assignments "
+            "draws each person's group at it.",
+        ),
         _col("cpm", DecimalType(8, 2), "Cost per thousand impressions."),
         _col("created_at", TIMESTAMP, "When the campaign was set up: 1–60 days before its flight."),
+    ),
+)
+
+CAMPAIGN_ASSIGNMENTS = Table(
+    name="campaign_assignments",
+    family="campaigns",
+    description="Each campaign's eligible audience (people whose segment_primary it targets) randomised into a "
+    "treatment group, which the campaign may reach, and a holdout group, which it never exposes: the experiment a "
+    "lift study compares.",
+    grain="one row per (campaign, eligible individual)",
+    primary_key="assignment_id",
+    foreign_keys=(
+        ForeignKey("campaign_id", "campaigns", "campaign_id"),
+        ForeignKey("individual_id", "individuals", "individual_id"),
+    ),
+    clustering=("campaign_id",),
+    columns=(
+        _key("assignment_id", "Assignment key: campaign_id × 2^37 + individual_id."),
+        _key("campaign_id", "The campaign."),
+        _key("individual_id", "The eligible person: their segment_primary is one of the campaign's target_segment."),
+        _col(
+            "group",
+            STRING,
+            f"{_one_of(V.ASSIGNMENT_GROUPS)}: a hashed draw per (campaign, person) puts a holdout_share of the "
+            "eligible audience in the holdout, independently for each campaign.",
+        ),
+        _col("assigned_at", TIMESTAMP, "When the person was assigned: the start of the campaign's flight (00:00 UTC)."),
     ),
 )
 
 CAMPAIGN_EXPOSURES = Table(
     name="campaign_exposures",
     family="campaigns",
-    description="Impressions of each campaign on people in its target segments, inside its flight and channels, "
-    "capped in frequency and costed by CPM.",
+    description="Impressions of each campaign on people of its treatment group (never its holdout), inside its "
+    "flight and channels, capped in frequency and costed by CPM.",
     grain="one row per impression",
     primary_key="exposure_id",
     foreign_keys=(
@@ -271,7 +304,7 @@ CAMPAIGN_EXPOSURES = Table(
     columns=(
         _key("exposure_id", "Exposure key: days since 1970-01-01 × 10^10 + the exposure's number within its day."),
         _key("campaign_id", "The campaign shown."),
-        _key("individual_id", "The person reached."),
+        _key("individual_id", "The person reached: in the campaign's treatment group."),
         _col(
             "mapping_id",
             BIGINT,
@@ -460,6 +493,7 @@ TABLES: tuple[Table, ...] = (
     VIEWERSHIP_PATTERNS,
     AUDIENCE_ATTRIBUTES,
     CAMPAIGNS,
+    CAMPAIGN_ASSIGNMENTS,
     CAMPAIGN_EXPOSURES,
     RESPONSE_EVENTS,
     OUTCOME_METRICS,

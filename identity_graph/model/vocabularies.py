@@ -95,6 +95,8 @@ PLACEMENTS: Mapping[str, tuple[str, ...]] = {
     "ctv": ("pre_roll", "mid_roll", "pause_screen", "home_screen"),
 }
 GOALS = ("awareness", "consideration", "conversion")
+#: A campaign's eligible audience is randomised into these groups; the holdout is never exposed.
+ASSIGNMENT_GROUPS = ("treatment", "holdout")
 RESPONSE_TYPES = ("click", "conversion", "engagement", "visit")
 ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "time_decay")
 CONVERSION_STATUSES = ("converted", "engaged", "no_action")

@@ -1,4 +1,4 @@
-"""The campaign family on ~20,000 individuals: campaigns, exposures, responses, attribution.
+"""The campaign family on ~20,000 individuals: campaigns, assignments, exposures, responses, attribution.
 
 Upstream tables come from the identity generators; audience_attributes is a small
 deterministic stand-in with the contract's schema (segment by hash, a skewed propensity
@@ -33,6 +33,7 @@ from identity_graph.generation.campaigns import (
     EXPOSURE_HOUR_WEIGHTS,
     PLACEMENTS,
     advertiser_pool,
+    generate_campaign_assignments,
     generate_campaign_exposures,
     generate_campaigns,
     generate_outcome_metrics,
@@ -108,11 +109,13 @@ def flight_span(campaigns: DataFrame) -> list[dt.date]:
 
 
 def campaign_chain(spark, upstream, params: RunParameters) -> dict[str, DataFrame]:
-    """Campaigns, then exposures and responses over every flight day, then outcomes — each stored."""
+    """Campaigns and their assignments, then exposures and responses over every flight day, then
+    outcomes — each stored."""
     campaigns = stored(generate_campaigns(spark, CampaignsConfig(), params))
+    assignments = stored(generate_campaign_assignments(spark, campaigns, upstream["audience"], params))
     days = flight_span(campaigns)
     exposures = stored(
-        generate_campaign_exposures(spark, campaigns, upstream["audience"], upstream["identity_mappings"], params, days)
+        generate_campaign_exposures(spark, campaigns, assignments, upstream["identity_mappings"], params, days)
     )
     responses = stored(
         generate_response_events(
@@ -120,7 +123,14 @@ def campaign_chain(spark, upstream, params: RunParameters) -> dict[str, DataFram
         )
     )
     outcomes = stored(generate_outcome_metrics(spark, responses, exposures, OutcomesConfig(), params))
-    return {"campaigns": campaigns, "exposures": exposures, "responses": responses, "outcomes": outcomes, "days": days}
+    return {
+        "campaigns": campaigns,
+        "assignments": assignments,
+        "exposures": exposures,
+        "responses": responses,
+        "outcomes": outcomes,
+        "days": days,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -143,9 +153,15 @@ def week_at_7_partitions(spark, chain, upstream):
         params = RunParameters(seed=PARAMS.seed, days=PARAMS.days, partitions=7)
         audience = upstream["audience"].repartition(7)
         campaigns = stored(generate_campaigns(spark, CampaignsConfig(), params))
+        assignments = stored(generate_campaign_assignments(spark, campaigns.repartition(7), audience, params))
         exposures = stored(
             generate_campaign_exposures(
-                spark, campaigns.repartition(7), audience, upstream["identity_mappings"].repartition(7), params, WEEK
+                spark,
+                campaigns.repartition(7),
+                assignments.repartition(7),
+                upstream["identity_mappings"].repartition(7),
+                params,
+                WEEK,
             )
         )
         lookback = exposures_between(chain["exposures"], WEEK[0] - dt.timedelta(days=7), WEEK[-1]).repartition(7)
@@ -161,7 +177,13 @@ def week_at_7_partitions(spark, chain, upstream):
         )
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", before)
-    return {"campaigns": campaigns, "exposures": exposures, "responses": responses, "outcomes": outcomes}
+    return {
+        "campaigns": campaigns,
+        "assignments": assignments,
+        "exposures": exposures,
+        "responses": responses,
+        "outcomes": outcomes,
+    }
 
 
 def seconds(column: str):
@@ -289,11 +311,54 @@ def test_exposures_reach_only_the_targeted_segments(chain, upstream):
     )
 
 
+def test_assignments_hold_exactly_the_eligible_audience_split_at_the_holdout_share(chain, upstream):
+    """Every person whose segment_primary a campaign targets is assigned once, at the flight's start;
+    each campaign's holdout is its holdout_share of them within 4.5 standard errors, and a person's
+    groups in two campaigns are independent (the share of holdout-in-both is the product)."""
+    campaigns, assignments = chain["campaigns"], chain["assignments"]
+    eligible = campaigns.select("campaign_id", "start_date", F.explode("target_segment").alias("segment_primary")).join(
+        upstream["audience"].select("individual_id", "segment_primary"), "segment_primary"
+    )
+    joined = eligible.join(assignments, ["campaign_id", "individual_id"], "full_outer")
+    assert joined.where(F.col("segment_primary").isNull() | F.col("assignment_id").isNull()).count() == 0
+    assert (
+        joined.where(
+            (F.col("assignment_id") != F.col("campaign_id") * F.lit(2**37) + F.col("individual_id"))
+            | (F.col("assigned_at") != F.col("start_date").cast("timestamp"))
+            | ~F.col("group").isin("treatment", "holdout")
+        ).count()
+        == 0
+    )
+    share = CampaignsConfig().holdout_share
+    rows = (
+        assignments.groupBy("campaign_id")
+        .agg(F.count("*").alias("n"), F.avg(F.when(F.col("group") == "holdout", 1.0).otherwise(0.0)).alias("held"))
+        .collect()
+    )
+    assert len(rows) == CampaignsConfig().num_campaigns
+    for r in rows:
+        assert r.held == pytest.approx(share, abs=4.5 * math.sqrt(share * (1 - share) / r.n)), r
+    one, two = (assignments.where(F.col("campaign_id") == c).select("individual_id", "group") for c in (1, 2))
+    both = one.join(two.withColumnRenamed("group", "other"), "individual_id")
+    n, held_both = both.agg(
+        F.count("*"), F.sum(F.when((F.col("group") == "holdout") & (F.col("other") == "holdout"), 1).otherwise(0))
+    ).first()
+    if n:
+        assert held_both / n == pytest.approx(share**2, abs=4.5 * math.sqrt(share**2 / n) + 1e-9)
+
+
+def test_no_holdout_member_is_ever_exposed(chain):
+    holdout = chain["assignments"].where(F.col("group") == "holdout")
+    assert holdout.count() > 0
+    assert chain["exposures"].join(holdout, ["campaign_id", "individual_id"]).count() == 0
+
+
 def test_realised_reach_matches_each_campaigns_target_reach(chain, upstream):
-    audience, campaigns = upstream["audience"], chain["campaigns"]
+    campaigns = chain["campaigns"]
     targeted = (
-        campaigns.select("campaign_id", "target_reach", F.explode("target_segment").alias("segment_primary"))
-        .join(audience, "segment_primary")
+        chain["assignments"]
+        .where(F.col("group") == "treatment")
+        .join(campaigns.select("campaign_id", "target_reach"), "campaign_id")
         .groupBy("campaign_id", "target_reach")
         .agg(F.count("*").alias("targeted"))
     )
@@ -357,7 +422,7 @@ def test_a_days_exposures_are_identical_alone_and_within_a_week(spark, chain, up
     day = WEEK[3]
     alone = stored(
         generate_campaign_exposures(
-            spark, chain["campaigns"], upstream["audience"], upstream["identity_mappings"], PARAMS, [day]
+            spark, chain["campaigns"], chain["assignments"], upstream["identity_mappings"], PARAMS, [day]
         )
     )
     week = week_at_7_partitions["exposures"]
@@ -653,7 +718,10 @@ def test_campaign_kpis_at_the_default_config_are_realistic(chain):
 def test_no_orphans_on_any_foreign_key(chain, upstream):
     campaigns, exposures, responses, outcomes = (chain[k] for k in ("campaigns", "exposures", "responses", "outcomes"))
     individuals = upstream["individuals"]
+    assignments = chain["assignments"]
     orphans = {
+        "assignment→campaign": assignments.join(campaigns, "campaign_id", "left_anti"),
+        "assignment→individual": assignments.join(individuals, "individual_id", "left_anti"),
         "exposure→campaign": exposures.join(campaigns, "campaign_id", "left_anti"),
         "exposure→individual": exposures.join(individuals, "individual_id", "left_anti"),
         "exposure→mapping": exposures.where(F.col("mapping_id").isNotNull()).join(
@@ -676,6 +744,7 @@ def test_tables_identical_with_2_and_7_partitions(chain, week_at_7_partitions):
     in_week = F.col("event_date").isin(WEEK)
     pairs = {
         "campaigns": (seven["campaigns"], chain["campaigns"]),
+        "assignments": (seven["assignments"], chain["assignments"]),
         "exposures": (seven["exposures"], chain["exposures"].where(in_week)),
         "responses": (seven["responses"], chain["responses"].where(in_week)),
         "outcomes": (seven["outcomes"], chain["outcomes"]),

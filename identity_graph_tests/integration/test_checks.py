@@ -163,6 +163,23 @@ CORRUPTIONS = [
         1, id="campaign ending before it starts",
     ),
     pytest.param(
+        "campaign_assignments", "assigned_at_flight_start",
+        with_ids(
+            "SELECT assignment_id FROM {campaign_assignments} ORDER BY assignment_id LIMIT 2",
+            "UPDATE {campaign_assignments} SET assigned_at = assigned_at + INTERVAL 1 HOUR WHERE assignment_id IN ({ids})",
+        ),
+        2, id="assignment made after the flight started",
+    ),
+    pytest.param(
+        "campaign_exposures", "treatment_group_only",
+        with_ids(
+            "SELECT campaign_id * 137438953472 + individual_id FROM {campaign_exposures} "
+            "GROUP BY campaign_id, individual_id HAVING count(*) = 1 ORDER BY 1 LIMIT 3",
+            "UPDATE {campaign_assignments} SET `group` = 'holdout' WHERE assignment_id IN ({ids})",
+        ),
+        3, id="exposures of people in the campaign's holdout",
+    ),
+    pytest.param(
         "campaign_exposures", "inside_campaign_flight",
         with_ids(
             "SELECT exposure_id FROM {campaign_exposures} ORDER BY exposure_id LIMIT 2",
@@ -288,6 +305,17 @@ def test_a_distribution_check_warns_without_failing_the_run(spark, graph_instanc
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     assert set(value(evaluation, "outside_tolerance")) == {"<30K", "30-60K", "60-100K", "100-150K", "150K+"}
     assert result.success
+
+
+def test_holdout_share_warns_when_a_campaign_holds_out_nobody(spark, graph_instance, copy):
+    check = ("campaign_assignments", "holdout_share_as_planned")
+    _, clean = run_checks(copy, graph_instance, check)
+    assert clean[check].passed
+    sql(spark, copy, "UPDATE {campaign_assignments} SET `group` = 'treatment' WHERE campaign_id = 2")
+    result, found = run_checks(copy, graph_instance, check)
+    evaluation = found[check]
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert set(value(evaluation, "outside_tolerance")) == {"2"} and result.success
 
 
 def test_response_rate_rising_with_propensity_warns_when_propensity_is_reversed(spark, graph_instance, copy):
@@ -437,8 +465,8 @@ def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
         assert step.can_subset and STEP_LAUNCHER in step.required_resource_keys
         (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
         groups.add(group)
-    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 37
-    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 84
+    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 41
+    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 92
 
 
 # -- the target's permissions ---------------------------------------------------------------

@@ -51,6 +51,25 @@ def test_income_bracket_mix_counts_every_household_and_shares_sum_to_one(spark, 
     assert sum(number(r["share"]) for r in brackets) == pytest.approx(100.0, abs=0.25)
 
 
+def test_assignment_profile_recounts_each_campaigns_treatment_and_holdout(spark, graph, graph_profiles):
+    rows = rows_of(graph_profile(graph_profiles, graph, "campaign_assignments"), "campaign")
+    campaigns, everyone = rows[:-1], rows[-1]
+    stored = {
+        str(r.campaign_id): (r.eligible, r.treatment, r.holdout)
+        for r in read(spark, graph, "campaign_assignments")
+        .groupBy("campaign_id")
+        .agg(
+            F.count("*").alias("eligible"),
+            F.count(F.when(F.col("group") == "treatment", 1)).alias("treatment"),
+            F.count(F.when(F.col("group") == "holdout", 1)).alias("holdout"),
+        )
+        .collect()
+    }
+    shown = {r["campaign"]: tuple(int(number(r[c])) for c in ("eligible", "treatment", "holdout")) for r in campaigns}
+    assert shown == stored and len(shown) == 6
+    assert int(number(everyone["holdout"])) == sum(h for _, _, h in stored.values()) > 0
+
+
 def test_events_by_hour_total_the_row_count_and_match_a_recount(spark, graph, graph_profiles):
     """Events by hour: each hour recounted with Spark's hour(), the 24 rows total the table, each row its types."""
     hours = rows_of(graph_profile(graph_profiles, graph, "content_engagements"), "hour (UTC)")[:24]

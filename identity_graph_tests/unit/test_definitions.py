@@ -15,7 +15,8 @@ EXPECTED_DEPS = {
     "viewership_patterns": {"content_engagements"},
     "audience_attributes": {"viewership_patterns", "individuals"},
     "campaigns": set(),
-    "campaign_exposures": {"campaigns", "audience_attributes", "identity_mappings"},
+    "campaign_assignments": {"campaigns", "audience_attributes"},
+    "campaign_exposures": {"campaigns", "campaign_assignments", "identity_mappings"},
     "response_events": {"campaign_exposures", "audience_attributes", "identity_mappings"},
     "outcome_metrics": {"response_events", "campaign_exposures"},
     "identity_observations": {"households", "individuals", "identity_mappings"},
@@ -25,7 +26,7 @@ EXPECTED_DEPS = {
 EXPECTED_GROUPS = {
     "identity": {"households", "individuals", "identity_mappings"},
     "engagement": {"content_engagements", "viewership_patterns", "audience_attributes"},
-    "campaigns": {"campaigns", "campaign_exposures", "response_events", "outcome_metrics"},
+    "campaigns": {"campaigns", "campaign_assignments", "campaign_exposures", "response_events", "outcome_metrics"},
     "resolution": {"identity_observations", "identity_truth", "resolution_baseline"},
 }
 DAILY = {"content_engagements", "campaign_exposures", "response_events"}
@@ -116,14 +117,16 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
     assert {(child, parent) for child, parents in EXPECTED_DEPS.items() for parent in parents} - edges <= {
         # Dependencies that are not foreign keys: the tables derived from them.
         ("viewership_patterns", "content_engagements"), ("audience_attributes", "viewership_patterns"),
-        ("campaign_exposures", "audience_attributes"), ("response_events", "audience_attributes"),
+        ("campaign_assignments", "audience_attributes"), ("response_events", "audience_attributes"),
+        # An exposure's (campaign, person) pair is assigned to treatment: treatment_group_only checks it.
+        ("campaign_exposures", "campaign_assignments"),
         ("campaign_exposures", "identity_mappings"),
         # Observed records carry no true key; their truth is drawn from the same tables.
         ("identity_observations", "households"), ("identity_observations", "individuals"),
         ("identity_observations", "identity_mappings"), ("identity_truth", "identity_mappings"),
         ("resolution_baseline", "identity_truth"),
     }  # fmt: skip
-    assert len(FOREIGN_KEYS) == 21
+    assert len(FOREIGN_KEYS) == 23
     for child, fk in FOREIGN_KEYS:
         assert checks[(child.name, f"foreign_key_{fk.column}")].blocking
     assert defs.resolve_job_def(CHECK_JOB).asset_layer.asset_graph.asset_check_keys == set(graph.asset_check_keys)
