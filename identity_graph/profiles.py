@@ -586,8 +586,10 @@ def profile_outcome_metrics(
             .cast("decimal(38,6)")
             .alias("revenue"),
         ),
-        outcomes.groupBy("campaign_id").agg(
+        # A conversion credits touches of several campaigns: its total row counts it once.
+        outcomes.rollup("campaign_id").agg(
             F.lit("outcomes").alias("source"),
+            F.grouping("campaign_id").alias("all_campaigns"),
             F.countDistinct("response_id").alias("attributed"),
             F.count(F.lit(1)).alias("credits"),
             F.countDistinct("attribution_model").alias("models"),
@@ -606,10 +608,8 @@ def profile_outcome_metrics(
         }
         (total if r.all_campaigns == 1 else merged[r.campaign_id]).update(values)
     for part in merged.values():
-        for key in ("clicks", "conversions", "revenue", "attributed", "credits"):
+        for key in ("clicks", "conversions", "revenue"):
             total[key] = total.get(key, 0) + part.get(key, 0)
-    # A response belongs to one campaign, so summing per-campaign distinct responses is exact.
-    total["models"] = max((part.get("models", 0) for part in merged.values()), default=0)
 
     def line(label: str, k: dict[str, Any]) -> list[Any]:
         """The KPI row of one campaign's merged aggregates (or of all campaigns)."""
@@ -658,8 +658,10 @@ def profile_outcome_metrics(
         "impressions: campaign_exposures rows; reach: distinct individuals exposed; frequency: impressions ÷ reach; "
         "clicks and conversions: response_events of that response_type; CTR: clicks ÷ impressions; "
         "spend: Σ cost; revenue: Σ value of conversions; ROAS: revenue ÷ spend (every stored day). "
-        "attributed conversions and touches per conversion (credited exposures per conversion) come from "
-        "outcome_metrics, over its own attribution window.\n"
+        "attributed conversions (those crediting at least one of the campaign's touches; a conversion credits "
+        "every campaign the person saw in the window, so the total counts each once) and touches per conversion "
+        "(the campaign's credited exposures per such conversion) come from outcome_metrics, over its own "
+        "attribution window.\n"
     )
 
 

@@ -136,7 +136,8 @@ def outcome_metrics(
     response_events: DataFrame,
     campaign_exposures: DataFrame,
 ) -> DataFrame:
-    """Outcome metrics: each conversion in the run's window attributed to its touches under
+    """Outcome metrics: each conversion in the run's window attributed to its touches (the
+    person's exposures to every campaign in the attribution window before it) under
     first-touch, last-touch, linear and time-decay models (weights sum to 1 per conversion
     and model), with revenue and an engagement score per touch."""
     params, config = requested(context, generation, catalog, spark, config)

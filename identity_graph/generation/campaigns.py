@@ -535,8 +535,9 @@ def generate_outcome_metrics(
 ) -> DataFrame:
     """One row per (conversion, touch, attribution model).
 
-    A conversion's touches are the same person's exposures to the same campaign at or
-    before the response and at most ``params.attribution_window_hours`` earlier; the exposure
+    A conversion's touches are the same person's exposures, to any campaign, at or before
+    the response and at most ``params.attribution_window_hours`` earlier: a multi-touch
+    model credits every campaign the person saw, not only the converting one. The exposure
     that led to it always counts. Touches are ordered by (exposure_ts, exposure_id):
     first_touch and last_touch put weight 1 on the first and last, linear 1/n, and
     time_decay weighs each by 2^(−Δt / half-life), normalised. conversion_status is
@@ -552,7 +553,6 @@ def generate_outcome_metrics(
     conversions = responses.where(F.col("response_type") == "conversion").select(
         "response_id",
         F.col("exposure_id").alias("_responding"),
-        "campaign_id",
         "individual_id",
         F.unix_timestamp("response_ts").alias("_response_epoch"),
         "value",
@@ -562,7 +562,7 @@ def generate_outcome_metrics(
     )
     responded = responses.select("exposure_id", F.lit(True).alias("_had_response"))
     touches = (
-        conversions.join(candidates, ["campaign_id", "individual_id"])
+        conversions.join(candidates, "individual_id")
         .where(
             (F.col("exposure_id") == F.col("_responding"))
             | (

@@ -364,8 +364,9 @@ RESPONSE_EVENTS = Table(
 OUTCOME_METRICS = Table(
     name="outcome_metrics",
     family="campaigns",
-    description="Each conversion in the window credited to its touches under first-touch, last-touch, linear "
-    "and time-decay attribution, with revenue and an engagement score per touch.",
+    description="Each conversion in the window credited to its touches — the person's exposures to every "
+    "campaign within the attribution window before it — under first-touch, last-touch, linear and time-decay "
+    "attribution, with revenue and an engagement score per touch.",
     grain="one row per (conversion, attributed touch, attribution model)",
     primary_key="outcome_id",
     foreign_keys=(

@@ -599,8 +599,29 @@ def test_time_decay_weights_halve_per_half_life_between_touches(chain):
     assert worst < 1e-9
 
 
+def test_every_touch_of_the_person_in_the_window_is_credited_whichever_campaign(chain):
+    """Each conversion's credited touches under each model are exactly the person's exposures, to any
+    campaign, within the attribution window before it; some conversions credit several campaigns."""
+    window = PARAMS.attribution_window_hours * 3600
+    conversions = chain["responses"].where(F.col("response_type") == "conversion")
+    expected = (
+        conversions.select("response_id", "individual_id", seconds("response_ts").alias("_at"))
+        .join(chain["exposures"].select("exposure_id", "individual_id", "exposure_ts"), "individual_id")
+        .where(seconds("exposure_ts").between(F.col("_at") - window, F.col("_at")))
+        .select("response_id", "exposure_id")
+    )
+    for model in ATTRIBUTION_MODELS:
+        credited = chain["outcomes"].where(F.col("attribution_model") == model).select("response_id", "exposure_id")
+        assert differing_rows(credited, expected) == 0, model
+    campaigns_per_conversion = (
+        chain["outcomes"].groupBy("response_id").agg(F.countDistinct("campaign_id").alias("n")).agg(F.max("n"))
+    )
+    assert campaigns_per_conversion.first()[0] >= 2
+
+
 def test_hand_built_conversion_gets_exact_weights_and_statuses(spark):
-    """One conversion at T with touches T, T − h, T − 2h (h = half-life), plus exposures that must not count."""
+    """One conversion at T with touches T, T − h/2 (another campaign's), T − h, T − 2h (h = half-life),
+    plus exposures that must not count."""
     t = dt.datetime(2026, 10, 20, 12, 0, 0)
     h = OutcomesConfig().time_decay_half_life_hours
     exposures = spark.createDataFrame(
@@ -610,7 +631,7 @@ def test_hand_built_conversion_gets_exact_weights_and_statuses(spark):
             (103, 1, 7, t - dt.timedelta(hours=0)),  # the converting exposure, at T exactly
             (104, 1, 7, t - dt.timedelta(hours=200)),  # outside the 168 h window
             (105, 1, 7, t + dt.timedelta(hours=1)),  # after the conversion
-            (106, 2, 7, t - dt.timedelta(hours=1)),  # another campaign
+            (106, 2, 7, t - dt.timedelta(hours=h / 2)),  # another campaign: a touch too
             (107, 1, 8, t - dt.timedelta(hours=1)),  # another person
         ],
         "exposure_id BIGINT, campaign_id BIGINT, individual_id BIGINT, exposure_ts TIMESTAMP",
@@ -626,13 +647,16 @@ def test_hand_built_conversion_gets_exact_weights_and_statuses(spark):
     outcomes = generate_outcome_metrics(spark, responses, exposures, OutcomesConfig(), PARAMS)
     rows = outcomes.withColumn("computed_epoch", seconds("computed_at")).collect()
     got = {(r.attribution_model, r.exposure_id): r for r in rows}
-    assert {e for _, e in got} == {101, 102, 103}
-    assert len(rows) == 12 and sorted(r.outcome_id for r in rows) == list(range(1, 13))
+    assert {e for _, e in got} == {101, 102, 103, 106}
+    assert len(rows) == 16 and sorted(r.outcome_id for r in rows) == list(range(1, 17))
+    assert {r.exposure_id: r.campaign_id for r in rows} == {101: 1, 102: 1, 103: 1, 106: 2}
+    # time_decay: 2^(−Δt/h) is 1/4, 1/2, 2^(−1/2) and 1 for the touches at T − 2h, T − h, T − h/2 and T.
+    decay = {101: 0.25, 102: 0.5, 106: 2**-0.5, 103: 1.0}
     expected = {
-        "first_touch": {101: 1.0, 102: 0.0, 103: 0.0},
-        "last_touch": {101: 0.0, 102: 0.0, 103: 1.0},
-        "linear": {101: 1 / 3, 102: 1 / 3, 103: 1 / 3},
-        "time_decay": {101: 1 / 7, 102: 2 / 7, 103: 4 / 7},
+        "first_touch": {101: 1.0, 102: 0.0, 106: 0.0, 103: 0.0},
+        "last_touch": {101: 0.0, 102: 0.0, 106: 0.0, 103: 1.0},
+        "linear": dict.fromkeys((101, 102, 106, 103), 1 / 4),
+        "time_decay": {e: d / sum(decay.values()) for e, d in decay.items()},
     }
     for model, weights in expected.items():
         for exposure_id, weight in weights.items():
@@ -642,8 +666,8 @@ def test_hand_built_conversion_gets_exact_weights_and_statuses(spark):
     assert got[("time_decay", 102)].attribution_weight / got[("time_decay", 101)].attribution_weight == pytest.approx(
         2.0, rel=1e-12
     )
-    status = {e: got[("linear", e)].conversion_status for e in (101, 102, 103)}
-    assert status == {101: "engaged", 102: "no_action", 103: "converted"}
+    status = {e: got[("linear", e)].conversion_status for e in (101, 102, 106, 103)}
+    assert status == {101: "engaged", 102: "no_action", 106: "no_action", 103: "converted"}
     assert [got[("linear", e)].revenue for e in (101, 102)] == [None, None] and float(
         got[("linear", 103)].revenue
     ) == 70.0

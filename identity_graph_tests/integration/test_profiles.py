@@ -119,6 +119,9 @@ def test_kpi_row_of_one_campaign_is_recomputed_from_the_stored_tables(spark, gra
     everyone = kpis[-1]
     assert everyone["campaign"].startswith("**all")
     assert number(everyone["impressions"]) == read(spark, graph, "campaign_exposures").count()
+    # A conversion credits every campaign its person saw, so the total counts distinct conversions once.
+    outcomes = read(spark, graph, "outcome_metrics")
+    assert number(everyone["attributed conversions"]) == outcomes.select("response_id").distinct().count()
 
 
 def test_response_rate_by_propensity_decile_is_recomputed_in_python(spark, graph, graph_profiles):
