@@ -23,6 +23,7 @@ from pyspark.sql import SparkSession
 from identity_graph.assets.campaigns import ASSETS as CAMPAIGN_ASSETS
 from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
 from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
+from identity_graph.assets.measurement import ASSETS as MEASUREMENT_ASSETS
 from identity_graph.markdown import table as markdown_table
 from identity_graph.model import TABLE_NAMES
 from identity_graph.resources.catalog import CatalogAccess
@@ -61,7 +62,7 @@ def zorder_columns_by_table(assets: Sequence[dg.AssetsDefinition]) -> dict[str, 
     return plan
 
 
-ZORDER_COLUMNS = zorder_columns_by_table([*IDENTITY_ASSETS, *ENGAGEMENT_ASSETS, *CAMPAIGN_ASSETS])
+ZORDER_COLUMNS = zorder_columns_by_table([*IDENTITY_ASSETS, *ENGAGEMENT_ASSETS, *CAMPAIGN_ASSETS, *MEASUREMENT_ASSETS])
 
 
 # -- Spark and Delta, no Dagster ----------------------------------------------------------

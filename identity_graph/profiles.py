@@ -26,12 +26,14 @@ from identity_graph.generation.common import hour_of
 from identity_graph.markdown import table as markdown_table
 from identity_graph.model import tables as M
 from identity_graph.model.vocabularies import (
+    CONVERSION_CAUSES,
     ENGAGEMENT_TYPES,
     GENDERS,
     IDENTIFIER_TYPES,
     INCOME_BRACKETS,
     NOISE_TYPES,
     OBSERVED_FIELDS,
+    PERSONAS,
     SOURCES,
 )
 
@@ -450,8 +452,9 @@ def responses_by_propensity_decile(responses: DataFrame, exposures: DataFrame, a
 
     Deciles rank the people of audience_attributes by (propensity_to_convert, individual_id)
     into ten groups of equal size (``ntile(10)``: exact, not approximate, quantiles). Each
-    response answers one exposure of the same person and an exposure responds at most once, so
-    ``responded / exposed`` is the share of the decile's exposures that drew a response.
+    click, engagement or visit (``responded``) answers one exposure of the same person and an
+    exposure draws at most one, so ``responded / exposed`` is the share of the decile's exposures
+    that drew one. Conversions (``converted``) are the person's own process and count apart.
     """
     # One union and one grouping by person rather than joins: a single Spark job without broadcasts.
     sides = [
@@ -459,7 +462,7 @@ def responses_by_propensity_decile(responses: DataFrame, exposures: DataFrame, a
         exposures.select("individual_id", F.lit(1).alias("exposed"), F.col("event_date").alias("exposed_on")),
         responses.select(
             "individual_id",
-            F.lit(1).alias("responded"),
+            F.when(F.col("response_type") != "conversion", F.lit(1)).alias("responded"),
             F.when(F.col("response_type") == "click", F.lit(1)).alias("clicked"),
             F.when(F.col("response_type") == "conversion", F.lit(1)).alias("converted"),
             F.col("event_date").alias("responded_on"),
@@ -491,7 +494,8 @@ def responses_by_propensity_decile(responses: DataFrame, exposures: DataFrame, a
 
 def profile_response_events(responses: DataFrame, exposures: DataFrame, audience: DataFrame) -> str:
     """Response rate by propensity decile (:func:`responses_by_propensity_decile`): a decile's rate is the
-    stored response_events of its people divided by their stored campaign_exposures, over every stored day."""
+    stored clicks, engagements and visits of its people divided by their stored campaign_exposures, over
+    every stored day; beside it, the decile's conversions."""
     rows = responses_by_propensity_decile(responses, exposures, audience)
     by_decile = {r.decile: r for r in rows}
     largest = max((_ratio(r.responded, r.exposed) or 0.0 for r in rows), default=0.0)
@@ -507,7 +511,7 @@ def profile_response_events(responses: DataFrame, exposures: DataFrame, audience
             r.responded,
             _pct(rate, 1, 2),
             _pct(r.clicked, r.exposed, 2),
-            _pct(r.converted, r.exposed, 2),
+            r.converted,
             _bar(rate or 0.0, largest),
         ]
 
@@ -519,7 +523,7 @@ def profile_response_events(responses: DataFrame, exposures: DataFrame, audience
             "responses",
             "response rate",
             "click rate",
-            "conversion rate",
+            "conversions",
             "",
         ],
         [
@@ -545,10 +549,12 @@ def profile_response_events(responses: DataFrame, exposures: DataFrame, audience
         f"({_pct(responded, exposed, 2) or '–'}); top decile ÷ bottom decile: {'–' if lift is None else f'{lift:.1f}×'}\n\n"
         f"{table}\n\n"
         "Deciles: the people of audience_attributes ranked by propensity_to_convert (ties by individual_id), "
-        "ten groups of equal size. Response rate: the decile's stored response_events ÷ its stored campaign_exposures "
-        f"(exposures {span('exposed_on')}, responses {span('responded_on')}); a response answers one exposure and an "
-        "exposure responds at most once, so this is the share of exposures that drew a response. Exposures of the "
-        "last stored days can still draw responses on days not generated yet.\n"
+        "ten groups of equal size. Responses: the decile's stored clicks, engagements and visits; response rate: "
+        f"those ÷ its stored campaign_exposures (exposures {span('exposed_on')}, responses {span('responded_on')}); "
+        "each answers one exposure and an exposure draws at most one, so this is the share of exposures that drew "
+        "one. Conversions: the decile's stored conversions, exposed or not (people convert at their own latent "
+        "rate, and campaigns add to it). Exposures of the last stored days can still draw responses on days not "
+        "generated yet.\n"
     )
 
 
@@ -578,7 +584,10 @@ def profile_outcome_metrics(
             F.min("event_date").alias("first"),
             F.max("event_date").alias("last"),
         ),
-        responses.groupBy("campaign_id").agg(
+        # A conversion linked to no exposure is no campaign's (the ad server saw no touch before it).
+        responses.where(F.col("campaign_id").isNotNull())
+        .groupBy("campaign_id")
+        .agg(
             F.lit("responses").alias("source"),
             _ones(F.col("response_type") == "click").alias("clicks"),
             _ones(F.col("response_type") == "conversion").alias("conversions"),
@@ -656,12 +665,93 @@ def profile_outcome_metrics(
     return (
         f"**Campaign KPIs** — exposures {_days(total.get('first'), total.get('last'))}{more}\n\n{table}\n\n"
         "impressions: campaign_exposures rows; reach: distinct individuals exposed; frequency: impressions ÷ reach; "
-        "clicks and conversions: response_events of that response_type; CTR: clicks ÷ impressions; "
+        "clicks and conversions: response_events of that response_type linked to the campaign's exposures (a "
+        "conversion linked to none counts for no campaign); CTR: clicks ÷ impressions; "
         "spend: Σ cost; revenue: Σ value of conversions; ROAS: revenue ÷ spend (every stored day). "
         "attributed conversions (those crediting at least one of the campaign's touches; a conversion credits "
         "every campaign the person saw in the window, so the total counts each once) and touches per conversion "
         "(the campaign's credited exposures per such conversion) come from outcome_metrics, over its own "
         "attribution window.\n"
+    )
+
+
+# -- measurement truth -----------------------------------------------------------------------
+
+
+def profile_audience_truth(truth: DataFrame) -> str:
+    """People per latent persona, with their share and mean daily organic conversion rate."""
+    rows = (
+        truth.groupBy("persona")
+        .agg(F.count(F.lit(1)).alias("n"), F.avg("daily_conversion_rate").alias("rate"))
+        .collect()
+    )
+    total = sum(r.n for r in rows)
+    by_persona = {r.persona: r for r in rows}
+    mean = _ratio(sum(r.rate * r.n for r in rows if r.rate is not None), total)
+    table = markdown_table(
+        ["persona", "people", "share", "mean daily conversion rate"],
+        [
+            [_label(p), by_persona[p].n, _pct(by_persona[p].n, total), _num(by_persona[p].rate, 5)]
+            for p in _ordered(by_persona, PERSONAS)
+        ]
+        + [["**all**", total, _pct(total, total), _num(mean, 5)]],
+    )
+    return f"**Latent personas** — {total:,} people; never observed: score segmentations against it\n\n{table}\n"
+
+
+def profile_conversion_truth(truth: DataFrame) -> str:
+    """Conversions by cause: organic or caused by a campaign, and how many campaigns caused any."""
+    rows = (
+        truth.groupBy("cause")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.countDistinct("cause_campaign_id").alias("campaigns"),
+            F.min("event_date").alias("first"),
+            F.max("event_date").alias("last"),
+        )
+        .collect()
+    )
+    total = sum(r.n for r in rows)
+    by_cause = {r.cause: r for r in rows}
+    table = markdown_table(
+        ["cause", "conversions", "share", "campaigns"],
+        [
+            [_label(c), by_cause[c].n, _pct(by_cause[c].n, total), by_cause[c].campaigns]
+            for c in _ordered(by_cause, CONVERSION_CAUSES)
+        ]
+        + [["**all**", total, _pct(total, total), sum(r.campaigns for r in rows)]],
+    )
+    first = min((r.first for r in rows if r.first), default=None)
+    last = max((r.last for r in rows if r.last), default=None)
+    return f"**Why people converted** — conversions of {_days(first, last)}\n\n{table}\n"
+
+
+def profile_campaign_truth(truth: DataFrame) -> str:
+    """Per campaign (the first :data:`MAX_CAMPAIGNS_SHOWN` by id): its latent effect, group sizes,
+    baseline rate, true absolute and relative lift, and the conversions it caused."""
+    rows = truth.orderBy("campaign_id").collect()
+    shown = rows[:MAX_CAMPAIGNS_SHOWN]
+    table = markdown_table(
+        [
+            "campaign", "period", "effect", "treatment", "holdout", "baseline rate", "true absolute lift",
+            "true relative lift", "incremental conversions",
+        ],
+        [
+            [
+                r.campaign_id, _days(r.period_start, r.period_end), _num(r.effect, 4), r.treatment_size,
+                r.holdout_size, _num(r.baseline_conversion_rate, 5), _num(r.true_absolute_lift, 5),
+                _pct(r.true_relative_lift, 1), r.true_incremental_conversions,
+            ]
+            for r in shown
+        ],
+    )  # fmt: skip
+    zero = sum(1 for r in rows if r.effect == 0)
+    caused = sum(r.true_incremental_conversions for r in rows)
+    more = f"; the first {len(shown)} of {len(rows):,} shown" if len(shown) < len(rows) else ""
+    return (
+        f"**True effect per campaign** — {len(rows):,} campaigns, {zero:,} with zero effect, {caused:,} conversions "
+        f"caused in their periods{more}. Lifts are per treatment-group person over the period (intent to treat): "
+        f"what treatment minus holdout conversions per person should estimate\n\n{table}\n"
     )
 
 
@@ -787,6 +877,9 @@ PROFILES: dict[str, Profile] = {
     M.OUTCOME_METRICS.name: Profile(
         profile_outcome_metrics, (M.CAMPAIGNS.name, M.CAMPAIGN_EXPOSURES.name, M.RESPONSE_EVENTS.name)
     ),
+    M.AUDIENCE_TRUTH.name: Profile(profile_audience_truth),
+    M.CONVERSION_TRUTH.name: Profile(profile_conversion_truth),
+    M.CAMPAIGN_TRUTH.name: Profile(profile_campaign_truth),
     M.IDENTITY_OBSERVATIONS.name: Profile(profile_identity_observations),
     M.IDENTITY_TRUTH.name: Profile(profile_identity_truth),
     M.RESOLUTION_BASELINE.name: Profile(profile_resolution_baseline),

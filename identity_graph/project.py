@@ -16,6 +16,7 @@ from dagster_pyspark import LazyPySparkResource
 from identity_graph.assets.campaigns import ASSETS as CAMPAIGN_ASSETS
 from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
 from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
+from identity_graph.assets.measurement import ASSETS as MEASUREMENT_ASSETS
 from identity_graph.assets.resolution import ASSETS as RESOLUTION_ASSETS
 from identity_graph.checks.asset_checks import ASSET_CHECKS, PERMISSIONS_CHECK
 from identity_graph.maintenance import maintenance_job, maintenance_schedule
@@ -28,7 +29,7 @@ from identity_graph.resources.spark import local_spark_resource
 from identity_graph.resources.targets import TargetSettings
 from identity_graph.schedules import daily_refresh_job, daily_refresh_schedule
 
-ALL_ASSETS = [*IDENTITY_ASSETS, *ENGAGEMENT_ASSETS, *CAMPAIGN_ASSETS, *RESOLUTION_ASSETS]
+ALL_ASSETS = [*IDENTITY_ASSETS, *ENGAGEMENT_ASSETS, *CAMPAIGN_ASSETS, *MEASUREMENT_ASSETS, *RESOLUTION_ASSETS]
 GENERATE_JOB = "generate_identity_graph"
 CHECK_JOB = "check_identity_graph"
 CHECK_TARGET_JOB = "check_target"

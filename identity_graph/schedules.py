@@ -1,11 +1,12 @@
 """The daily refresh: each day, once it is complete, the newest event day and the tables derived from it.
 
 The ``refresh_event_day`` job is partitioned by event day. It selects content_engagements and
-everything downstream of it — the three daily event tables, for the run's day, and the four
-derived tables, which summarise the ``days`` days ending on it (campaign_assignments follows
-audience_attributes: a person's group never changes, eligibility follows their newest primary
-segment) — and nothing upstream:
-households, individuals, identity_mappings and campaigns are read from storage as they are.
+everything downstream of it — the daily event tables (content_engagements, campaign_exposures,
+response_events, conversion_truth), for the run's day, and the derived tables, which summarise
+the ``days`` days ending on it (campaign_assignments follows audience_attributes: a person's
+group never changes, eligibility follows their newest primary segment) — and nothing upstream:
+households, individuals, identity_mappings, audience_truth and campaigns are read from storage
+as they are.
 The run carries no config of its own: each table is generated with the config it was
 generated with before (recorded with the table), so a refreshed day continues the graph.
 
@@ -25,17 +26,18 @@ DAILY_REFRESH_SCHEDULE = "daily_event_refresh"
 #: Every day at 00:00 UTC, when the previous day's partition is complete: the partitions' own cadence.
 DAILY_REFRESH_CRON = daily_partitions.get_cron_schedule()
 
-#: content_engagements and everything downstream: the three event tables (one day) and the four derived tables.
+#: content_engagements and everything downstream: the event tables (one day) and the derived tables.
 DAILY_REFRESH_SELECTION = dg.AssetSelection.assets(content_engagements).downstream()
 
 daily_refresh_job = dg.define_asset_job(
     DAILY_REFRESH_JOB,
     selection=DAILY_REFRESH_SELECTION,
     partitions_def=daily_partitions,
-    description="Generate one event day of content_engagements, campaign_exposures and response_events, then rebuild "
-    "viewership_patterns, audience_attributes, campaign_assignments and outcome_metrics over the days ending on it, each with the config "
-    "the stored table was generated with. Households, individuals, identity_mappings and campaigns are read from "
-    "storage, not regenerated.",
+    description="Generate one event day of content_engagements, campaign_exposures, response_events and "
+    "conversion_truth, then rebuild viewership_patterns, audience_attributes, campaign_assignments, outcome_metrics "
+    "and campaign_truth over the days ending on it, each with the config the stored table was generated with. "
+    "Households, individuals, identity_mappings, audience_truth and campaigns are read from storage, not "
+    "regenerated.",
 )
 
 daily_refresh_schedule = dg.build_schedule_from_partitioned_job(

@@ -30,6 +30,7 @@ UI_FILES = ("e2e/test_browser.py", "e2e/test_webserver.py")
 FIRST = (
     *UI_FILES,
     "integration/test_checks.py",
+    "integration/test_lift.py",
     "integration/test_engagement_generation.py",
     "integration/test_refresh.py",
     "integration/test_identity_generation.py",

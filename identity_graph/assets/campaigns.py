@@ -15,8 +15,8 @@ from identity_graph.generation.campaigns import (
     generate_campaign_exposures,
     generate_campaigns,
     generate_outcome_metrics,
-    generate_response_events,
 )
+from identity_graph.generation.conversions import generate_response_events
 from identity_graph.model import EVENT_DATE
 from identity_graph.partitions import MAX_ATTRIBUTION_DAYS, exposures_for_responses, partition_days
 from identity_graph.resources.catalog import CatalogAccess
@@ -101,12 +101,15 @@ def response_events(
     catalog: CatalogAccess,
     campaign_exposures: DataFrame,
     audience_attributes: DataFrame,
+    audience_truth: DataFrame,
     identity_mappings: DataFrame,
 ) -> DataFrame:
-    """Response events: clicks, conversions, engagements and visits following an addressable
-    exposure within the attribution window, observed on its identifier while that is live,
-    more likely the higher the person's propensity to convert; partitioned by the response's
-    event_date (reading exposures up to 7 days earlier)."""
+    """Response events: clicks, engagements and visits following an addressable exposure
+    within the attribution window, observed on its identifier while that is live, more likely
+    the higher the person's propensity to convert; and conversions — each person's own at
+    their latent rate, plus those campaigns cause by their effect, frequency and channel —
+    observed on a live identifier and linked to the last exposure on it, if any; partitioned
+    by the response's event_date (reading exposures up to 7 days earlier)."""
     params, config = requested(context, generation, catalog, spark, config)
     days = partition_days(context.partition_time_window)
     context.log.info(
@@ -118,6 +121,7 @@ def response_events(
         spark.spark_session,
         campaign_exposures,
         audience_attributes,
+        audience_truth,
         identity_mappings,
         config,
         params,

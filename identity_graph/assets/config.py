@@ -40,6 +40,10 @@ class ResponsesConfig(dg.Config, plain.ResponsesConfig):
     __doc__ = plain.ResponsesConfig.__doc__
 
 
+class AudienceTruthConfig(dg.Config, plain.AudienceTruthConfig):
+    __doc__ = plain.AudienceTruthConfig.__doc__
+
+
 class OutcomesConfig(dg.Config, plain.OutcomesConfig):
     __doc__ = plain.OutcomesConfig.__doc__
 

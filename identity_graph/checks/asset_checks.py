@@ -422,10 +422,13 @@ def _holdout_shares(context: Any, stored: DataFrame, campaigns: DataFrame) -> Ve
 
 
 def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> Verdict:
-    """Rule: each response follows its exposure as stored, on its identifier, time_to_conversion_hours exact."""
+    """Rule: each response follows its exposure as stored (its campaign, on its identifier), with
+    time_to_conversion_hours exact; only a conversion may carry no exposure, and then no campaign,
+    exposure_ts or time_to_conversion_hours either."""
     joined = stored.join(
         exposures.select(
             "exposure_id",
+            F.col("campaign_id").alias("_exposure_campaign_id"),
             F.col("exposure_ts").alias("_stored_exposure_ts"),
             F.col("mapping_id").alias("_exposure_mapping_id"),
         ),
@@ -433,15 +436,26 @@ def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> Ve
         "left",
     )
     delay = F.unix_timestamp("response_ts") - F.unix_timestamp("exposure_ts")
-    holds = (
+    linked = (
         (F.col("exposure_ts") == F.col("_stored_exposure_ts"))
+        & (F.col("campaign_id") == F.col("_exposure_campaign_id"))
         & (F.col("mapping_id") == F.col("_exposure_mapping_id"))
         & (F.col("response_ts") >= F.col("exposure_ts"))
         & (F.col("time_to_conversion_hours") == delay / F.lit(3600.0))
     )
+    unlinked = (
+        (F.col("response_type") == "conversion")
+        & F.col("campaign_id").isNull()
+        & F.col("exposure_ts").isNull()
+        & F.col("time_to_conversion_hours").isNull()
+    )
+    holds = F.when(F.col("exposure_id").isNull(), unlinked).otherwise(linked)
     columns = [
         "response_id",
+        "response_type",
         "exposure_id",
+        "campaign_id",
+        "_exposure_campaign_id",
         "exposure_ts",
         "_stored_exposure_ts",
         "mapping_id",
@@ -451,7 +465,75 @@ def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> Ve
     ]
     return Verdict(
         integrity.violations(joined, holds, columns, ["response_id"]),
-        "response at or after its exposure (exposure_ts as stored), on its identifier, time_to_conversion_hours exact",
+        "response at or after its exposure (campaign and exposure_ts as stored), on its identifier, "
+        "time_to_conversion_hours exact; only conversions without an exposure",
+    )
+
+
+def _causes_explain_every_conversion(
+    context: Any, stored: DataFrame, exposures: DataFrame, responses: DataFrame
+) -> Verdict:
+    """Rule: conversion_truth has exactly one row per conversion of response_events; an organic
+    conversion names no cause, a caused one names an exposure of the same person, of its
+    cause_campaign_id, at or before the conversion."""
+    conversions = responses.where(F.col("response_type") == "conversion").select(
+        "response_id", F.col("individual_id").alias("_converter"), "response_ts", F.lit(True).alias("_is_conversion")
+    )
+    causes = exposures.select(
+        F.col("exposure_id").alias("cause_exposure_id"),
+        F.col("campaign_id").alias("_exposure_campaign_id"),
+        F.col("individual_id").alias("_exposed"),
+        "exposure_ts",
+    )
+    joined = (
+        stored.select("response_id", "cause", "cause_campaign_id", "cause_exposure_id", F.lit(True).alias("_has_truth"))
+        .join(conversions, "response_id", "full_outer")
+        .join(causes, "cause_exposure_id", "left")
+    )
+    organic = (F.col("cause") == "organic") & F.col("cause_campaign_id").isNull() & F.col("cause_exposure_id").isNull()
+    caused = (
+        (F.col("cause") == "campaign")
+        & (F.col("_exposure_campaign_id") == F.col("cause_campaign_id"))
+        & (F.col("_exposed") == F.col("_converter"))
+        & (F.col("exposure_ts") <= F.col("response_ts"))
+    )
+    holds = F.col("_has_truth") & F.col("_is_conversion") & (organic | caused)
+    columns = [
+        "response_id", "_has_truth", "_is_conversion", "cause", "cause_campaign_id", "cause_exposure_id",
+        "_exposure_campaign_id", "_exposed", "_converter", "exposure_ts", "response_ts",
+    ]  # fmt: skip
+    return Verdict(
+        integrity.violations(joined, holds, columns, ["response_id"]),
+        "one truth row per conversion; organic names no cause, a caused one an earlier exposure of the same "
+        "person and campaign",
+    )
+
+
+def _campaign_truth_consistent(context: Any, stored: DataFrame, assignments: DataFrame) -> Verdict:
+    """Rule: campaign_truth's group sizes are campaign_assignments'; a zero-effect campaign has no lift
+    and caused nothing; lifts are ≥ 0 and the relative lift is the absolute over the baseline."""
+    sizes = assignments.groupBy("campaign_id").agg(
+        F.count(F.when(F.col("group") == "treatment", 1)).alias("_treatment"),
+        F.count(F.when(F.col("group") == "holdout", 1)).alias("_holdout"),
+    )
+    joined = stored.join(sizes, "campaign_id", "left")
+    base, absolute = F.col("baseline_conversion_rate"), F.col("true_absolute_lift")
+    relative = F.when(base > 0, absolute / base).otherwise(F.lit(0.0))
+    holds = (
+        (F.col("treatment_size") == F.coalesce(F.col("_treatment"), F.lit(0)))
+        & (F.col("holdout_size") == F.coalesce(F.col("_holdout"), F.lit(0)))
+        & (F.col("period_start") <= F.col("period_end"))
+        & (absolute >= 0)
+        & (F.abs(F.col("true_relative_lift") - relative) <= F.lit(1e-9) * F.greatest(F.lit(1.0), F.abs(relative)))
+        & ((F.col("effect") > 0) | ((absolute == 0) & (F.col("true_incremental_conversions") == 0)))
+    )
+    columns = [
+        "campaign_id", "treatment_size", "_treatment", "holdout_size", "_holdout", "effect",
+        "baseline_conversion_rate", "true_absolute_lift", "true_relative_lift", "true_incremental_conversions",
+    ]  # fmt: skip
+    return Verdict(
+        integrity.violations(joined, holds, columns, ["campaign_id"]),
+        "group sizes as assigned; a zero-effect campaign has no lift and caused nothing; relative = absolute ÷ baseline",
     )
 
 
@@ -731,8 +813,9 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
     ),
     DataCheck(
         "response_events", "response_after_exposure",
-        "Each response is at or after its exposure's exposure_ts, observed on the exposure's identifier "
-        "(mapping_id), and time_to_conversion_hours is exact.",
+        "Each response is at or after its exposure's exposure_ts, of its campaign, observed on the exposure's "
+        "identifier (mapping_id), and time_to_conversion_hours is exact; only a conversion may carry no exposure "
+        "(then no campaign, exposure_ts or time_to_conversion_hours).",
         _after_exposure, parents=("campaign_exposures",),
     ),
     DataCheck(
@@ -745,6 +828,18 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
         "response_events", "events_inside_window",
         "response_ts falls on event_date, inside the partitions' range (up to the last complete day).",
         _inside_window("response_events", "response_ts"),
+    ),
+    DataCheck(
+        "conversion_truth", "causes_explain_every_conversion",
+        "One row per conversion of response_events; an organic conversion names no campaign or exposure, a caused "
+        "one an exposure of the same person and of cause_campaign_id at or before the conversion.",
+        _causes_explain_every_conversion, parents=("campaign_exposures", "response_events"),
+    ),
+    DataCheck(
+        "campaign_truth", "truth_consistent_with_assignments",
+        "Treatment and holdout sizes are campaign_assignments'; a zero-effect campaign has no lift and caused no "
+        "conversion; lifts are ≥ 0 and true_relative_lift = true_absolute_lift ÷ baseline_conversion_rate.",
+        _campaign_truth_consistent, parents=("campaign_assignments",),
     ),
     DataCheck(
         "outcome_metrics", "attribution_weights_sum_to_one",

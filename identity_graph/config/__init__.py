@@ -11,7 +11,7 @@ rules between fields in one ``model_validator`` per class, rules between tables 
 run-wide settings (seed, window, attribution window) to the generators.
 """
 
-from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.config.campaigns import AudienceTruthConfig, CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.config.engagement import AudienceConfig, EngagementConfig
 from identity_graph.config.fields import WEIGHT_TOLERANCE, TableConfig
 from identity_graph.config.identity import (
@@ -45,6 +45,7 @@ __all__ = [
     "TABLE_CONFIGS",
     "WEIGHT_TOLERANCE",
     "AudienceConfig",
+    "AudienceTruthConfig",
     "CampaignsConfig",
     "DemographicsConfig",
     "EngagementConfig",

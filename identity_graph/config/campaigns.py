@@ -9,8 +9,8 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from identity_graph.config.fields import Name, TableConfig, distinct_list, one_of, rates_over, weights_over
-from identity_graph.model.tables import CAMPAIGNS, OUTCOME_METRICS, RESPONSE_EVENTS
-from identity_graph.model.vocabularies import ATTRIBUTION_MODELS, CHANNELS, GOALS, RESPONSE_TYPES, SEGMENTS
+from identity_graph.model.tables import AUDIENCE_TRUTH, CAMPAIGNS, OUTCOME_METRICS, RESPONSE_EVENTS
+from identity_graph.model.vocabularies import ATTRIBUTION_MODELS, CHANNELS, EXPOSURE_RESPONSE_TYPES, GOALS, SEGMENTS
 
 #: Campaign keys are packed with individual keys into one BIGINT ordering key per
 #: (campaign, individual) pair; this bound keeps that key below 2^53 (exact as a double).
@@ -132,18 +132,51 @@ class CampaignsConfig(TableConfig):
 
 
 class ResponsesConfig(TableConfig):
-    """Response events: how often exposures lead to a response, how soon, and what conversions are worth."""
+    """Response events: how often exposures draw a click, engagement or visit; how many conversions each
+    campaign truly causes (its effect, diminishing returns, wear-out); what conversions are worth."""
 
     table: ClassVar[str] = RESPONSE_EVENTS.name
 
-    # At the defaults' propensities (mean ≈ 0.18, so rates are realised at ≈ 0.4× these) CTR ≈ 0.8 % and
-    # conversions ≈ 0.08 % of impressions (≈ 10 % of clicks); test_campaign_generation pins the KPIs.
-    base_rate: rates_over(RESPONSE_TYPES) = Field(
-        default={"click": 0.020, "conversion": 0.002, "engagement": 0.012, "visit": 0.008},
+    # At the defaults' propensities (mean ≈ 0.18, so rates are realised at ≈ 0.4× these) CTR ≈ 0.8 %;
+    # test_campaign_generation pins the KPIs.
+    base_rate: rates_over(EXPOSURE_RESPONSE_TYPES) = Field(
+        default={"click": 0.020, "engagement": 0.012, "visit": 0.008},
         description=(
             f"Probability per exposure of each response type at propensity_to_convert 0.5; keys from "
-            f"{list(RESPONSE_TYPES)}; each in [0, 1], summing to at most 1. At most one response per exposure."
+            f"{list(EXPOSURE_RESPONSE_TYPES)}; each in [0, 1], summing to at most 1. At most one per exposure. "
+            "Conversions are not drawn per exposure: people convert at their own rate (audience_truth) and campaigns "
+            "add conversions by their effect (the effect_* fields)."
         ),
+    )
+    zero_effect_share: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Share of campaigns that cause no conversion at all (in [0, 1]): their true lift is 0.",
+    )
+    effect_median: float = Field(
+        default=0.03,
+        ge=0.0,
+        le=1.0,
+        description="Median campaign effect (in [0, 1]): the incremental conversions a treated person is expected "
+        "to make when saturated with exposures on a channel of factor 1. Effects are log-normal.",
+    )
+    effect_sigma: float = Field(
+        default=0.7, ge=0.0, le=3.0, description="Log-scale spread of campaign effects (in [0, 3])."
+    )
+    saturation_frequency: float = Field(
+        default=3.0,
+        gt=0.0,
+        le=100.0,
+        description="Diminishing returns (in (0, 100]): f exposures reach 1 − e^(−f / saturation_frequency) of a "
+        "campaign's effect, so each further exposure adds less.",
+    )
+    wear_out_frequency: int = Field(
+        default=6,
+        ge=1,
+        le=100,
+        description="Wear-out (in [1, 100]): an exposure beyond this ordinal adds half what it would otherwise, "
+        "and half again for each further one.",
     )
     propensity_effect: float = Field(
         default=4.0,
@@ -158,6 +191,28 @@ class ResponsesConfig(TableConfig):
     )
     conversion_value_sigma: float = Field(
         default=0.8, ge=0.0, le=5.0, description="Log-scale standard deviation of conversion values (in [0, 5])."
+    )
+
+
+class AudienceTruthConfig(TableConfig):
+    """Audience truth: each person's latent persona and the daily rate at which they convert on their own."""
+
+    table: ClassVar[str] = AUDIENCE_TRUTH.name
+
+    organic_daily_rate: float = Field(
+        default=0.004,
+        ge=0.0,
+        le=0.1,
+        description="Mean probability per day that a person converts on their own, exposed or not (in [0, 0.1]), "
+        "for a persona of conversion factor 1; each person's latent rate (audience_truth) scales it by their "
+        "persona's factor and a log-normal individual factor of mean 1.",
+    )
+    organic_rate_sigma: float = Field(
+        default=0.8,
+        ge=0.0,
+        le=3.0,
+        description="Log-scale spread of the individual factor of the organic rate (in [0, 3]); 0 gives everyone "
+        "of a persona the same rate.",
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.config.campaigns import AudienceTruthConfig, CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.config.engagement import AudienceConfig, EngagementConfig
 from identity_graph.config.fields import TableConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
@@ -32,6 +32,7 @@ TABLE_CONFIGS: tuple[type[TableConfig], ...] = (
     CampaignsConfig,
     ResponsesConfig,
     OutcomesConfig,
+    AudienceTruthConfig,
     ObservationsConfig,
 )
 #: The config class of each asset that takes run config, keyed by asset (op) name: its table's name.

@@ -16,7 +16,7 @@ from faker import Faker
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig
 from identity_graph.config.run import RunParameters
 from identity_graph.generation import random as R
 from identity_graph.generation.common import (
@@ -435,96 +435,6 @@ def generate_campaign_exposures(
     )
 
 
-@generates(RESPONSE_EVENTS)
-def generate_response_events(
-    spark: SparkSession,
-    exposures: DataFrame,
-    audience: DataFrame,
-    identity_mappings: DataFrame,
-    config: ResponsesConfig,
-    params: RunParameters,
-    days: Sequence[dt.date],
-) -> DataFrame:
-    """Responses whose response_ts falls on one of ``days``.
-
-    ``exposures`` must cover [min(days) − attribution window, max(days)]. A response is
-    observed on its exposure's identifier, so only addressable exposures have responses,
-    and only while that identifier is live: a response drawn after its last_seen is never
-    seen. Each exposure responds at most once: type t with probability base_rate[t] × exp(propensity_effect
-    × (propensity_to_convert − 0.5)), the rates scaled down together if they would
-    exceed 1 (an individual missing from ``audience`` counts as propensity 0.5). The
-    delay is an exponential with mean ``RESPONSE_DELAY_MEAN_HOURS[t]`` truncated to the
-    attribution window, in whole seconds, so time_to_conversion_hours is exactly
-    (response_ts − exposure_ts) / 3600. Conversions carry a log-normal value.
-    """
-    seed = params.seed
-    day_numbers = _day_numbers(days)
-    key = "exposure_id"
-    rates = [(t, r) for t, r in config.base_rate.items() if r > 0]
-
-    propensity = F.coalesce(F.col("propensity_to_convert").cast("double"), F.lit(0.5))
-    multiplier = F.exp(F.lit(config.propensity_effect) * (propensity - F.lit(0.5)))
-    total = F.lit(sum(r for _, r in rates)) * multiplier
-    scale = F.when(total > F.lit(1.0), F.lit(1.0) / total).otherwise(F.lit(1.0))
-    u = R.uniform(seed, RESPONSES, "respond", key)
-    response_type = None
-    cumulative = 0.0
-    for name, rate in rates:
-        cumulative += rate
-        below = u < F.lit(cumulative) * multiplier * scale
-        response_type = F.when(below, F.lit(name)) if response_type is None else response_type.when(below, F.lit(name))
-    if response_type is None:
-        response_type = F.lit(None).cast("string")
-
-    window_hours = params.attribution_window_hours
-    mean = (
-        R.lookup(F.col("response_type"), {t: RESPONSE_DELAY_MEAN_HOURS[t] for t, _ in rates}) if rates else F.lit(1.0)
-    )
-    # Inverse CDF of an exponential truncated at the window: always within [0, window).
-    delay_hours = -mean * F.log(
-        F.lit(1.0) - R.uniform(seed, RESPONSES, "delay", key) * (F.lit(1.0) - F.exp(F.lit(-window_hours) / mean))
-    )
-    delay_seconds = F.least(F.floor(delay_hours * F.lit(3600.0)), F.lit(int(window_hours * 3600)))
-    value = R.clip(
-        F.round(
-            F.lit(config.conversion_value_median)
-            * F.exp(F.lit(config.conversion_value_sigma) * R.standard_normal(seed, RESPONSES, "value", key)),
-            2,
-        ),
-        0.0,
-        MAX_VALUE_12_2,
-    )
-
-    last_seen = identity_mappings.select("mapping_id", F.unix_seconds("last_seen").alias("_last_seen"))
-    responded = (
-        exposures.where(F.col("addressable"))
-        .select(key, "campaign_id", "individual_id", "mapping_id", "exposure_ts")
-        .join(audience.select("individual_id", "propensity_to_convert"), "individual_id", "left")
-        .withColumn("response_type", response_type)
-        .where(F.col("response_type").isNotNull())
-        .withColumn("_delay", delay_seconds)
-        .withColumn("_epoch", F.unix_timestamp("exposure_ts") + F.col("_delay"))
-        .where(_on_days(_epoch_day(F.col("_epoch")), day_numbers))
-        .join(last_seen, "mapping_id")
-        .where(F.col("_epoch") <= F.col("_last_seen"))
-        .withColumns({"event_date": F.date_from_unix_date(_epoch_day(F.col("_epoch")).cast("int")), "_one": F.lit(1)})
-    )
-    numbered = with_contiguous_ids(responded, key, "_one", "_offset", group="event_date")
-    return numbered.select(
-        day_scoped_key(F.col("event_date"), F.col("_offset") + F.lit(1)).alias("response_id"),
-        key,
-        "campaign_id",
-        "individual_id",
-        "mapping_id",
-        "response_type",
-        timestamp_at(F.col("_epoch")).alias("response_ts"),
-        "exposure_ts",
-        (F.col("_delay") / F.lit(3600.0)).alias("time_to_conversion_hours"),
-        F.when(F.col("response_type") == "conversion", value).cast("decimal(12,2)").alias("value"),
-        "event_date",
-    )
-
-
 @generates(OUTCOME_METRICS)
 def generate_outcome_metrics(
     spark: SparkSession,
@@ -538,11 +448,12 @@ def generate_outcome_metrics(
     A conversion's touches are the same person's exposures, to any campaign, at or before
     the response and at most ``params.attribution_window_hours`` earlier: a multi-touch
     model credits every campaign the person saw, not only the converting one. The exposure
-    that led to it always counts. Touches are ordered by (exposure_ts, exposure_id):
+    linked to it (if any) always counts. Touches are ordered by (exposure_ts, exposure_id):
     first_touch and last_touch put weight 1 on the first and last, linear 1/n, and
     time_decay weighs each by 2^(−Δt / half-life), normalised. conversion_status is
-    'converted' on the responding exposure, 'engaged' on a touch whose exposure had a
-    response of its own, 'no_action' otherwise. engagement_score is half the status
+    'converted' on the exposure the conversion is linked to, 'engaged' on a touch whose
+    exposure drew a click, engagement or visit, 'no_action' otherwise. A conversion with no
+    touch in the window is credited to none. engagement_score is half the status
     level (``STATUS_LEVEL``) plus half the touch's recency 2^(−Δt / half-life).
     outcome_id runs 1..N; computed_at is the end of the window.
     """
@@ -560,7 +471,10 @@ def generate_outcome_metrics(
     candidates = exposures.select(
         "exposure_id", "campaign_id", "individual_id", F.unix_timestamp("exposure_ts").alias("_exposure_epoch")
     )
-    responded = responses.select("exposure_id", F.lit(True).alias("_had_response"))
+    # A click, engagement or visit of its own (at most one per exposure; conversions are the person's).
+    responded = responses.where(F.col("response_type") != "conversion").select(
+        "exposure_id", F.lit(True).alias("_had_response")
+    )
     touches = (
         conversions.join(candidates, "individual_id")
         .where(

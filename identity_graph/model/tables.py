@@ -330,9 +330,11 @@ CAMPAIGN_EXPOSURES = Table(
 RESPONSE_EVENTS = Table(
     name="response_events",
     family="campaigns",
-    description="Clicks, conversions, engagements and visits following an exposure within the attribution "
-    "window, more likely the higher the person's propensity to convert.",
-    grain="one row per response; at most one per exposure",
+    description="Clicks, engagements and visits following an addressable exposure within the attribution "
+    "window, more likely the higher the person's propensity to convert; and conversions, made on the person's own "
+    "or caused by a campaign (conversion_truth says which), each linked as an ad server would to the last exposure "
+    "on the identifier it was observed on within the attribution window, if any.",
+    grain="one row per response: at most one click, engagement or visit per exposure; conversions per person",
     primary_key="response_id",
     foreign_keys=(
         ForeignKey("exposure_id", "campaign_exposures", "exposure_id"),
@@ -344,18 +346,30 @@ RESPONSE_EVENTS = Table(
     clustering=("campaign_id", "individual_id"),
     columns=(
         _key("response_id", "Response key: days since 1970-01-01 × 10^10 + the response's number within its day."),
-        _key("exposure_id", "The exposure responded to."),
-        _key("campaign_id", "The exposure's campaign."),
+        _col(
+            "exposure_id",
+            BIGINT,
+            "The exposure responded to; for a conversion, the last exposure on the same identifier (mapping_id) "
+            "within the attribution window before it, whatever caused it — NULL when there is none.",
+            nullable=True,
+        ),
+        _col("campaign_id", BIGINT, "The exposure's campaign (NULL exactly when exposure_id is).", nullable=True),
         _key("individual_id", "Who responded."),
         _key(
             "mapping_id",
-            "The identifier the response was observed on: its exposure's, live at response_ts (only addressable "
-            "exposures have observed responses).",
+            "The identifier the response was observed on, the person's own, live at response_ts: for a click, "
+            "engagement or visit its exposure's (only addressable exposures draw them); for a conversion one of "
+            "the person's identifiers live then.",
         ),
         _col("response_type", STRING, f"Kind of response, {_one_of(V.RESPONSE_TYPES)}."),
         _col("response_ts", TIMESTAMP, "When the response happened (UTC); ≥ exposure_ts."),
-        _col("exposure_ts", TIMESTAMP, "The exposure's exposure_ts."),
-        _col("time_to_conversion_hours", DOUBLE, "(response_ts − exposure_ts) in hours."),
+        _col("exposure_ts", TIMESTAMP, "The exposure's exposure_ts (NULL exactly when exposure_id is).", nullable=True),
+        _col(
+            "time_to_conversion_hours",
+            DOUBLE,
+            "(response_ts − exposure_ts) in hours (NULL exactly when exposure_id is).",
+            nullable=True,
+        ),
         _col("value", DecimalType(12, 2), "Value of a conversion (≥ 0); NULL for other responses.", nullable=True),
         _EVENT_DATE,
     ),
@@ -403,6 +417,95 @@ OUTCOME_METRICS = Table(
         _col("attributed_revenue", DecimalType(14, 4), "The conversion's value × attribution_weight."),
         _col("engagement_score", DOUBLE, "Half the touch's status level plus half its recency, in [0, 1]."),
         _col("computed_at", TIMESTAMP, "The end of the window (synthetic)."),
+    ),
+)
+
+AUDIENCE_TRUTH = Table(
+    name="audience_truth",
+    family="measurement",
+    description="What each person really is, never observed: their latent persona and the daily rate at which "
+    "they convert on their own. Score segmentations and conversion models against it; never give it to them.",
+    grain="one row per individual",
+    primary_key="individual_id",
+    foreign_keys=(ForeignKey("individual_id", "individuals", "individual_id"),),
+    clustering=("individual_id",),
+    columns=(
+        _key("individual_id", "The person."),
+        _col("persona", STRING, f"Latent persona, {_one_of(V.PERSONAS)}; drawn with weights by age band."),
+        _col(
+            "daily_conversion_rate",
+            DOUBLE,
+            "Probability that the person converts on their own on any one day, exposed or not: organic_daily_rate × "
+            "the persona's factor × a log-normal individual factor of mean 1 (at most 0.5).",
+        ),
+    ),
+)
+
+CONVERSION_TRUTH = Table(
+    name="conversion_truth",
+    family="measurement",
+    description="Why each conversion in response_events happened: on the person's own (organic) or caused by a "
+    "campaign's exposure — the answer an attribution model is scored against.",
+    grain="one row per response_events row of response_type 'conversion'",
+    primary_key="response_id",
+    foreign_keys=(
+        ForeignKey("response_id", "response_events", "response_id"),
+        ForeignKey("cause_campaign_id", "campaigns", "campaign_id"),
+        ForeignKey("cause_exposure_id", "campaign_exposures", "exposure_id"),
+    ),
+    partition_column=EVENT_DATE,
+    clustering=("cause_campaign_id",),
+    columns=(
+        _key("response_id", "The conversion."),
+        _col("cause", STRING, f"{_one_of(V.CONVERSION_CAUSES)}."),
+        _col("cause_campaign_id", BIGINT, "The campaign that caused it; NULL when organic.", nullable=True),
+        _col("cause_exposure_id", BIGINT, "The exposure that caused it; NULL when organic.", nullable=True),
+        _EVENT_DATE,
+    ),
+)
+
+CAMPAIGN_TRUTH = Table(
+    name="campaign_truth",
+    family="measurement",
+    description="Each campaign's true effect over its flight inside the window: its audience's baseline "
+    "conversion rate, the true absolute and relative lift of assignment to treatment (intent to treat), and the "
+    "conversions it really caused. A lift study's estimate is scored against it.",
+    grain="one row per campaign whose flight overlaps the window; exactly num_campaigns rows",
+    primary_key="campaign_id",
+    foreign_keys=(ForeignKey("campaign_id", "campaigns", "campaign_id"),),
+    clustering=("campaign_id",),
+    columns=(
+        _key("campaign_id", "The campaign."),
+        _col("period_start", DATE, "First day of the measurement period: the flight's first day inside the window."),
+        _col("period_end", DATE, "Last day of the measurement period: the flight's last day inside the window."),
+        _col("treatment_size", BIGINT, "People assigned to treatment (campaign_assignments)."),
+        _col("holdout_size", BIGINT, "People assigned to the holdout."),
+        _col(
+            "effect",
+            DOUBLE,
+            "The campaign's latent effect: incremental conversions expected of a treated person saturated with "
+            "exposures on a channel of factor 1; 0 for a zero-effect campaign.",
+        ),
+        _col(
+            "baseline_conversion_rate",
+            DOUBLE,
+            "Organic conversions expected per person of its eligible audience over the period: the mean of "
+            "daily_conversion_rate × the period's days (before observation: a conversion made while the person "
+            "holds no live identifier is never seen).",
+        ),
+        _col(
+            "true_absolute_lift",
+            DOUBLE,
+            "Observed conversions per treatment-group person that the campaign is expected to cause in the period "
+            "(intent to treat: over everyone assigned to treatment, reached or not). The expected difference of "
+            "conversions per person between treatment and holdout.",
+        ),
+        _col("true_relative_lift", DOUBLE, "true_absolute_lift ÷ baseline_conversion_rate (0 when the baseline is 0)."),
+        _col(
+            "true_incremental_conversions",
+            BIGINT,
+            "Conversions in the period that the campaign really caused (conversion_truth), as realised.",
+        ),
     ),
 )
 
@@ -498,6 +601,9 @@ TABLES: tuple[Table, ...] = (
     CAMPAIGN_EXPOSURES,
     RESPONSE_EVENTS,
     OUTCOME_METRICS,
+    AUDIENCE_TRUTH,
+    CONVERSION_TRUTH,
+    CAMPAIGN_TRUTH,
     IDENTITY_OBSERVATIONS,
     IDENTITY_TRUTH,
     RESOLUTION_BASELINE,

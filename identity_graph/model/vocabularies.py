@@ -98,6 +98,29 @@ GOALS = ("awareness", "consideration", "conversion")
 #: A campaign's eligible audience is randomised into these groups; the holdout is never exposed.
 ASSIGNMENT_GROUPS = ("treatment", "holdout")
 RESPONSE_TYPES = ("click", "conversion", "engagement", "visit")
+#: The responses an exposure draws itself; conversions come from each person's own rate and campaigns' effects.
+EXPOSURE_RESPONSE_TYPES = ("click", "engagement", "visit")
+#: How strongly an exposure on each channel drives conversions, relative to the campaign's effect.
+CHANNEL_CONVERSION_FACTOR = {"email": 1.2, "social": 1.0, "display": 0.7, "video": 0.9, "ctv": 0.8}
+#: Why a conversion happened: on the person's own (organic), or caused by a campaign's exposure.
+CONVERSION_CAUSES = ("organic", "campaign")
+#: Latent personas: each person's is drawn by age band (PERSONA_WEIGHTS_BY_AGE); it scales the
+#: person's organic conversion rate by its factor.
+PERSONA_CONVERSION_FACTOR = {
+    "Deal Seeker": 1.8,
+    "Brand Loyalist": 1.3,
+    "Busy Professional": 1.0,
+    "Retired Enthusiast": 0.9,
+    "Young Streamer": 0.8,
+    "Casual Browser": 0.5,
+}
+PERSONAS = tuple(PERSONA_CONVERSION_FACTOR)
+#: (lowest age of the band, persona weights): the last band whose lowest age a person has reached applies.
+PERSONA_WEIGHTS_BY_AGE = (
+    (18, {"Young Streamer": 0.35, "Deal Seeker": 0.2, "Casual Browser": 0.2, "Busy Professional": 0.15, "Brand Loyalist": 0.1}),
+    (35, {"Busy Professional": 0.3, "Deal Seeker": 0.2, "Brand Loyalist": 0.2, "Casual Browser": 0.2, "Young Streamer": 0.05, "Retired Enthusiast": 0.05}),
+    (65, {"Retired Enthusiast": 0.4, "Brand Loyalist": 0.25, "Casual Browser": 0.2, "Deal Seeker": 0.1, "Busy Professional": 0.05}),
+)  # fmt: skip
 ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "time_decay")
 CONVERSION_STATUSES = ("converted", "engaged", "no_action")
 

@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 
 from identity_graph.checks import integrity
 from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig, RunParameters
-from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.config.campaigns import AudienceTruthConfig, CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.generation import (
     generate_households,
     generate_identity_mappings,
@@ -37,12 +37,19 @@ from identity_graph.generation.campaigns import (
     generate_campaign_exposures,
     generate_campaigns,
     generate_outcome_metrics,
-    generate_response_events,
 )
 from identity_graph.generation.common import DAY_KEY_STRIDE, day_number
+from identity_graph.generation.conversions import (
+    caused_probability,
+    generate_audience_truth,
+    generate_campaign_truth,
+    generate_conversion_truth,
+    generate_response_events,
+)
 from identity_graph.generation.random import lookup
 from identity_graph.model.vocabularies import (
     ATTRIBUTION_MODELS,
+    CHANNEL_CONVERSION_FACTOR,
     CHANNELS,
     DEFAULT_CATEGORY_WEIGHTS,
     DEFAULT_SEGMENT_BY_CATEGORY,
@@ -99,8 +106,9 @@ def upstream(spark):
     individuals = stored(generate_individuals(spark, households, DemographicsConfig(), PARAMS))
     mappings = stored(generate_identity_mappings(spark, individuals, IdentifiersConfig(), PARAMS))
     audience = stored(audience_stand_in(individuals, PARAMS.seed))
+    truth = stored(generate_audience_truth(spark, individuals, AudienceTruthConfig(), PARAMS))
     households.unpersist()
-    return {"individuals": individuals, "identity_mappings": mappings, "audience": audience}
+    return {"individuals": individuals, "identity_mappings": mappings, "audience": audience, "audience_truth": truth}
 
 
 def flight_span(campaigns: DataFrame) -> list[dt.date]:
@@ -119,11 +127,45 @@ def campaign_chain(spark, upstream, params: RunParameters) -> dict[str, DataFram
     )
     responses = stored(
         generate_response_events(
-            spark, exposures, upstream["audience"], upstream["identity_mappings"], ResponsesConfig(), params, days
+            spark,
+            exposures,
+            upstream["audience"],
+            upstream["audience_truth"],
+            upstream["identity_mappings"],
+            ResponsesConfig(),
+            params,
+            days,
         )
     )
     outcomes = stored(generate_outcome_metrics(spark, responses, exposures, OutcomesConfig(), params))
+    causes = stored(
+        generate_conversion_truth(
+            spark,
+            exposures,
+            upstream["audience"],
+            upstream["audience_truth"],
+            upstream["identity_mappings"],
+            ResponsesConfig(),
+            params,
+            days,
+        )
+    )
+    truth = stored(
+        generate_campaign_truth(
+            spark,
+            campaigns,
+            assignments,
+            upstream["audience_truth"],
+            exposures.where(F.col("event_date").between(params.window_start, params.end_date)),
+            upstream["identity_mappings"],
+            causes.where(F.col("event_date").between(params.window_start, params.end_date)),
+            ResponsesConfig(),
+            params,
+        )
+    )
     return {
+        "causes": causes,
+        "campaign_truth": truth,
         "campaigns": campaigns,
         "assignments": assignments,
         "exposures": exposures,
@@ -167,7 +209,14 @@ def week_at_7_partitions(spark, chain, upstream):
         lookback = exposures_between(chain["exposures"], WEEK[0] - dt.timedelta(days=7), WEEK[-1]).repartition(7)
         responses = stored(
             generate_response_events(
-                spark, lookback, audience, upstream["identity_mappings"].repartition(7), ResponsesConfig(), params, WEEK
+                spark,
+                lookback,
+                audience,
+                upstream["audience_truth"].repartition(7),
+                upstream["identity_mappings"].repartition(7),
+                ResponsesConfig(),
+                params,
+                WEEK,
             )
         )
         outcomes = stored(
@@ -439,7 +488,11 @@ def test_top_propensity_decile_responds_at_least_three_times_as_often_as_the_bot
     deciles = upstream["audience"].select(
         "individual_id", F.ntile(10).over(Window.orderBy("propensity_to_convert", "individual_id")).alias("decile")
     )
-    responded = chain["responses"].select("exposure_id", F.lit(1).alias("responded"))
+    responded = (
+        chain["responses"]
+        .where(F.col("response_type") != "conversion")
+        .select("exposure_id", F.lit(1).alias("responded"))
+    )
     rates = {
         r.decile: (r.rate, r.n)
         for r in chain["exposures"]
@@ -458,19 +511,38 @@ def test_top_propensity_decile_responds_at_least_three_times_as_often_as_the_bot
 def test_response_types_follow_the_base_rates(chain):
     config = ResponsesConfig()
     total = sum(config.base_rate.values())
-    counts = {r.response_type: r["count"] for r in chain["responses"].groupBy("response_type").count().collect()}
+    exposure_responses = chain["responses"].where(F.col("response_type") != "conversion")
+    counts = {r.response_type: r["count"] for r in exposure_responses.groupBy("response_type").count().collect()}
     n = sum(counts.values())
-    assert n > 800
-    for response_type in RESPONSE_TYPES:
+    assert n > 800 and set(counts) == set(RESPONSE_TYPES) - {"conversion"}
+    for response_type in counts:
         assert counts.get(response_type, 0) / n == pytest.approx(config.base_rate[response_type] / total, abs=0.03), (
             counts
         )
 
 
 def test_responses_follow_their_exposure_within_the_attribution_window(chain):
+    """Every click, engagement or visit and every linked conversion follows its exposure inside the
+    window, time_to_conversion_hours exact; an exposure draws at most one click, engagement or visit;
+    a conversion linked to no exposure carries no campaign, exposure_ts or hours."""
     window = PARAMS.attribution_window_hours * 3600
-    joined = chain["responses"].join(
-        chain["exposures"].select("exposure_id", F.col("exposure_ts").alias("_shown_at")), "exposure_id", "left"
+    unlinked = chain["responses"].where(F.col("exposure_id").isNull())
+    assert (
+        unlinked.where(
+            (F.col("response_type") != "conversion")
+            | F.col("campaign_id").isNotNull()
+            | F.col("exposure_ts").isNotNull()
+            | F.col("time_to_conversion_hours").isNotNull()
+        ).count()
+        == 0
+    )
+    assert unlinked.count() > 0
+    exposure_responses = chain["responses"].where(F.col("response_type") != "conversion")
+    assert exposure_responses.count() == exposure_responses.select("exposure_id").distinct().count()
+    joined = (
+        chain["responses"]
+        .where(F.col("exposure_id").isNotNull())
+        .join(chain["exposures"].select("exposure_id", F.col("exposure_ts").alias("_shown_at")), "exposure_id", "left")
     )
     lag = seconds("response_ts") - seconds("exposure_ts")
     bad = (
@@ -485,7 +557,6 @@ def test_responses_follow_their_exposure_within_the_attribution_window(chain):
                 "value_not_iff_conversion"
             ),
             violations(F.col("value") < 0).alias("negative_value"),
-            (F.count("*") - F.countDistinct("exposure_id")).alias("second_response_to_an_exposure"),
             (F.count("*") - F.countDistinct("response_id")).alias("duplicate_response_id"),
             violations(F.floor(F.col("response_id") / DAY_KEY_STRIDE) != day_number(F.col("event_date"))).alias(
                 "off_day_id"
@@ -500,10 +571,19 @@ def test_responses_follow_their_exposure_within_the_attribution_window(chain):
 
 
 def test_responses_are_observed_on_their_exposures_identifier_while_it_is_live(chain, upstream):
-    """Only addressable exposures have responses, each on its exposure's identifier with
-    first_seen ≤ response_ts ≤ last_seen; some responses drawn after the identifier's last_seen are
-    not observed (so the rule is not met by accident)."""
+    """Only addressable exposures draw clicks, engagements and visits, each on its exposure's identifier
+    with first_seen ≤ response_ts ≤ last_seen; some drawn after the identifier's last_seen are not
+    observed (so the rule is not met by accident). A conversion is observed on one of its person's
+    identifiers live at the time, and a linked one on its exposure's."""
     responses, exposures = chain["responses"], chain["exposures"]
+    conversions = integrity.observed_on_live_identifier(
+        responses.where(F.col("response_type") == "conversion"),
+        "response_id",
+        "response_ts",
+        upstream["identity_mappings"],
+    )
+    assert conversions.checked > 500 and conversions.failing == 0, conversions.sample
+    responses = responses.where(F.col("response_type") != "conversion")
     joined = responses.join(
         exposures.select("exposure_id", F.col("mapping_id").alias("_shown_on"), "channel"), "exposure_id", "left"
     )
@@ -522,7 +602,14 @@ def test_a_days_responses_are_identical_alone_and_within_a_week(spark, chain, up
     lookback = exposures_between(chain["exposures"], day - dt.timedelta(days=7), day)
     alone = stored(
         generate_response_events(
-            spark, lookback, upstream["audience"], upstream["identity_mappings"], ResponsesConfig(), PARAMS, [day]
+            spark,
+            lookback,
+            upstream["audience"],
+            upstream["audience_truth"],
+            upstream["identity_mappings"],
+            ResponsesConfig(),
+            PARAMS,
+            [day],
         )
     )
     week = week_at_7_partitions["responses"]
@@ -532,23 +619,140 @@ def test_a_days_responses_are_identical_alone_and_within_a_week(spark, chain, up
     assert differing_rows(alone, chain["responses"].where(F.col("event_date") == day)) == 0
 
 
+# -- conversions and their truth ----------------------------------------------------------
+
+
+def test_everyone_converts_at_their_latent_rate_exposed_or_not(chain, upstream):
+    """Organic conversions per person-day realise the mean daily_conversion_rate, less those made while
+    the person held no live identifier (never observed): 80–100 % of it. People never exposed convert."""
+    expected = upstream["audience_truth"].agg(F.sum("daily_conversion_rate")).first()[0] * PARAMS.days
+    in_window = F.col("event_date").between(PARAMS.window_start, PARAMS.end_date)
+    organic = chain["causes"].where(in_window & (F.col("cause") == "organic")).count()
+    assert 0.8 * expected <= organic <= expected + 4 * math.sqrt(expected), (organic, expected)
+    conversions = chain["responses"].where(F.col("response_type") == "conversion")
+    never_exposed = conversions.join(chain["exposures"], "individual_id", "left_anti")
+    assert never_exposed.count() > 100
+
+
+def test_caused_probability_saturates_wears_out_and_follows_the_channel(spark):
+    """effect × channel factor × (e^(−(k−1)/s) − e^(−k/s)), halved per ordinal past wear_out_frequency:
+    the first six exposures add up to 1 − e^(−6/s) of the effect, each adds less than the one before."""
+    config = ResponsesConfig()
+    s, w = config.saturation_frequency, config.wear_out_frequency
+    frame = spark.createDataFrame(
+        [(k, c) for k in range(1, 11) for c in ("social", "email", "ctv")], "frequency INT, channel STRING"
+    )
+    got = {
+        (r.frequency, r.channel): r.p
+        for r in frame.select(
+            "frequency",
+            "channel",
+            caused_probability(config, F.lit(0.1), F.col("frequency"), F.col("channel")).alias("p"),
+        ).collect()
+    }
+    for (k, channel), p in got.items():
+        added = math.exp(-(k - 1) / s) - math.exp(-k / s)
+        expected = 0.1 * CHANNEL_CONVERSION_FACTOR[channel] * added * 0.5 ** max(0, k - w)
+        assert p == pytest.approx(expected, rel=1e-12), (k, channel)
+    assert sum(got[(k, "social")] for k in range(1, w + 1)) == pytest.approx(0.1 * (1 - math.exp(-w / s)))
+    assert all(got[(k + 1, "social")] < got[(k, "social")] for k in range(1, 10))
+
+
+def test_every_conversion_has_its_cause_and_zero_effect_campaigns_cause_none(chain):
+    """conversion_truth holds exactly the conversions; a caused one names an earlier exposure of the same
+    person and its campaign; no zero-effect campaign causes one, and some campaigns do."""
+    conversions = chain["responses"].where(F.col("response_type") == "conversion")
+    causes = chain["causes"]
+    assert (
+        differing_rows(causes.select("response_id", "event_date"), conversions.select("response_id", "event_date")) == 0
+    )
+    caused = (
+        causes.where(F.col("cause") == "campaign")
+        .join(conversions.select("response_id", "individual_id", "response_ts"), "response_id")
+        .join(
+            chain["exposures"].select(
+                F.col("exposure_id").alias("cause_exposure_id"),
+                F.col("campaign_id").alias("_exposure_campaign"),
+                F.col("individual_id").alias("_exposed"),
+                "exposure_ts",
+            ),
+            "cause_exposure_id",
+            "left",
+        )
+    )
+    assert (
+        caused.where(
+            (F.col("_exposed") != F.col("individual_id"))
+            | (F.col("_exposure_campaign") != F.col("cause_campaign_id"))
+            | (F.col("exposure_ts") > F.col("response_ts"))
+            | F.col("_exposed").isNull()
+        ).count()
+        == 0
+    )
+    assert causes.where((F.col("cause") == "organic") & F.col("cause_campaign_id").isNotNull()).count() == 0
+    truth = chain["campaign_truth"]
+    zero = [r.campaign_id for r in truth.where(F.col("effect") == 0).collect()]
+    assert zero and caused.where(F.col("cause_campaign_id").isin(zero)).count() == 0
+    assert caused.count() > 50
+
+
+def test_a_conversion_is_linked_to_the_last_exposure_on_its_identifier_within_the_window(chain):
+    """As an ad server would: the last addressable exposure on the conversion's identifier at most the
+    attribution window before it (ties by exposure_id), whatever caused the conversion; none when
+    there is none."""
+    window = PARAMS.attribution_window_hours * 3600
+    conversions = chain["responses"].where(F.col("response_type") == "conversion")
+    last = (
+        conversions.select("response_id", "mapping_id", seconds("response_ts").alias("_at"))
+        .join(
+            chain["exposures"].where(F.col("addressable")).select("exposure_id", "mapping_id", "exposure_ts"),
+            "mapping_id",
+        )
+        .where(seconds("exposure_ts").between(F.col("_at") - window, F.col("_at")))
+        .groupBy("response_id")
+        .agg(F.max(F.struct("exposure_ts", "exposure_id"))["exposure_id"].alias("_expected"))
+    )
+    joined = conversions.join(last, "response_id", "left")
+    assert joined.where(~F.col("exposure_id").eqNullSafe(F.col("_expected"))).count() == 0
+    linked = joined.where(F.col("exposure_id").isNotNull()).count()
+    assert 0 < linked < joined.count()
+
+
+def test_campaigns_cause_the_conversions_their_true_lift_expects(chain):
+    """Over all campaigns, the conversions really caused in their periods are the Σ of true_absolute_lift ×
+    treatment_size within 4.5 standard errors (a sum of independent Bernoulli draws)."""
+    rows = chain["campaign_truth"].collect()
+    assert len(rows) == CampaignsConfig().num_campaigns
+    realised = sum(r.true_incremental_conversions for r in rows)
+    expected = sum(r.true_absolute_lift * r.treatment_size for r in rows)
+    assert realised > 20 and abs(realised - expected) <= 4.5 * math.sqrt(expected), (realised, expected)
+    assert all(r.true_relative_lift == pytest.approx(r.true_absolute_lift / r.baseline_conversion_rate) for r in rows)
+
+
 # -- outcomes -----------------------------------------------------------------------------
 
 
 def test_attribution_weights_sum_to_one_and_first_last_touch_pick_the_right_touch(chain):
+    """Every conversion with a touch in the window is credited under every model, weights summing to 1;
+    the touch it is linked to (if any) is the one 'converted'."""
     outcomes = chain["outcomes"].join(chain["exposures"].select("exposure_id", "exposure_ts"), "exposure_id")
-    per = outcomes.groupBy("response_id", "attribution_model").agg(
-        F.sum("attribution_weight").alias("total"),
-        F.count("*").alias("touches"),
-        F.min("attribution_weight").alias("lightest"),
-        F.max("attribution_weight").alias("heaviest"),
-        violations(F.col("conversion_status") == "converted").alias("converted"),
+    linked = chain["responses"].select("response_id", F.col("exposure_id").isNotNull().alias("_linked"))
+    per = (
+        outcomes.join(linked, "response_id")
+        .groupBy("response_id", "attribution_model", "_linked")
+        .agg(
+            F.sum("attribution_weight").alias("total"),
+            F.count("*").alias("touches"),
+            F.min("attribution_weight").alias("lightest"),
+            F.max("attribution_weight").alias("heaviest"),
+            violations(F.col("conversion_status") == "converted").alias("converted"),
+        )
     )
     stats = per.agg(
         F.max(F.abs(F.col("total") - 1)),
         F.min("lightest"),
         F.max("heaviest"),
-        violations(F.col("converted") != 1),
+        violations(F.col("converted") != F.when(F.col("_linked"), 1).otherwise(0)),
         F.count("*"),
         F.countDistinct("response_id"),
         F.max("touches"),
@@ -556,8 +760,18 @@ def test_attribution_weights_sum_to_one_and_first_last_touch_pick_the_right_touc
     assert stats[0] <= 1e-9
     assert stats[1] >= 0.0 and stats[2] <= 1.0
     assert stats[3] == 0
-    conversions = chain["responses"].where(F.col("response_type") == "conversion").count()
-    assert stats[5] == conversions and stats[4] == conversions * len(ATTRIBUTION_MODELS)
+    window = PARAMS.attribution_window_hours * 3600
+    touched = (
+        chain["responses"]
+        .where(F.col("response_type") == "conversion")
+        .select("response_id", "individual_id", seconds("response_ts").alias("_at"))
+        .join(chain["exposures"].select("individual_id", "exposure_ts"), "individual_id")
+        .where(seconds("exposure_ts").between(F.col("_at") - window, F.col("_at")))
+        .select("response_id")
+        .distinct()
+        .count()
+    )
+    assert stats[5] == touched and stats[4] == touched * len(ATTRIBUTION_MODELS)
     assert stats[6] >= 2, "no conversion with several touches: the attribution tests would be vacuous"
 
     earliest = Window.partitionBy("response_id", "attribution_model").orderBy("exposure_ts", "exposure_id")
@@ -707,11 +921,11 @@ def test_outcome_rows_are_consistent_with_their_conversion(chain):
 
 def test_campaign_kpis_at_the_default_config_are_realistic(chain):
     """ROAS, CTR and conversions per impression as the outcome_metrics asset page shows them
-    (profile_outcome_metrics: ROAS = Σ conversion value ÷ Σ cost), over whole flights at the
-    default config: campaigns realise ROAS of roughly 0.3–10×, CTR 0.1–2 % and 0.01–0.5 %
-    conversions per impression. Only addressable exposures (about two in five here) have observed
-    responses, while every impression is paid for, so ROAS sits near 1×. Conversions do not depend
-    on CPM, so a campaign bought at cpm_min earns the revenue per impression of all of them:
+    (profile_outcome_metrics: ROAS = Σ value of the conversions linked to the campaign's exposures ÷
+    Σ cost), over whole flights at the default config: CTR 0.1–2 % and linked ROAS of a few to 25×,
+    as platforms report it — a conversion is linked to the last exposure on its identifier whatever
+    caused it, so a campaign claims the organic conversions of the people it reached. Conversions do
+    not depend on CPM, so a campaign bought at cpm_min earns the revenue per impression of all of them:
     its ROAS bounds the cheap tail without the noise of one campaign's few conversions."""
     kpis = rows_of(
         profile_outcome_metrics(chain["outcomes"], chain["campaigns"], chain["exposures"], chain["responses"]),
@@ -728,12 +942,13 @@ def test_campaign_kpis_at_the_default_config_are_realistic(chain):
         "CTR": number(everyone["clicks"]) / impressions,
         "conversions per impression": number(everyone["conversions"]) / impressions,
     }
-    # Measured: median 0.72×, all 1.15×, at cpm_min 4.0×; CTR 0.32 %.
-    assert 0.3 <= realised["median campaign ROAS"] <= 8, (realised, roas)
-    assert 0.5 <= realised["ROAS of all campaigns"] <= 8, (realised, roas)
-    assert realised["ROAS at cpm_min"] <= 20, (realised, roas)
+    # Measured: median 9.4×, all 13.9×, at cpm_min 48.6×; CTR 0.31 %. Linked (platform-reported) ROAS
+    # claims the organic conversions of people the campaign happened to reach: far above the true one.
+    assert 1 <= realised["median campaign ROAS"] <= 25, (realised, roas)
+    assert 1 <= realised["ROAS of all campaigns"] <= 25, (realised, roas)
+    assert realised["ROAS at cpm_min"] <= 80, (realised, roas)
     assert 0.001 <= realised["CTR"] <= 0.02, realised
-    assert 0.0001 <= realised["conversions per impression"] <= 0.005, realised
+    assert 0.0001 <= realised["conversions per impression"] <= 0.02, realised
 
 
 # -- integrity and determinism ------------------------------------------------------------
@@ -751,8 +966,12 @@ def test_no_orphans_on_any_foreign_key(chain, upstream):
         "exposure→mapping": exposures.where(F.col("mapping_id").isNotNull()).join(
             upstream["identity_mappings"], "mapping_id", "left_anti"
         ),
-        "response→exposure": responses.join(exposures, "exposure_id", "left_anti"),
-        "response→campaign": responses.join(campaigns, "campaign_id", "left_anti"),
+        "response→exposure": responses.where(F.col("exposure_id").isNotNull()).join(
+            exposures, "exposure_id", "left_anti"
+        ),
+        "response→campaign": responses.where(F.col("campaign_id").isNotNull()).join(
+            campaigns, "campaign_id", "left_anti"
+        ),
         "response→individual": responses.join(individuals, "individual_id", "left_anti"),
         "response→mapping": responses.join(upstream["identity_mappings"], "mapping_id", "left_anti"),
         "outcome→response": outcomes.join(responses, "response_id", "left_anti"),

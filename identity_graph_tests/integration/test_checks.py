@@ -101,7 +101,7 @@ CORRUPTIONS = [
     ),
     pytest.param(
         "response_events", "foreign_key_exposure_id",
-        with_ids("SELECT exposure_id FROM {response_events} ORDER BY response_id LIMIT 2", "DELETE FROM {campaign_exposures} WHERE exposure_id IN ({ids})"),
+        with_ids("SELECT exposure_id FROM {response_events} WHERE exposure_id IS NOT NULL ORDER BY response_id LIMIT 2", "DELETE FROM {campaign_exposures} WHERE exposure_id IN ({ids})"),
         2, id="responses whose exposures are gone",
     ),
     pytest.param(
@@ -211,6 +211,19 @@ CORRUPTIONS = [
             "UPDATE {response_events} SET response_ts = exposure_ts - INTERVAL 1 HOUR WHERE response_id IN ({ids})",
         ),
         1, id="response before its exposure",
+    ),
+    pytest.param(
+        "conversion_truth", "causes_explain_every_conversion",
+        with_ids(
+            "SELECT response_id FROM {conversion_truth} WHERE cause = 'campaign' ORDER BY response_id LIMIT 2",
+            "UPDATE {conversion_truth} SET cause = 'organic' WHERE response_id IN ({ids})",
+        ),
+        2, id="caused conversions relabelled organic",
+    ),
+    pytest.param(
+        "campaign_truth", "truth_consistent_with_assignments",
+        "UPDATE {campaign_truth} SET holdout_size = holdout_size + 1 WHERE campaign_id = 1",
+        1, id="campaign truth with a holdout size that is not the assignments'",
     ),
     pytest.param(
         "outcome_metrics", "attribution_weights_sum_to_one",
@@ -465,8 +478,8 @@ def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
         assert step.can_subset and STEP_LAUNCHER in step.required_resource_keys
         (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
         groups.add(group)
-    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 41
-    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 92
+    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 51
+    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 108
 
 
 # -- the target's permissions ---------------------------------------------------------------

@@ -28,7 +28,7 @@ from identity_graph.config import DemographicsConfig, HouseholdsConfig, Identifi
 from identity_graph.config.campaigns import ResponsesConfig
 from identity_graph.config.engagement import AudienceConfig, EngagementConfig
 from identity_graph.generation import generate_households, generate_identity_mappings, generate_individuals
-from identity_graph.generation.campaigns import generate_response_events
+from identity_graph.generation.conversions import generate_response_events
 from identity_graph.generation.engagement import (
     generate_audience_attributes,
     generate_content_engagements,
@@ -463,13 +463,24 @@ def test_response_rate_rises_with_the_generated_propensity_at_default_settings(s
         F.col("individual_id").alias("mapping_id"),
         F.lit(True).alias("addressable"),
         F.lit(dt.datetime(start.year, start.month, start.day)).alias("exposure_ts"),
+        F.lit(1).alias("frequency"),
+        F.lit("display").alias("channel"),
     )
     # One identifier per person, live long after the window: every response drawn is observed.
-    identifiers = exposures.select("mapping_id", F.lit(dt.datetime(2100, 1, 1)).alias("last_seen"))
+    identifiers = exposures.select(
+        "mapping_id",
+        "individual_id",
+        F.lit(dt.datetime(2000, 1, 1)).alias("first_seen"),
+        F.lit(dt.datetime(2100, 1, 1)).alias("last_seen"),
+    )
     # The window is 168 h, so every response lands within the 8 days from the exposure's.
     days = [start + dt.timedelta(days=i) for i in range(8)]
-    config = ResponsesConfig(propensity_effect=propensity_effect)
-    responses = generate_response_events(spark, exposures, world["audience"], identifiers, config, PARAMS, days)
+    # Exposure responses only: no organic conversions (rate 0) and no campaign effect.
+    config = ResponsesConfig(propensity_effect=propensity_effect, zero_effect_share=1.0)
+    no_one_converts = world["audience"].select("individual_id", F.lit(0.0).alias("daily_conversion_rate"))
+    responses = generate_response_events(
+        spark, exposures, world["audience"], no_one_converts, identifiers, config, PARAMS, days
+    )
     deciles = world["audience"].select(
         "individual_id", F.ntile(10).over(Window.orderBy("propensity_to_convert", "individual_id")).alias("decile")
     )

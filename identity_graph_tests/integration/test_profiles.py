@@ -86,7 +86,7 @@ def test_events_by_hour_total_the_row_count_and_match_a_recount(spark, graph, gr
 def test_kpi_row_of_one_campaign_is_recomputed_from_the_stored_tables(spark, graph, graph_profiles):
     """One campaign's KPIs, recomputed in Python from its stored exposures and responses."""
     kpis = rows_of(graph_profile(graph_profiles, graph, "outcome_metrics"), "campaign")
-    responses = read(spark, graph, "response_events").collect()
+    responses = read(spark, graph, "response_events").where("campaign_id IS NOT NULL").collect()
     # The campaign with both clicks and conversions and the most of them: every KPI is non-trivial.
     best = max(
         {r.campaign_id for r in responses},
@@ -141,8 +141,13 @@ def test_response_rate_by_propensity_decile_is_recomputed_in_python(spark, graph
     exposed = [
         decile_of[r.individual_id] for r in read(spark, graph, "campaign_exposures").select("individual_id").collect()
     ]
+    # Clicks, engagements and visits: each answers one exposure (conversions are the person's own process).
     answered = [
-        decile_of[r.individual_id] for r in read(spark, graph, "response_events").select("individual_id").collect()
+        decile_of[r.individual_id]
+        for r in read(spark, graph, "response_events")
+        .where("response_type <> 'conversion'")
+        .select("individual_id")
+        .collect()
     ]
     exposures = {d: exposed.count(d) for d in range(1, 11)}
     responses = {d: answered.count(d) for d in range(1, 11)}

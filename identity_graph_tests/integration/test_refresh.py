@@ -51,7 +51,7 @@ def test_a_refresh_asking_for_other_config_refuses_unless_told_to_rebuild(spark,
     """Other response rates than the graph's would mix two configs in one table: a run refreshing the
     day's responses fails naming the field, the stored and the asked value, and response_events is
     not written; with generation.rebuild the run generates with the new rates."""
-    other = {"ops": {"response_events": {"config": {"base_rate": {"click": 0.3, "conversion": 0.2}}}}}
+    other = {"ops": {"response_events": {"config": {"base_rate": {"click": 0.3, "visit": 0.2}}}}}
     before = versions(spark, copy, ["response_events"])
     failed = refresh(copy, graph_instance, other, selection=["response_events"])
     assert not failed.success
@@ -66,15 +66,15 @@ def test_a_refresh_asking_for_other_config_refuses_unless_told_to_rebuild(spark,
     day = f"event_date = '{DAY}'"
     new = read(spark, copy, "response_events").where(day)
     assert differing_rows(new, read(spark, graph, "response_events").where(day)) > 0
-    assert {r[0] for r in new.select("response_type").distinct().collect()} <= {"click", "conversion"}
+    assert {r[0] for r in new.select("response_type").distinct().collect()} <= {"click", "visit", "conversion"}
 
 
 def test_identity_graph_refresh_regenerates_a_day_exactly_as_the_graph_did(spark, graph, copy, tmp_path, monkeypatch):
     """The graph was generated with 400 households, 6 campaigns, generous response rates and a 5-day
     window. ``identity-graph refresh --day`` (in this process, on the session's Spark) runs the daily
     refresh job for one of its days with no config (as the schedule sends): that day is regenerated
-    with the graph's config and the window stays where it ends, so the three event tables and the
-    three derived tables come out identical, row for row, nothing upstream moves, and the command
+    with the graph's config and the window stays where it ends, so the event tables and the
+    derived tables come out identical, row for row, nothing upstream moves, and the command
     exits 0 with the refreshed tables' checks passing."""
     from identity_graph import cli
 
@@ -87,7 +87,9 @@ def test_identity_graph_refresh_regenerates_a_day_exactly_as_the_graph_did(spark
         *EVENT_TABLES,
         "viewership_patterns",
         "audience_attributes",
+        "campaign_assignments",
         "outcome_metrics",
+        "campaign_truth",
     }
     pairs = {t: (read(spark, copy, t), read(spark, graph, t)) for t in after}
     assert differing_tables(pairs) == dict.fromkeys(after, 0)

@@ -27,7 +27,7 @@ INSTALL_HINT = "install them with: apt-get install -y chromium chromium-driver"
 WAIT_SECONDS = 30.0
 #: Wide and tall enough that the asset graph, zoomed to fit, draws full asset nodes (names, check
 #: counts) rather than the minimal boxes with middle-truncated names it draws below 0.6 scale.
-WINDOW = (3200, 1800)
+WINDOW = (4800, 3000)
 FLAGS = (
     "--headless",
     "--no-sandbox",  # tests run as root in CI

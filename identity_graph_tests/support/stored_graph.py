@@ -16,17 +16,24 @@ from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = list(model.TABLE_NAMES)
-CAMPAIGN_FAMILY = {t.name for t in model.TABLES if t.family == "campaigns"}
+#: campaigns and everything downstream of it: the campaign tables and the measurement truth drawn from them.
+CAMPAIGN_FAMILY = {t.name for t in model.TABLES if t.family == "campaigns"} | {"conversion_truth", "campaign_truth"}
 END_DATE, DAYS = "2026-10-31", 5
 FIRST_DAY = "2026-10-27"
 RUN_CONFIG = {
     "ops": {
         "households": {"config": {"num_households": 400}},
         "campaigns": {"config": {"num_campaigns": 6}},
-        # Generous response rates so that a graph this small still has conversions to attribute.
+        # Generous rates so that a graph this small still has responses, conversions to attribute and
+        # campaigns that cause some.
         "response_events": {
-            "config": {"base_rate": {"click": 0.10, "conversion": 0.15, "engagement": 0.05, "visit": 0.05}}
+            "config": {
+                "base_rate": {"click": 0.10, "engagement": 0.05, "visit": 0.05},
+                "effect_median": 0.5,
+                "zero_effect_share": 0.2,
+            }
         },
+        "audience_truth": {"config": {"organic_daily_rate": 0.05}},
     },
     # The window is the run's days (RANGE); days is also the window's length.
     "resources": {"generation": {"config": {"days": DAYS}}},

@@ -16,7 +16,7 @@ from identity_graph.config import (
     ObservationsConfig,
     validate_run_config,
 )
-from identity_graph.config.campaigns import CampaignsConfig, OutcomesConfig, ResponsesConfig
+from identity_graph.config.campaigns import AudienceTruthConfig, CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.config.engagement import AudienceConfig, EngagementConfig
 from identity_graph.model.vocabularies import (
     ATTRIBUTION_MODELS,
@@ -337,8 +337,8 @@ def test_config_defaults_are_valid_and_follow_the_data_model():
     assert (campaigns.num_campaigns, campaigns.duration_min_days, campaigns.duration_max_days) == (20, 7, 90)
     assert list(SEGMENTS) == list(DEFAULT_SEGMENT_BY_CATEGORY.values()) == campaigns.target_segments
     assert set(campaigns.channel_weights) == set(CHANNELS) and set(campaigns.goal_weights) == set(GOALS)
-    assert set(responses.base_rate) == set(RESPONSE_TYPES)
+    assert set(responses.base_rate) == set(RESPONSE_TYPES) - {"conversion"}
     assert outcomes.attribution_models == list(ATTRIBUTION_MODELS)
     # Every config field carries a description for the launchpad.
-    for cls in (CampaignsConfig, ResponsesConfig, OutcomesConfig):
+    for cls in (CampaignsConfig, ResponsesConfig, OutcomesConfig, AudienceTruthConfig):
         assert all(field.description for field in cls.model_fields.values()), cls

@@ -17,7 +17,23 @@ EXPECTED_DEPS = {
     "campaigns": set(),
     "campaign_assignments": {"campaigns", "audience_attributes"},
     "campaign_exposures": {"campaigns", "campaign_assignments", "identity_mappings"},
-    "response_events": {"campaign_exposures", "audience_attributes", "identity_mappings"},
+    "response_events": {"campaign_exposures", "audience_attributes", "audience_truth", "identity_mappings"},
+    "conversion_truth": {
+        "response_events",
+        "campaign_exposures",
+        "audience_attributes",
+        "audience_truth",
+        "identity_mappings",
+    },
+    "campaign_truth": {
+        "campaigns",
+        "campaign_assignments",
+        "audience_truth",
+        "campaign_exposures",
+        "identity_mappings",
+        "conversion_truth",
+    },
+    "audience_truth": {"individuals"},
     "outcome_metrics": {"response_events", "campaign_exposures"},
     "identity_observations": {"households", "individuals", "identity_mappings"},
     "identity_truth": {"identity_observations", "households", "individuals", "identity_mappings"},
@@ -27,9 +43,10 @@ EXPECTED_GROUPS = {
     "identity": {"households", "individuals", "identity_mappings"},
     "engagement": {"content_engagements", "viewership_patterns", "audience_attributes"},
     "campaigns": {"campaigns", "campaign_assignments", "campaign_exposures", "response_events", "outcome_metrics"},
+    "measurement": {"audience_truth", "conversion_truth", "campaign_truth"},
     "resolution": {"identity_observations", "identity_truth", "resolution_baseline"},
 }
-DAILY = {"content_engagements", "campaign_exposures", "response_events"}
+DAILY = {"content_engagements", "campaign_exposures", "response_events", "conversion_truth"}
 
 
 def test_definitions_load():
@@ -118,6 +135,12 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
         # Dependencies that are not foreign keys: the tables derived from them.
         ("viewership_patterns", "content_engagements"), ("audience_attributes", "viewership_patterns"),
         ("campaign_assignments", "audience_attributes"), ("response_events", "audience_attributes"),
+        # Conversions happen at each person's latent rate; the truth is drawn from the same inputs.
+        ("response_events", "audience_truth"), ("conversion_truth", "audience_attributes"),
+        ("conversion_truth", "audience_truth"), ("conversion_truth", "identity_mappings"),
+        ("campaign_truth", "campaign_assignments"), ("campaign_truth", "audience_truth"),
+        ("campaign_truth", "campaign_exposures"), ("campaign_truth", "identity_mappings"),
+        ("campaign_truth", "conversion_truth"),
         # An exposure's (campaign, person) pair is assigned to treatment: treatment_group_only checks it.
         ("campaign_exposures", "campaign_assignments"),
         ("campaign_exposures", "identity_mappings"),
@@ -126,7 +149,7 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
         ("identity_observations", "identity_mappings"), ("identity_truth", "identity_mappings"),
         ("resolution_baseline", "identity_truth"),
     }  # fmt: skip
-    assert len(FOREIGN_KEYS) == 23
+    assert len(FOREIGN_KEYS) == 28
     for child, fk in FOREIGN_KEYS:
         assert checks[(child.name, f"foreign_key_{fk.column}")].blocking
     assert defs.resolve_job_def(CHECK_JOB).asset_layer.asset_graph.asset_check_keys == set(graph.asset_check_keys)
