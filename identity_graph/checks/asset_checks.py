@@ -869,7 +869,7 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
     ),
     DataCheck(
         "response_events", "response_rate_rises_with_propensity",
-        "The top propensity decile responds at ≥ 3× the bottom decile's rate.",
+        "The top propensity decile draws clicks, engagements and visits at ≥ 3× the bottom decile's rate.",
         _propensity_lift, parents=("campaign_exposures", "audience_attributes"), severity=WARN,
     ),
     DataCheck(

@@ -182,7 +182,9 @@ def observed_on_live_identifier(conversions: DataFrame, identity_mappings: DataF
         ).alias("_held")
     )
     live = F.filter("_held", lambda m: (m["first"] <= F.col("_epoch")) & (m["last"] >= F.col("_epoch")))
-    picked = F.element_at(
+    # try_: Spark may evaluate the pick before the filter on rows with no live identifier (ANSI mode
+    # would fail element_at on their empty array); those rows are dropped either way.
+    picked = F.try_element_at(
         F.col("_live"),
         (F.floor(R.uniform(seed, CONVERSIONS, "identifier", "_order") * F.size("_live")) + F.lit(1)).cast("int"),
     )

@@ -101,7 +101,8 @@ CORRUPTIONS = [
     ),
     pytest.param(
         "response_events", "foreign_key_exposure_id",
-        with_ids("SELECT exposure_id FROM {response_events} WHERE exposure_id IS NOT NULL ORDER BY response_id LIMIT 2", "DELETE FROM {campaign_exposures} WHERE exposure_id IN ({ids})"),
+        with_ids("SELECT exposure_id FROM {response_events} WHERE exposure_id IS NOT NULL GROUP BY exposure_id "
+            "HAVING count(*) = 1 ORDER BY exposure_id LIMIT 2", "DELETE FROM {campaign_exposures} WHERE exposure_id IN ({ids})"),
         2, id="responses whose exposures are gone",
     ),
     pytest.param(

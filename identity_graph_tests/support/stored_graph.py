@@ -28,7 +28,7 @@ RUN_CONFIG = {
         # campaigns that cause some.
         "response_events": {
             "config": {
-                "base_rate": {"click": 0.10, "engagement": 0.05, "visit": 0.05},
+                "base_rate": {"click": 0.40, "engagement": 0.30, "visit": 0.30},
                 "effect_median": 0.5,
                 "zero_effect_share": 0.2,
             }
