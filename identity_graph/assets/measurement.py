@@ -52,7 +52,7 @@ def responses_recorded(
     spark: LazyPySparkResource,
     catalog: CatalogAccess,
     generation: GenerationSettings,
-) -> tuple[RunParameters, ResponsesConfig, dict[str, Any]]:
+) -> tuple[RunParameters, ResponsesConfig]:
     """The parameters and config response_events was generated with (its Delta commit's record):
     the truth is drawn from the same hashes with the same config."""
     record = catalog.location.recorded(spark.spark_session, RESPONSE_EVENTS.name)
@@ -73,7 +73,7 @@ def responses_recorded(
         # A new graph: older days belong to the graph it replaces (as for every event table).
         metadata[REPLACES_TABLE] = True
     context.add_output_metadata(metadata)
-    return params, config, settings
+    return params, config
 
 
 @table_asset(
@@ -98,7 +98,7 @@ def conversion_truth(
     (organic) or caused by a campaign's exposure (which one) — drawn from the same hashes and
     config as the stored responses; partitioned by the conversion's event_date. Score an
     attribution model against it."""
-    params, config, _ = responses_recorded(context, spark, catalog, generation)
+    params, config = responses_recorded(context, spark, catalog, generation)
     days = partition_days(context.partition_time_window)
     context.log.info(f"Recording why each conversion of {days[0]} … {days[-1]} happened (seed {params.seed})")
     return generate_conversion_truth(
@@ -131,7 +131,7 @@ def campaign_truth(
     the true absolute and relative lift of assignment to treatment over its flight inside the
     window (what a treatment-vs-holdout estimate should recover), and the conversions it really
     caused. A lift study, MMM or attribution model is scored against it."""
-    params, config, _ = responses_recorded(context, spark, catalog, generation)
+    params, config = responses_recorded(context, spark, catalog, generation)
     context.log.info(
         f"Computing each campaign's true lift over {params.window_start} … {params.end_date} (seed {params.seed})"
     )

@@ -122,6 +122,23 @@ def _epoch_day(epoch_seconds: Column) -> Column:
     return F.floor(epoch_seconds / F.lit(SECONDS_PER_DAY))
 
 
+def held_identifiers(identity_mappings: DataFrame) -> DataFrame:
+    """Per individual, ``_held``: their identifiers as (mapping_id, identifier_type, first, last) structs,
+    first and last in epoch seconds, sorted by mapping_id — so a hashed pick among them is stable."""
+    return identity_mappings.groupBy("individual_id").agg(
+        F.array_sort(
+            F.collect_list(
+                F.struct(
+                    F.col("mapping_id").alias("mapping_id"),
+                    F.col("identifier_type").alias("identifier_type"),
+                    F.unix_seconds("first_seen").alias("first"),
+                    F.unix_seconds("last_seen").alias("last"),
+                )
+            )
+        ).alias("_held")
+    )
+
+
 @generates(CAMPAIGNS_TABLE)
 def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: RunParameters) -> DataFrame:
     """Exactly ``config.num_campaigns`` campaigns keyed 1..N.
@@ -373,18 +390,7 @@ def generate_campaign_exposures(
         return u(column, "frequency")
 
     # The person's identifiers, then those live at the exposure, on a channel of the campaign.
-    held = identity_mappings.groupBy("individual_id").agg(
-        F.array_sort(
-            F.collect_list(
-                F.struct(
-                    F.col("mapping_id").alias("mapping_id"),
-                    F.col("identifier_type").alias("identifier_type"),
-                    F.unix_seconds("first_seen").alias("first"),
-                    F.unix_seconds("last_seen").alias("last"),
-                )
-            )
-        ).alias("_held")
-    )
+    held = held_identifiers(identity_mappings)
     channel_of = {t: c for c, t in CHANNEL_IDENTIFIER.items()}
     events = (
         events.join(held, "individual_id", "left")

@@ -33,6 +33,7 @@ from identity_graph.generation.campaigns import (
     _day_numbers,
     _epoch_day,
     _on_days,
+    held_identifiers,
 )
 from identity_graph.generation.common import (
     day_scoped_key,
@@ -170,17 +171,7 @@ def _organic_conversions(audience_truth: DataFrame, params: RunParameters, day_n
 def observed_on_live_identifier(conversions: DataFrame, identity_mappings: DataFrame, seed: int) -> DataFrame:
     """``conversions`` (individual_id, _epoch, _order) with ``mapping_id``: one of the person's
     identifiers live at _epoch, picked by hash; a conversion while none is live is dropped."""
-    held = identity_mappings.groupBy("individual_id").agg(
-        F.array_sort(
-            F.collect_list(
-                F.struct(
-                    F.col("mapping_id").alias("mapping_id"),
-                    F.unix_seconds("first_seen").alias("first"),
-                    F.unix_seconds("last_seen").alias("last"),
-                )
-            )
-        ).alias("_held")
-    )
+    held = held_identifiers(identity_mappings)
     live = F.filter("_held", lambda m: (m["first"] <= F.col("_epoch")) & (m["last"] >= F.col("_epoch")))
     # try_: Spark may evaluate the pick before the filter on rows with no live identifier (ANSI mode
     # would fail element_at on their empty array); those rows are dropped either way.
