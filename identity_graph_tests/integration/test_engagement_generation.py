@@ -470,6 +470,7 @@ def test_response_rate_rises_with_the_generated_propensity_at_default_settings(s
     identifiers = exposures.select(
         "mapping_id",
         "individual_id",
+        F.lit("cookie_id").alias("identifier_type"),
         F.lit(dt.datetime(2000, 1, 1)).alias("first_seen"),
         F.lit(dt.datetime(2100, 1, 1)).alias("last_seen"),
     )
