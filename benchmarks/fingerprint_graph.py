@@ -36,7 +36,7 @@ ops:
   campaigns:
     config: {num_campaigns: 8, cpm_min: 7.0}
   response_events:
-    config: {base_rate: {click: 0.08, conversion: 0.1, engagement: 0.04, visit: 0.04}}
+    config: {response_rates: {display: {click: 0.08, engagement: 0.04, visit: 0.04}, ctv: {visit: 0.1}}}
   outcome_metrics:
     config: {time_decay_half_life_hours: 12}
 resources:

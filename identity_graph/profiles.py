@@ -26,21 +26,23 @@ from identity_graph.generation.common import hour_of
 from identity_graph.markdown import table as markdown_table
 from identity_graph.model import tables as M
 from identity_graph.model.vocabularies import (
+    CHANNELS,
     CONVERSION_CAUSES,
     ENGAGEMENT_TYPES,
     GENDERS,
     IDENTIFIER_TYPES,
     INCOME_BRACKETS,
     NOISE_TYPES,
+    NON_CLICKABLE_CHANNELS,
     OBSERVED_FIELDS,
     PERSONAS,
+    PUBLISHED_CTR_RANGES,
     SOURCES,
 )
 
 #: Value orders of the model's vocabularies; values outside them are shown after, sorted.
 DEVICES = ("mobile", "desktop", "tablet", "ctv")
 BEHAVIOURAL_CLASSES = ("Heavy User", "Moderate User", "Light User", "Churned")
-CHANNELS = ("email", "social", "display", "video", "ctv")
 GOALS = ("awareness", "consideration", "conversion")
 #: Lower bounds of the age bands of the individuals profile; the last band is open.
 AGE_BANDS = (18, 25, 35, 45, 55, 65)
@@ -444,18 +446,8 @@ def profile_campaign_exposures(exposures: DataFrame) -> str:
     )
 
 
-def responses_by_propensity_decile(responses: DataFrame, exposures: DataFrame, audience: DataFrame) -> list[Any]:
-    """Exposures and responses of the people of each propensity decile: one row per decile (``decile``
-    1–10, None for people exposed but missing from audience_attributes) with its propensity range
-    (``low``, ``high``), ``exposed``, ``responded``, ``clicked``, ``converted`` and the first and
-    last stored days of exposures and responses. One Spark job.
-
-    Deciles rank the people of audience_attributes by (propensity_to_convert, individual_id)
-    into ten groups of equal size (``ntile(10)``: exact, not approximate, quantiles). Each
-    click, engagement or visit (``responded``) answers one exposure of the same person and an
-    exposure draws at most one, so ``responded / exposed`` is the share of the decile's exposures
-    that drew one. Conversions (``converted``) are the person's own process and count apart.
-    """
+def _by_propensity_decile(responses: DataFrame, exposures: DataFrame, audience: DataFrame) -> DataFrame:
+    """The aggregate :func:`responses_by_propensity_decile` collects."""
     # One union and one grouping by person rather than joins: a single Spark job without broadcasts.
     sides = [
         audience.select("individual_id", "propensity_to_convert", F.lit(1).alias("in_audience")),
@@ -488,7 +480,37 @@ def responses_by_propensity_decile(responses: DataFrame, exposures: DataFrame, a
             *[F.min(f"first_{c}").alias(f"first_{c}") for c in ("exposed_on", "responded_on")],
             *[F.max(f"last_{c}").alias(f"last_{c}") for c in ("exposed_on", "responded_on")],
         )
-        .collect()
+    )
+
+
+def responses_by_propensity_decile(responses: DataFrame, exposures: DataFrame, audience: DataFrame) -> list[Any]:
+    """Exposures and responses of the people of each propensity decile: one row per decile (``decile``
+    1–10, None for people exposed but missing from audience_attributes) with its propensity range
+    (``low``, ``high``), ``exposed``, ``responded``, ``clicked``, ``converted`` and the first and
+    last stored days of exposures and responses. One Spark job.
+
+    Deciles rank the people of audience_attributes by (propensity_to_convert, individual_id)
+    into ten groups of equal size (``ntile(10)``: exact, not approximate, quantiles). Each
+    click, engagement or visit (``responded``) answers one exposure of the same person and an
+    exposure draws at most one, so ``responded / exposed`` is the share of the decile's exposures
+    that drew one. Conversions (``converted``) are the person's own process and count apart.
+    """
+    return _by_propensity_decile(responses, exposures, audience).collect()
+
+
+def _by_channel(responses: DataFrame, exposures: DataFrame) -> DataFrame:
+    """Per channel: its exposures (``exposed``), the addressable ones, and the clicks, engagements and
+    visits answering them."""
+    answered = responses.where(F.col("response_type") != "conversion").select("exposure_id", "response_type")
+    return (
+        exposures.select("exposure_id", "channel", "addressable")
+        .join(answered, "exposure_id", "left")
+        .groupBy("channel")
+        .agg(
+            F.count(F.lit(1)).alias("exposed"),
+            _ones(F.col("addressable")).alias("addressable"),
+            *[_ones(F.col("response_type") == t).alias(t) for t in ("click", "engagement", "visit")],
+        )
     )
 
 
@@ -496,7 +518,13 @@ def profile_response_events(responses: DataFrame, exposures: DataFrame, audience
     """Response rate by propensity decile (:func:`responses_by_propensity_decile`): a decile's rate is the
     stored clicks, engagements and visits of its people divided by their stored campaign_exposures, over
     every stored day; beside it, the decile's conversions."""
-    rows = responses_by_propensity_decile(responses, exposures, audience)
+    both = (
+        _by_propensity_decile(responses, exposures, audience)
+        .withColumn("_part", F.lit("decile"))
+        .unionByName(_by_channel(responses, exposures).withColumn("_part", F.lit("channel")), allowMissingColumns=True)
+        .collect()
+    )
+    rows = [r for r in both if r._part == "decile"]
     by_decile = {r.decile: r for r in rows}
     largest = max((_ratio(r.responded, r.exposed) or 0.0 for r in rows), default=0.0)
 
@@ -554,8 +582,40 @@ def profile_response_events(responses: DataFrame, exposures: DataFrame, audience
         "each answers one exposure and an exposure draws at most one, so this is the share of exposures that drew "
         "one. Conversions: the decile's stored conversions, exposed or not (people convert at their own latent "
         "rate, and campaigns add to it). Exposures of the last stored days can still draw responses on days not "
-        "generated yet.\n"
+        "generated yet.\n\n"
+        f"{_channel_table([r for r in both if r._part == 'channel'])}"
     )
+
+
+def _channel_table(rows: Sequence[Any]) -> str:
+    """The per-channel table of the response_events profile: rates over addressable exposures (only
+    those draw clicks, engagements and visits), beside each channel's published CTR range."""
+    by_channel = {r.channel: r for r in rows}
+
+    def published(channel: str) -> str:
+        if channel in NON_CLICKABLE_CHANNELS:
+            return "none (not clickable)"
+        low, high = PUBLISHED_CTR_RANGES.get(channel, (None, None))
+        return "–" if low is None else f"{low * 100:g} – {high * 100:g} %"
+
+    table = markdown_table(
+        ["channel", "exposures", "addressable", "clicks", "CTR", "published CTR", "engagement rate", "visit rate"],
+        [
+            [
+                _label(c),
+                r.exposed,
+                r.addressable,
+                r.click,
+                _pct(r.click, r.addressable, 3),
+                published(c),
+                _pct(r.engagement, r.addressable, 3),
+                _pct(r.visit, r.addressable, 3),
+            ]
+            for c in _ordered(by_channel, CHANNELS)
+            for r in [by_channel[c]]
+        ],
+    )
+    return f"**Responses per channel** — rates are over addressable exposures (only those are answered)\n\n{table}\n"
 
 
 def profile_outcome_metrics(

@@ -100,26 +100,30 @@ def response_events(
     generation: GenerationSettings,
     catalog: CatalogAccess,
     campaign_exposures: DataFrame,
+    campaigns: DataFrame,
     audience_attributes: DataFrame,
     audience_truth: DataFrame,
     identity_mappings: DataFrame,
 ) -> DataFrame:
     """Response events: clicks, engagements and visits following an addressable exposure
-    within the attribution window, observed on its identifier while that is live, more likely
-    the higher the person's propensity to convert; and conversions — each person's own at
-    their latent rate, plus those campaigns cause by their effect, frequency and channel —
-    observed on a live identifier and linked to the last exposure on it, if any; partitioned
-    by the response's event_date (reading exposures up to 7 days earlier)."""
+    within the attribution window at its channel's rates (CTV and audio are never clicked),
+    observed on its identifier while that is live, more likely the higher the person's
+    propensity to convert; and conversions — each person's own at their latent rate, plus
+    those campaigns cause by their effect, frequency and channel, worth more the nearer the
+    campaign's goal is to a sale — observed on a live identifier and linked to the last
+    exposure on it, if any; partitioned by the response's event_date (reading exposures up to
+    7 days earlier)."""
     params, config = requested(context, generation, catalog, spark, config)
     days = partition_days(context.partition_time_window)
     context.log.info(
         f"Generating responses for {len(days)} day(s): {days[0]} … {days[-1]} from the exposures of "
-        f"{days[0] - dt.timedelta(days=MAX_ATTRIBUTION_DAYS)} … {days[-1]}, base rates {config.base_rate}, "
+        f"{days[0] - dt.timedelta(days=MAX_ATTRIBUTION_DAYS)} … {days[-1]}, response rates {config.response_rates}, "
         f"attribution window {params.attribution_window_hours} h (seed {params.seed})"
     )
     return generate_response_events(
         spark.spark_session,
         campaign_exposures,
+        campaigns,
         audience_attributes,
         audience_truth,
         identity_mappings,

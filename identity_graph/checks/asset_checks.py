@@ -42,6 +42,7 @@ from identity_graph.model.vocabularies import (
     CHANNEL_IDENTIFIER,
     DEVICE_IDENTIFIER,
     GENERATION_MIN_AGE_GAP,
+    NON_CLICKABLE_CHANNELS,
     PARTNER_MAX_AGE_GAP,
 )
 from identity_graph.partitions import EVENTS_START, daily_partitions
@@ -470,6 +471,19 @@ def _after_exposure(context: Any, stored: DataFrame, exposures: DataFrame) -> Ve
     )
 
 
+def _no_clicks_where_nothing_to_click(context: Any, stored: DataFrame, exposures: DataFrame) -> Verdict:
+    """Rule: no click answers an exposure on a channel that cannot be clicked (``NON_CLICKABLE_CHANNELS``)."""
+    clicks = stored.where(F.col("response_type") == "click").join(
+        exposures.select("exposure_id", "channel"), "exposure_id", "left"
+    )
+    holds = ~F.coalesce(F.col("channel").isin(*NON_CLICKABLE_CHANNELS), F.lit(False))
+    columns = ["response_id", "response_type", "exposure_id", "channel"]
+    return Verdict(
+        integrity.violations(clicks, holds, columns, ["response_id"]),
+        f"no click on a {' or '.join(NON_CLICKABLE_CHANNELS)} exposure",
+    )
+
+
 def _causes_explain_every_conversion(
     context: Any, stored: DataFrame, exposures: DataFrame, responses: DataFrame
 ) -> Verdict:
@@ -817,6 +831,12 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
         "identifier (mapping_id), and time_to_conversion_hours is exact; only a conversion may carry no exposure "
         "(then no campaign, exposure_ts or time_to_conversion_hours).",
         _after_exposure, parents=("campaign_exposures",),
+    ),
+    DataCheck(
+        "response_events", "no_clicks_on_ctv_or_audio",
+        "No click answers an exposure on CTV or audio, whose impressions cannot be clicked (their responses are "
+        "site visits and view-through conversions).",
+        _no_clicks_where_nothing_to_click, parents=("campaign_exposures",),
     ),
     DataCheck(
         "response_events", "observed_on_live_identifier",

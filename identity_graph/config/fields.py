@@ -157,6 +157,17 @@ def rates_over(vocabulary: Sequence[str]) -> Any:
     ]
 
 
+def rates_per(keys: Sequence[str], outcomes: Sequence[str], defaults: Mapping[str, Mapping[str, float]]) -> Any:
+    """Per key of ``keys`` (a channel), exclusive outcomes' probabilities over ``outcomes``
+    (:func:`rates_over`); a key left out keeps its ``defaults``, an outcome left out of a key's
+    rates is 0. Kept in ``keys``' order."""
+
+    def with_defaults(rates: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        return {k: dict(rates[k]) if k in rates else dict(defaults.get(k, {})) for k in keys}
+
+    return Annotated[dict[str, rates_over(outcomes)], AfterValidator(_keys_from(keys)), AfterValidator(with_defaults)]
+
+
 def shares_over(vocabulary: Sequence[str]) -> Any:
     """Independent shares over ``vocabulary``: each in [0, 1], at least one above 0."""
     return Annotated[

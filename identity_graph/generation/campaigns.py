@@ -391,7 +391,6 @@ def generate_campaign_exposures(
 
     # The person's identifiers, then those live at the exposure, on a channel of the campaign.
     held = held_identifiers(identity_mappings)
-    channel_of = {t: c for c, t in CHANNEL_IDENTIFIER.items()}
     events = (
         events.join(held, "individual_id", "left")
         .withColumn(
@@ -405,7 +404,8 @@ def generate_campaign_exposures(
             "_reachable",
             F.filter(
                 "channels",
-                lambda c: F.exists("_live", lambda m: R.lookup(m["identifier_type"], channel_of) == c),
+                # Several channels may reach people through one identifier type (social and audio: the phone's).
+                lambda c: F.exists("_live", lambda m: m["identifier_type"] == R.lookup(c, CHANNEL_IDENTIFIER)),
             ),
         )
         .withColumn("addressable", F.size("_reachable") > 0)

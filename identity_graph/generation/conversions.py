@@ -49,6 +49,8 @@ from identity_graph.model.tables import (
 )
 from identity_graph.model.vocabularies import (
     CHANNEL_CONVERSION_FACTOR,
+    EXPOSURE_RESPONSE_TYPES,
+    GOAL_VALUE_FACTOR,
     PERSONA_CONVERSION_FACTOR,
     PERSONA_WEIGHTS_BY_AGE,
 )
@@ -231,22 +233,35 @@ def _exposure_responses(
     params: RunParameters,
 ) -> DataFrame:
     """Clicks, engagements and visits: each addressable exposure responds at most once, type t with
-    probability base_rate[t] × exp(propensity_effect × (propensity_to_convert − 0.5)), the rates
-    scaled down together if they would exceed 1 (a person missing from ``audience`` counts as
-    propensity 0.5), observed on the exposure's identifier while it is live."""
+    probability response_rates[channel][t] × m / E[m], where m = exp(propensity_effect ×
+    (propensity_to_convert − 0.5)) and E[m] is its mean over ``audience`` (so a channel's rates are
+    its mean rates over the audience; a person missing from ``audience`` counts as propensity 0.5).
+    A person's rates are scaled down together if they would exceed 1. The response is observed on
+    the exposure's identifier while it is live."""
     seed = params.seed
     key = "exposure_id"
-    rates = [(t, r) for t, r in config.base_rate.items() if r > 0]
-    propensity = F.coalesce(F.col("propensity_to_convert").cast("double"), F.lit(0.5))
-    multiplier = F.exp(F.lit(config.propensity_effect) * (propensity - F.lit(0.5)))
-    total = F.lit(sum(r for _, r in rates)) * multiplier
+    types = [t for t in EXPOSURE_RESPONSE_TYPES if any(r.get(t, 0.0) > 0 for r in config.response_rates.values())]
+
+    def multiplier(propensity: Column) -> Column:
+        return F.exp(F.lit(config.propensity_effect) * (propensity.cast("double") - F.lit(0.5)))
+
+    mean_multiplier = audience.agg(
+        F.coalesce(
+            (F.sum(multiplier(F.col("propensity_to_convert")).cast(EXACT)) / F.count(F.lit(1))).cast("double"),
+            F.lit(1.0),
+        ).alias("_mean_multiplier")
+    )
+    relative = multiplier(F.coalesce(F.col("propensity_to_convert"), F.lit(0.5))) / F.col("_mean_multiplier")
+    totals = {c: sum(r.get(t, 0.0) for t in types) for c, r in config.response_rates.items()}
+    total = F.coalesce(R.lookup(F.col("channel"), totals), F.lit(0.0)) * relative
     scale = F.when(total > F.lit(1.0), F.lit(1.0) / total).otherwise(F.lit(1.0))
     u = R.uniform(seed, RESPONSES, "respond", key)
     response_type = None
-    cumulative = 0.0
-    for name, rate in rates:
-        cumulative += rate
-        below = u < F.lit(cumulative) * multiplier * scale
+    cumulative = {c: 0.0 for c in config.response_rates}
+    for name in types:
+        for c, r in config.response_rates.items():
+            cumulative[c] += r.get(name, 0.0)
+        below = u < F.coalesce(R.lookup(F.col("channel"), cumulative), F.lit(0.0)) * relative * scale
         response_type = F.when(below, F.lit(name)) if response_type is None else response_type.when(below, F.lit(name))
     if response_type is None:
         response_type = F.lit(None).cast("string")
@@ -254,8 +269,9 @@ def _exposure_responses(
     last_seen = identity_mappings.select("mapping_id", F.unix_seconds("last_seen").alias("_last_seen"))
     return (
         exposures.where(F.col("addressable"))
-        .select(key, "campaign_id", "individual_id", "mapping_id", "exposure_ts")
+        .select(key, "campaign_id", "individual_id", "mapping_id", "exposure_ts", "channel")
         .join(audience.select("individual_id", "propensity_to_convert"), "individual_id", "left")
+        .crossJoin(F.broadcast(mean_multiplier))
         .withColumn("response_type", response_type)
         .where(F.col("response_type").isNotNull())
         .withColumn("_exposure_epoch", F.unix_timestamp("exposure_ts"))
@@ -288,7 +304,8 @@ def responses_with_causes(
     days: Sequence[dt.date],
 ) -> DataFrame:
     """Every response whose response_ts falls on one of ``days``, numbered within its day, with
-    response_events' columns and conversion_truth's (cause, cause_campaign_id, cause_exposure_id).
+    response_events' columns but value and conversion_truth's (cause, cause_campaign_id,
+    cause_exposure_id), and ``_value``: a conversion's value before its cause's goal factor.
 
     ``exposures`` must cover [min(days) − attribution window, max(days)].
     """
@@ -325,14 +342,8 @@ def responses_with_causes(
     responses = clicks_and_visits.unionByName(conversions.select(*clicks_and_visits.columns)).withColumns(
         {"event_date": F.date_from_unix_date(_epoch_day(F.col("_epoch")).cast("int")), "_one": F.lit(1)}
     )
-    value = R.clip(
-        F.round(
-            F.lit(config.conversion_value_median)
-            * F.exp(F.lit(config.conversion_value_sigma) * R.standard_normal(seed, RESPONSES, "value", "_order")),
-            2,
-        ),
-        0.0,
-        MAX_VALUE_12_2,
+    value = F.lit(config.conversion_value_median) * F.exp(
+        F.lit(config.conversion_value_sigma) * R.standard_normal(seed, RESPONSES, "value", "_order")
     )
     numbered = with_contiguous_ids(responses, "_order", "_one", "_offset", group="event_date")
     linked = F.col("_exposure_epoch").isNotNull()
@@ -346,7 +357,7 @@ def responses_with_causes(
         timestamp_at(F.col("_epoch")).alias("response_ts"),
         F.when(linked, timestamp_at(F.col("_exposure_epoch"))).alias("exposure_ts"),
         F.when(linked, (F.col("_epoch") - F.col("_exposure_epoch")) / F.lit(3600.0)).alias("time_to_conversion_hours"),
-        F.when(F.col("response_type") == "conversion", value).cast("decimal(12,2)").alias("value"),
+        F.when(F.col("response_type") == "conversion", value).alias("_value"),
         "event_date",
         "cause",
         "cause_campaign_id",
@@ -358,6 +369,7 @@ def responses_with_causes(
 def generate_response_events(
     spark: SparkSession,
     exposures: DataFrame,
+    campaigns: DataFrame,
     audience: DataFrame,
     audience_truth: DataFrame,
     identity_mappings: DataFrame,
@@ -374,9 +386,17 @@ def generate_response_events(
     last_seen is never seen. Conversions — organic at the person's latent daily rate, or caused
     by an exposure with probability :func:`caused_probability` — are observed on one of the
     person's live identifiers and linked to the last addressable exposure on it within the
-    attribution window, else carry no exposure. Conversions carry a log-normal value.
+    attribution window, else carry no exposure. Conversions carry a log-normal value; one a
+    campaign caused is worth its goal's factor (``GOAL_VALUE_FACTOR``) times an organic one.
     """
-    return responses_with_causes(exposures, audience, audience_truth, identity_mappings, config, params, days)
+    responses = responses_with_causes(exposures, audience, audience_truth, identity_mappings, config, params, days)
+    goals = campaigns.select(F.col("campaign_id").alias("cause_campaign_id"), F.col("goal").alias("_goal"))
+    factor = F.coalesce(R.lookup(F.col("_goal"), GOAL_VALUE_FACTOR), F.lit(1.0))
+    # When, not clip alone: greatest/least skip NULLs, and clicks, engagements and visits carry no value.
+    value = F.when(F.col("_value").isNotNull(), R.clip(F.round(F.col("_value") * factor, 2), 0.0, MAX_VALUE_12_2))
+    return responses.join(F.broadcast(goals), "cause_campaign_id", "left").withColumn(
+        "value", value.cast("decimal(12,2)")
+    )
 
 
 @generates(CONVERSION_TRUTH)

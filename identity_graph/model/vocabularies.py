@@ -77,15 +77,19 @@ DEFAULT_SEGMENT_BY_CATEGORY: Mapping[str, str] = {
 SEGMENTS = tuple(DEFAULT_SEGMENT_BY_CATEGORY.values())
 BEHAVIORAL_CLASSES = ("Heavy User", "Moderate User", "Light User", "Churned")
 
-CHANNELS = ("email", "social", "display", "video", "ctv")
-#: The identifier type each channel reaches a person through.
+CHANNELS = ("email", "social", "display", "video", "ctv", "audio")
+#: The identifier type each channel reaches a person through (streaming audio plays on phones).
 CHANNEL_IDENTIFIER: Mapping[str, str] = {
     "email": "email_hash",
     "social": "mobile_ad_id",
     "display": "cookie_id",
     "video": "device_id",
     "ctv": "ctv_id",
+    "audio": "mobile_ad_id",
 }
+#: Channels whose impressions cannot be clicked: a TV screen and an audio stream have nothing to click.
+#: Their responses are site visits (and view-through conversions).
+NON_CLICKABLE_CHANNELS = ("ctv", "audio")
 #: Where an impression runs, per channel.
 PLACEMENTS: Mapping[str, tuple[str, ...]] = {
     "email": ("newsletter", "promotional", "triggered"),
@@ -93,6 +97,18 @@ PLACEMENTS: Mapping[str, tuple[str, ...]] = {
     "display": ("leaderboard", "sidebar", "interstitial", "native"),
     "video": ("pre_roll", "mid_roll", "outstream"),
     "ctv": ("pre_roll", "mid_roll", "pause_screen", "home_screen"),
+    "audio": ("music_stream", "podcast", "host_read"),
+}
+#: Published click-through-rate ranges (clicks ÷ impressions) per clickable channel, the defaults of
+#: ResponsesConfig.response_rates lie inside: display 0.05–0.5 %, social 0.5–2 %, email 2–5 % of
+#: delivered messages (boneyardtools.com, "What is a good click-through rate by channel"); online video
+#: 0.05 % (OLV floor, Infinity Direct "Media Channel Performance 101") to 1.03 % (in-stream, MediaMind
+#: 2012). CTV and audio have none: their CTR floor is quoted as 0.001 %, or not at all (Infinity Direct).
+PUBLISHED_CTR_RANGES: Mapping[str, tuple[float, float]] = {
+    "email": (0.02, 0.05),
+    "social": (0.005, 0.02),
+    "display": (0.0005, 0.005),
+    "video": (0.0005, 0.0103),
 }
 GOALS = ("awareness", "consideration", "conversion")
 #: A campaign's eligible audience is randomised into these groups; the holdout is never exposed.
@@ -100,8 +116,23 @@ ASSIGNMENT_GROUPS = ("treatment", "holdout")
 RESPONSE_TYPES = ("click", "conversion", "engagement", "visit")
 #: The responses an exposure draws itself; conversions come from each person's own rate and campaigns' effects.
 EXPOSURE_RESPONSE_TYPES = ("click", "engagement", "visit")
+#: Default mean probability that an addressable exposure on each channel draws each response (at most
+#: one): ResponsesConfig.response_rates. Clicks inside PUBLISHED_CTR_RANGES; none on CTV and audio, whose
+#: response is a visit to the advertiser's site (matched by household IP or device graph).
+DEFAULT_RESPONSE_RATES: Mapping[str, Mapping[str, float]] = {
+    "email": {"click": 0.03, "engagement": 0.004, "visit": 0.004},
+    "social": {"click": 0.009, "engagement": 0.012, "visit": 0.002},
+    "display": {"click": 0.0012, "engagement": 0.001, "visit": 0.002},
+    "video": {"click": 0.004, "engagement": 0.003, "visit": 0.002},
+    "ctv": {"click": 0.0, "engagement": 0.0, "visit": 0.004},
+    "audio": {"click": 0.0, "engagement": 0.0, "visit": 0.002},
+}
 #: How strongly an exposure on each channel drives conversions, relative to the campaign's effect.
-CHANNEL_CONVERSION_FACTOR = {"email": 1.2, "social": 1.0, "display": 0.7, "video": 0.9, "ctv": 0.8}
+CHANNEL_CONVERSION_FACTOR = {"email": 1.2, "social": 1.0, "display": 0.7, "video": 0.9, "ctv": 0.8, "audio": 0.6}
+#: What a conversion a campaign causes is worth, relative to an organic one, by the campaign's goal: a
+#: conversion campaign sells (a purchase at full value), consideration drives trials and first orders,
+#: awareness mostly sign-ups and small first baskets.
+GOAL_VALUE_FACTOR: Mapping[str, float] = {"awareness": 0.6, "consideration": 0.9, "conversion": 1.4}
 #: Why a conversion happened: on the person's own (organic), or caused by a campaign's exposure.
 CONVERSION_CAUSES = ("organic", "campaign")
 #: Latent personas: each person's is drawn by age band (PERSONA_WEIGHTS_BY_AGE); it scales the

@@ -40,6 +40,8 @@ from identity_graph.generation.campaigns import (
 )
 from identity_graph.generation.common import DAY_KEY_STRIDE, day_number
 from identity_graph.generation.conversions import (
+    INDIVIDUAL_KEY_SHIFT,
+    ORGANIC_ORDER,
     caused_probability,
     generate_audience_truth,
     generate_campaign_truth,
@@ -53,8 +55,11 @@ from identity_graph.model.vocabularies import (
     CHANNELS,
     DEFAULT_CATEGORY_WEIGHTS,
     DEFAULT_SEGMENT_BY_CATEGORY,
+    EXPOSURE_RESPONSE_TYPES,
+    GOAL_VALUE_FACTOR,
     GOALS,
-    RESPONSE_TYPES,
+    NON_CLICKABLE_CHANNELS,
+    PUBLISHED_CTR_RANGES,
 )
 from identity_graph.profiles import profile_outcome_metrics
 from identity_graph_tests.support.fingerprint import differing_rows
@@ -65,6 +70,7 @@ PARAMS = RunParameters(seed=42, days=14, partitions=2)
 WINDOW = [PARAMS.window_start + dt.timedelta(days=i) for i in range(PARAMS.days)]
 #: The last week of the window: what a 7-partition backfill would ask for.
 WEEK = WINDOW[-7:]
+TYPES = EXPOSURE_RESPONSE_TYPES
 SEGMENT_WEIGHTS = {DEFAULT_SEGMENT_BY_CATEGORY[c]: w for c, w in DEFAULT_CATEGORY_WEIGHTS.items()}
 
 
@@ -129,6 +135,7 @@ def campaign_chain(spark, upstream, params: RunParameters) -> dict[str, DataFram
         generate_response_events(
             spark,
             exposures,
+            campaigns,
             upstream["audience"],
             upstream["audience_truth"],
             upstream["identity_mappings"],
@@ -211,6 +218,7 @@ def week_at_7_partitions(spark, chain, upstream):
             generate_response_events(
                 spark,
                 lookback,
+                campaigns.repartition(7),
                 audience,
                 upstream["audience_truth"].repartition(7),
                 upstream["identity_mappings"].repartition(7),
@@ -505,21 +513,80 @@ def test_top_propensity_decile_responds_at_least_three_times_as_often_as_the_bot
     bottom, top = rates[1][0], rates[10][0]
     assert bottom > 0 and rates[1][1] > 5_000 and rates[10][1] > 5_000
     assert top >= 3 * bottom, rates
-    assert all(rates[d][0] <= rates[d + 2][0] for d in range(1, 9)), rates
+    # Rising throughout: the pooled rate of the bottom, middle and top deciles (single deciles' rates,
+    # at display's 0.1 %, differ by less than their noise at the bottom).
+    pooled = [
+        sum(rates[d][0] * rates[d][1] for d in group) / sum(rates[d][1] for d in group)
+        for group in ((1, 2, 3), (4, 5, 6, 7), (8, 9, 10))
+    ]
+    assert pooled[0] < pooled[1] < pooled[2], (pooled, rates)
 
 
-def test_response_types_follow_the_base_rates(chain):
+def test_channels_respond_like_channels(chain):
+    """Per channel, over addressable exposures: each response type within 4 standard errors (and 10 %)
+    of its configured mean rate — the mean over the audience, which the people a channel reaches
+    only approximate — the click-through rate inside the channel's published range, and no click
+    at all on CTV or audio, whose response is a site visit."""
     config = ResponsesConfig()
-    total = sum(config.base_rate.values())
-    exposure_responses = chain["responses"].where(F.col("response_type") != "conversion")
-    counts = {r.response_type: r["count"] for r in exposure_responses.groupBy("response_type").count().collect()}
-    n = sum(counts.values())
-    assert n > 800 and set(counts) == set(RESPONSE_TYPES) - {"conversion"}
-    for response_type, count in counts.items():
-        share = config.base_rate[response_type] / total
-        # Within 4 standard errors of the share (binomial over the n responses).
-        tolerance = 4 * math.sqrt(share * (1 - share) / n)
-        assert count / n == pytest.approx(share, abs=tolerance), counts
+    answered = chain["responses"].where(F.col("response_type") != "conversion").select("exposure_id", "response_type")
+    rows = (
+        chain["exposures"]
+        .where(F.col("addressable"))
+        .join(answered, "exposure_id", "left")
+        .groupBy("channel")
+        .agg(F.count("*").alias("n"), *[F.count(F.when(F.col("response_type") == t, 1)).alias(t) for t in TYPES])
+        .collect()
+    )
+    by_channel = {r.channel: r for r in rows}
+    assert set(by_channel) == set(CHANNELS), by_channel
+    for channel, r in by_channel.items():
+        for response_type in TYPES:
+            rate = config.response_rates[channel][response_type]
+            realised = r[response_type] / r.n
+            tolerance = 4 * math.sqrt(rate * (1 - rate) / r.n) + 0.1 * rate
+            assert rate - tolerance <= realised <= rate + tolerance, (channel, response_type, realised, rate, r.n)
+        if channel in NON_CLICKABLE_CHANNELS:
+            assert r.click == 0, r
+        else:
+            # Inside the published range, give or take 3 standard errors of the channel's sample.
+            low, high = PUBLISHED_CTR_RANGES[channel]
+            ctr = r.click / r.n
+            error = 3 * math.sqrt(ctr * (1 - ctr) / r.n)
+            assert low - error <= ctr <= high + error, (channel, ctr, r.n)
+    assert by_channel["ctv"].visit > 20, by_channel["ctv"]
+
+
+def test_a_caused_conversion_is_worth_its_campaigns_goal_factor(chain):
+    """value = round(conversion_value_median × factor × exp(σZ), 2), Z the conversion's hashed normal:
+    factor 1 for an organic conversion and GOAL_VALUE_FACTOR of its campaign's goal for a caused one."""
+    config = ResponsesConfig()
+    order = F.when(F.col("cause") == "campaign", F.col("cause_exposure_id") * F.lit(2) + F.lit(1)).otherwise(
+        F.lit(ORGANIC_ORDER)
+        + F.datediff("event_date", F.lit("1970-01-01")).cast("bigint") * F.lit(INDIVIDUAL_KEY_SHIFT)
+        + F.col("individual_id")
+    )
+    goals = chain["campaigns"].select(F.col("campaign_id").alias("cause_campaign_id"), "goal")
+    joined = (
+        chain["responses"]
+        .where(F.col("response_type") == "conversion")
+        .select("response_id", "individual_id", "value", "event_date")
+        .join(chain["causes"].select("response_id", "cause", "cause_campaign_id", "cause_exposure_id"), "response_id")
+        .join(goals, "cause_campaign_id", "left")
+        .withColumn("_order", order)
+    )
+    factor = F.coalesce(lookup(F.col("goal"), GOAL_VALUE_FACTOR), F.lit(1.0))
+    drawn = F.lit(config.conversion_value_median) * F.exp(
+        F.lit(config.conversion_value_sigma) * R.standard_normal(PARAMS.seed, "response_events", "value", "_order")
+    )
+    expected = F.round(drawn * factor, 2).cast("decimal(12,2)")
+    counts = {
+        r.goal: (r.n, r.wrong)
+        for r in joined.groupBy("goal")
+        .agg(F.count("*").alias("n"), F.count(F.when(F.col("value") != expected, 1)).alias("wrong"))
+        .collect()
+    }
+    assert set(counts) == {None, *GOALS} and all(n > 0 for n, _ in counts.values()), counts
+    assert all(wrong == 0 for _, wrong in counts.values()), counts
 
 
 def test_responses_follow_their_exposure_within_the_attribution_window(chain):
@@ -592,7 +659,7 @@ def test_responses_are_observed_on_their_exposures_identifier_while_it_is_live(c
     finding = integrity.observed_on_live_identifier(
         joined, "response_id", "response_ts", upstream["identity_mappings"], expected
     )
-    assert finding.checked > 800 and finding.failing == 0, finding.sample
+    assert finding.checked > 400 and finding.failing == 0, finding.sample
     contextual = exposures.where(~F.col("addressable"))
     assert contextual.count() > 0
     assert responses.join(contextual, "exposure_id", "left_semi").count() == 0
@@ -605,6 +672,7 @@ def test_a_days_responses_are_identical_alone_and_within_a_week(spark, chain, up
         generate_response_events(
             spark,
             lookback,
+            chain["campaigns"],
             upstream["audience"],
             upstream["audience_truth"],
             upstream["identity_mappings"],
@@ -923,7 +991,7 @@ def test_outcome_rows_are_consistent_with_their_conversion(chain):
 def test_campaign_kpis_at_the_default_config_are_realistic(chain):
     """ROAS, CTR and conversions per impression as the outcome_metrics asset page shows them
     (profile_outcome_metrics: ROAS = Σ value of the conversions linked to the campaign's exposures ÷
-    Σ cost), over whole flights at the default config: CTR 0.1–2 % and linked ROAS of a few to 25×,
+    Σ cost), over whole flights at the default config: CTR 0.05–2 % and linked ROAS of a few to 25×,
     as platforms report it — a conversion is linked to the last exposure on its identifier whatever
     caused it, so a campaign claims the organic conversions of the people it reached. Conversions do
     not depend on CPM, so a campaign bought at cpm_min earns the revenue per impression of all of them:
@@ -943,12 +1011,14 @@ def test_campaign_kpis_at_the_default_config_are_realistic(chain):
         "CTR": number(everyone["clicks"]) / impressions,
         "conversions per impression": number(everyone["conversions"]) / impressions,
     }
-    # Measured: median 9.4×, all 13.9×, at cpm_min 48.6×; CTR 0.31 %. Linked (platform-reported) ROAS
+    # Measured: median 9.4×, all 13.9×, at cpm_min 48.6×. Linked (platform-reported) ROAS
     # claims the organic conversions of people the campaign happened to reach: far above the true one.
     assert 1 <= realised["median campaign ROAS"] <= 25, (realised, roas)
     assert 1 <= realised["ROAS of all campaigns"] <= 25, (realised, roas)
     assert realised["ROAS at cpm_min"] <= 80, (realised, roas)
-    assert 0.001 <= realised["CTR"] <= 0.02, realised
+    # Over every impression, contextual ones and the unclickable CTV and audio included: a blended
+    # CTR between display's published floor (0.05 %) and email's (2 %).
+    assert 0.0005 <= realised["CTR"] <= 0.02, realised
     assert 0.0001 <= realised["conversions per impression"] <= 0.02, realised
 
 

@@ -214,6 +214,14 @@ CORRUPTIONS = [
         1, id="response before its exposure",
     ),
     pytest.param(
+        "response_events", "no_clicks_on_ctv_or_audio",
+        with_ids(
+            "SELECT exposure_id FROM {response_events} WHERE response_type = 'click' ORDER BY exposure_id LIMIT 2",
+            "UPDATE {campaign_exposures} SET channel = 'ctv' WHERE exposure_id IN ({ids})",
+        ),
+        2, id="clicks on CTV impressions",
+    ),
+    pytest.param(
         "conversion_truth", "causes_explain_every_conversion",
         with_ids(
             "SELECT response_id FROM {conversion_truth} WHERE cause = 'campaign' ORDER BY response_id LIMIT 2",
@@ -480,7 +488,7 @@ def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
         (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
         groups.add(group)
     assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 51
-    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 108
+    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 109
 
 
 # -- the target's permissions ---------------------------------------------------------------

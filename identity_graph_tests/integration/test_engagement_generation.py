@@ -477,10 +477,13 @@ def test_response_rate_rises_with_the_generated_propensity_at_default_settings(s
     # The window is 168 h, so every response lands within the 8 days from the exposure's.
     days = [start + dt.timedelta(days=i) for i in range(8)]
     # Exposure responses only: no organic conversions (rate 0) and no campaign effect.
-    config = ResponsesConfig(propensity_effect=propensity_effect, zero_effect_share=1.0)
+    # Display at ten times its default rates: enough responses in the bottom decile to compare.
+    rates = {"display": {t: 10 * r for t, r in ResponsesConfig().response_rates["display"].items()}}
+    config = ResponsesConfig(propensity_effect=propensity_effect, zero_effect_share=1.0, response_rates=rates)
     no_one_converts = world["audience"].select("individual_id", F.lit(0.0).alias("daily_conversion_rate"))
+    campaign = spark.createDataFrame([(1, "awareness")], "campaign_id BIGINT, goal STRING")
     responses = generate_response_events(
-        spark, exposures, world["audience"], no_one_converts, identifiers, config, PARAMS, days
+        spark, exposures, campaign, world["audience"], no_one_converts, identifiers, config, PARAMS, days
     )
     deciles = world["audience"].select(
         "individual_id", F.ntile(10).over(Window.orderBy("propensity_to_convert", "individual_id")).alias("decile")

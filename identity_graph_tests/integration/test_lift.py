@@ -61,7 +61,9 @@ def study(spark):
     assignments = stored(generate_campaign_assignments(spark, campaigns, audience, PARAMS))
     exposures = stored(generate_campaign_exposures(spark, campaigns, assignments, mappings, PARAMS, days))
     config = ResponsesConfig()
-    responses = stored(generate_response_events(spark, exposures, audience, truth, mappings, config, PARAMS, days))
+    responses = stored(
+        generate_response_events(spark, exposures, campaigns, audience, truth, mappings, config, PARAMS, days)
+    )
     causes = stored(generate_conversion_truth(spark, exposures, audience, truth, mappings, config, PARAMS, days))
     campaign_truth = stored(
         generate_campaign_truth(spark, campaigns, assignments, truth, exposures, mappings, causes, config, PARAMS)

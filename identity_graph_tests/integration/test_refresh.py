@@ -8,6 +8,7 @@ import pytest
 
 from identity_graph.definitions import ALL_ASSETS
 from identity_graph.model import EVENT_TABLES
+from identity_graph.model.vocabularies import CHANNELS, NON_CLICKABLE_CHANNELS
 from identity_graph.resources.location import TableLocation
 from identity_graph.schedules import DAILY_REFRESH_SELECTION
 from identity_graph_tests.support.fingerprint import differing_rows, differing_tables
@@ -43,7 +44,8 @@ def test_each_table_records_the_config_it_was_generated_with_in_its_delta_commit
     assert record["config"]["num_households"] == RUN_CONFIG["ops"]["households"]["config"]["num_households"]
     assert record["generation"] == {"seed": 42, "days": 5, "attribution_window_hours": 168.0, "end_date": "2026-10-31"}
     responses = location.recorded(spark, "response_events")
-    assert responses["config"]["base_rate"] == RUN_CONFIG["ops"]["response_events"]["config"]["base_rate"]
+    asked = RUN_CONFIG["ops"]["response_events"]["config"]["response_rates"]
+    assert responses["config"]["response_rates"] == asked
     assert all(location.recorded(spark, table) for table in TABLES)
 
 
@@ -51,13 +53,14 @@ def test_a_refresh_asking_for_other_config_refuses_unless_told_to_rebuild(spark,
     """Other response rates than the graph's would mix two configs in one table: a run refreshing the
     day's responses fails naming the field, the stored and the asked value, and response_events is
     not written; with generation.rebuild the run generates with the new rates."""
-    other = {"ops": {"response_events": {"config": {"base_rate": {"click": 0.3, "visit": 0.2}}}}}
+    rates = {c: {"visit": 0.2} if c in NON_CLICKABLE_CHANNELS else {"click": 0.3, "visit": 0.2} for c in CHANNELS}
+    other = {"ops": {"response_events": {"config": {"response_rates": rates}}}}
     before = versions(spark, copy, ["response_events"])
     failed = refresh(copy, graph_instance, other, selection=["response_events"])
     assert not failed.success
     (failure,) = [e for e in failed.all_events if e.is_step_failure]
     message = failure.event_specific_data.error.message
-    assert "response_events.base_rate: stored" in message and "rebuild: true" in message, message
+    assert "response_events.response_rates: stored" in message and "rebuild: true" in message, message
     assert versions(spark, copy, ["response_events"]) == before
 
     rebuild = {**other, "resources": {"generation": {"config": {"rebuild": True}}}}

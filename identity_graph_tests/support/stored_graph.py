@@ -7,6 +7,7 @@ import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
 from identity_graph import model
+from identity_graph.model.vocabularies import NON_CLICKABLE_CHANNELS
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import STEP_LAUNCHER
 from identity_graph.resources.delta_io_manager import DeltaIOManager
@@ -28,7 +29,13 @@ RUN_CONFIG = {
         # campaigns that cause some.
         "response_events": {
             "config": {
-                "base_rate": {"click": 0.40, "engagement": 0.30, "visit": 0.30},
+                "response_rates": {
+                    **{
+                        c: {"click": 0.40, "engagement": 0.30, "visit": 0.30}
+                        for c in ("email", "social", "display", "video")
+                    },
+                    **{c: {"visit": 0.60} for c in NON_CLICKABLE_CHANNELS},
+                },
                 "effect_median": 0.5,
                 "zero_effect_share": 0.2,
             }

@@ -23,6 +23,8 @@ from identity_graph.model.vocabularies import (
     CHANNELS,
     DEFAULT_SEGMENT_BY_CATEGORY,
     GOALS,
+    NON_CLICKABLE_CHANNELS,
+    PUBLISHED_CTR_RANGES,
     RESPONSE_TYPES,
     SEGMENTS,
 )
@@ -312,10 +314,25 @@ def test_engagement_defaults_given_explicitly_are_the_same_config():
         (CampaignsConfig, {"target_segments": []}, ["target_segments", "[]"]),
         (CampaignsConfig, {"target_segments": ["Sports Fans", "Sports Fans"]}, ["target_segments", "Sports Fans"]),
         (CampaignsConfig, {"num_campaigns": "lots"}, ["num_campaigns", "lots"]),
-        (ResponsesConfig, {"base_rate": {"click": 0.1, "purchase": 0.1}}, ["base_rate", "purchase"]),
-        (ResponsesConfig, {"base_rate": {"click": 1.2}}, ["base_rate", "1.2"]),
-        (ResponsesConfig, {"base_rate": {"click": -0.1}}, ["base_rate", "-0.1"]),
-        (ResponsesConfig, {"base_rate": {"click": 0.6, "visit": 0.6}}, ["base_rate", "1.2"]),
+        (ResponsesConfig, {"response_rates": {"radio": {"click": 0.1}}}, ["response_rates", "radio"]),
+        (
+            ResponsesConfig,
+            {"response_rates": {"display": {"purchase": 0.1}}},
+            ["response_rates", "display", "purchase"],
+        ),
+        (ResponsesConfig, {"response_rates": {"email": {"click": 1.2}}}, ["response_rates", "email", "1.2"]),
+        (ResponsesConfig, {"response_rates": {"social": {"click": -0.1}}}, ["response_rates", "social", "-0.1"]),
+        (
+            ResponsesConfig,
+            {"response_rates": {"video": {"click": 0.6, "visit": 0.6}}},
+            ["response_rates", "video", "1.2"],
+        ),
+        (ResponsesConfig, {"response_rates": {"ctv": {"click": 0.01}}}, ["response_rates", "ctv", "cannot be clicked"]),
+        (
+            ResponsesConfig,
+            {"response_rates": {"audio": {"click": 0.01}}},
+            ["response_rates", "audio", "cannot be clicked"],
+        ),
         (ResponsesConfig, {"propensity_effect": -1.0}, ["propensity_effect", "-1.0"]),
         (ResponsesConfig, {"conversion_value_median": 0.0}, ["conversion_value_median", "0.0"]),
         (ResponsesConfig, {"conversion_value_sigma": -0.5}, ["conversion_value_sigma", "-0.5"]),
@@ -337,7 +354,14 @@ def test_config_defaults_are_valid_and_follow_the_data_model():
     assert (campaigns.num_campaigns, campaigns.duration_min_days, campaigns.duration_max_days) == (20, 7, 90)
     assert list(SEGMENTS) == list(DEFAULT_SEGMENT_BY_CATEGORY.values()) == campaigns.target_segments
     assert set(campaigns.channel_weights) == set(CHANNELS) and set(campaigns.goal_weights) == set(GOALS)
-    assert set(responses.base_rate) == set(RESPONSE_TYPES) - {"conversion"}
+    assert set(responses.response_rates) == set(CHANNELS)
+    assert all(set(rates) == set(RESPONSE_TYPES) - {"conversion"} for rates in responses.response_rates.values())
+    assert all(responses.response_rates[c]["click"] == 0 for c in NON_CLICKABLE_CHANNELS)
+    for channel, (low, high) in PUBLISHED_CTR_RANGES.items():
+        assert low <= responses.response_rates[channel]["click"] <= high, channel
+    # A channel left out keeps its defaults; a response type left out of a channel's rates is 0.
+    only_display = ResponsesConfig(response_rates={"display": {"click": 0.002}}).response_rates
+    assert only_display["display"] == {"click": 0.002} and only_display["email"] == responses.response_rates["email"]
     assert outcomes.attribution_models == list(ATTRIBUTION_MODELS)
     # Every config field carries a description for the launchpad.
     for cls in (CampaignsConfig, ResponsesConfig, OutcomesConfig, AudienceTruthConfig):

@@ -17,7 +17,13 @@ EXPECTED_DEPS = {
     "campaigns": set(),
     "campaign_assignments": {"campaigns", "audience_attributes"},
     "campaign_exposures": {"campaigns", "campaign_assignments", "identity_mappings"},
-    "response_events": {"campaign_exposures", "audience_attributes", "audience_truth", "identity_mappings"},
+    "response_events": {
+        "campaign_exposures",
+        "campaigns",
+        "audience_attributes",
+        "audience_truth",
+        "identity_mappings",
+    },
     "conversion_truth": {
         "response_events",
         "campaign_exposures",
