@@ -739,24 +739,37 @@ def profile_outcome_metrics(
 
 
 def profile_audience_truth(truth: DataFrame) -> str:
-    """People per latent persona, with their share and mean daily organic conversion rate."""
+    """People per latent persona, with their share, mean daily organic conversion rate and churned share."""
     rows = (
         truth.groupBy("persona")
-        .agg(F.count(F.lit(1)).alias("n"), F.avg("daily_conversion_rate").alias("rate"))
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.avg("daily_conversion_rate").alias("rate"),
+            F.count("churned_at").alias("churned"),
+        )
         .collect()
     )
     total = sum(r.n for r in rows)
     by_persona = {r.persona: r for r in rows}
     mean = _ratio(sum(r.rate * r.n for r in rows if r.rate is not None), total)
     table = markdown_table(
-        ["persona", "people", "share", "mean daily conversion rate"],
+        ["persona", "people", "share", "mean daily conversion rate", "churned"],
         [
-            [_label(p), by_persona[p].n, _pct(by_persona[p].n, total), _num(by_persona[p].rate, 5)]
+            [
+                _label(p),
+                by_persona[p].n,
+                _pct(by_persona[p].n, total),
+                _num(by_persona[p].rate, 5),
+                _pct(by_persona[p].churned, by_persona[p].n),
+            ]
             for p in _ordered(by_persona, PERSONAS)
         ]
-        + [["**all**", total, _pct(total, total), _num(mean, 5)]],
+        + [["**all**", total, _pct(total, total), _num(mean, 5), _pct(sum(r.churned for r in rows), total)]],
     )
-    return f"**Latent personas** — {total:,} people; never observed: score segmentations against it\n\n{table}\n"
+    return (
+        f"**Latent personas** — {total:,} people; never observed: score segmentations and churn models against it; "
+        f"churned: the share who stop engaging in the window\n\n{table}\n"
+    )
 
 
 def profile_conversion_truth(truth: DataFrame) -> str:

@@ -28,12 +28,14 @@ def content_engagements(
     generation: GenerationSettings,
     catalog: CatalogAccess,
     identity_mappings: DataFrame,
+    audience_truth: DataFrame,
 ) -> DataFrame:
     """Content engagements: one row per view, click, share, like or comment, partitioned by
     event_date, each observed on one of the person's device identifiers (mobile ad id, cookie,
     device id, CTV id) live at the time. Activity per person is heavy-tailed (power law); time
-    of day and day of week follow the configured pattern. A run over several days writes them
-    in one Spark job."""
+    of day and day of week follow the configured pattern; the person's latent persona tilts
+    their favourite category and primary device, and churners stop engaging at churned_at.
+    A run over several days writes them in one Spark job."""
     params, config = requested(context, generation, catalog, spark, config)
     days = partition_days(context.partition_time_window)
     context.log.info(
@@ -41,7 +43,7 @@ def content_engagements(
         f"{config.mean_events_per_day} events per person-day with a live device identifier on average, power law exponent {config.power_law_exponent}, "
         f"seed {params.seed})"
     )
-    return generate_content_engagements(spark.spark_session, identity_mappings, config, params, days)
+    return generate_content_engagements(spark.spark_session, identity_mappings, audience_truth, config, params, days)
 
 
 @table_asset("viewership_patterns")

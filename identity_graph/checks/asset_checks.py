@@ -31,6 +31,7 @@ from pyspark.sql import functions as F
 from identity_graph.checks import integrity, noise
 from identity_graph.checks.integrity import Finding
 from identity_graph.config.campaigns import ResponsesConfig
+from identity_graph.config.engagement import AudienceConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.config.observations import ObservationsConfig
 from identity_graph.generation import random as R
@@ -334,6 +335,34 @@ def _views_carry_duration(context: Any, stored: DataFrame) -> Verdict:
     holds = F.when(is_view, F.col("duration_seconds") >= 0).otherwise(F.col("duration_seconds").isNull())
     finding = integrity.violations(stored, holds, ["event_id", "engagement_type", "duration_seconds"], ["event_id"])
     return Verdict(finding, "duration_seconds ≥ 0 on views, NULL otherwise")
+
+
+def _no_engagement_after_churn(context: Any, stored: DataFrame, truth: DataFrame) -> Verdict:
+    """Rule: no engagement at or after its person's churned_at."""
+    joined = stored.select("event_id", "individual_id", "event_ts").join(
+        truth.where(F.col("churned_at").isNotNull()).select("individual_id", "churned_at"), "individual_id", "left"
+    )
+    holds = F.col("churned_at").isNull() | (F.col("event_ts") < F.col("churned_at"))
+    return Verdict(
+        integrity.violations(joined, holds, ["event_id", "individual_id", "event_ts", "churned_at"], ["event_id"]),
+        "no engagement at or after the person's churned_at",
+    )
+
+
+def _churners_classed_churned(context: CheckContext, stored: DataFrame, truth: DataFrame) -> Verdict:
+    """Rule: a churner whose churned_at is at least churn_inactive_days before computed_at is 'Churned'."""
+    config, _ = context.recorded("audience_attributes")
+    days = AudienceConfig.from_recorded(config).churn_inactive_days
+    joined = stored.select("individual_id", "behavioral_classification", "computed_at").join(
+        truth.where(F.col("churned_at").isNotNull()).select("individual_id", "churned_at"), "individual_id"
+    )
+    quiet_long_enough = F.unix_seconds("churned_at") <= F.unix_seconds("computed_at") - F.lit(days * 86_400)
+    holds = ~quiet_long_enough | (F.col("behavioral_classification") == "Churned")
+    columns = ["individual_id", "behavioral_classification", "churned_at", "computed_at"]
+    return Verdict(
+        integrity.violations(joined, holds, columns, ["individual_id"]),
+        f"every churner (audience_truth) quiet for more than churn_inactive_days ({days}) is classed 'Churned'",
+    )
 
 
 def _affinities(context: Any, stored: DataFrame) -> Verdict:
@@ -789,6 +818,17 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
         "Each engagement carries the identifier it was observed on: the person's own, of the device's type "
         f"({', '.join(f'{d} → {t}' for d, t in DEVICE_IDENTIFIER.items())}), with first_seen ≤ event_ts ≤ last_seen.",
         _engagements_on_identifiers, parents=("identity_mappings",),
+    ),
+    DataCheck(
+        "content_engagements", "no_engagement_after_churn",
+        "No engagement at or after its person's churned_at (audience_truth): churners engage no more.",
+        _no_engagement_after_churn, parents=("audience_truth",),
+    ),
+    DataCheck(
+        "audience_attributes", "churners_classed_churned",
+        "Every person who churned (audience_truth.churned_at) at least churn_inactive_days before computed_at is "
+        "classed 'Churned'.",
+        _churners_classed_churned, parents=("audience_truth",),
     ),
     DataCheck(
         "audience_attributes", "affinities_sum_to_one", "affinity_scores lie in [0, 1] and sum to 1 ± 1e-6 per person.",

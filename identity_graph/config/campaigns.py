@@ -218,7 +218,8 @@ class ResponsesConfig(TableConfig):
 
 
 class AudienceTruthConfig(TableConfig):
-    """Audience truth: each person's latent persona and the daily rate at which they convert on their own."""
+    """Audience truth: each person's latent persona, the daily rate at which they convert on their own, and
+    who churns."""
 
     table: ClassVar[str] = AUDIENCE_TRUTH.name
 
@@ -236,6 +237,23 @@ class AudienceTruthConfig(TableConfig):
         le=3.0,
         description="Log-scale spread of the individual factor of the organic rate (in [0, 3]); 0 gives everyone "
         "of a persona the same rate.",
+    )
+
+    churn_share: float = Field(
+        default=0.10,
+        ge=0.0,
+        le=1.0,
+        description="Share of people who churn (in [0, 1]): they stop engaging with content on a day drawn "
+        "uniformly among the window's first (days − churn_lead_days) days (its first day when the window is no "
+        "longer) and never engage again; audience_truth.churned_at holds it.",
+    )
+    churn_lead_days: int = Field(
+        default=14,
+        ge=1,
+        le=3650,
+        description="A churner's last possible engagement is more than this many days before the window's end "
+        "(in [1, 3650]; ≥ audience_attributes' churn_inactive_days, so every churner who engaged at all is "
+        "classed 'Churned').",
     )
 
 

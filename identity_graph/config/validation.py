@@ -107,4 +107,10 @@ def cross_section_problems(parsed: Mapping[str, TableConfig]) -> list[str]:
             f"{campaigns.table}.target_segments: {unknown} can never match an audience segment; the segments of "
             f"{engagement.table}.category_weights under {audience.table}.segment_by_category are {sorted(segments)}"
         )
+    truth = section(AudienceTruthConfig)
+    if truth.churn_share > 0 and truth.churn_lead_days < audience.churn_inactive_days:
+        problems.append(
+            f"{truth.table}.churn_lead_days ({truth.churn_lead_days}) must be ≥ {audience.table}.churn_inactive_days "
+            f"({audience.churn_inactive_days}): a churner's last engagement must be old enough to be classed 'Churned'"
+        )
     return problems

@@ -72,12 +72,14 @@ EXACT = "decimal(38,18)"
 def generate_audience_truth(
     spark: SparkSession, individuals: DataFrame, config: AudienceTruthConfig, params: RunParameters
 ) -> DataFrame:
-    """Each person's latent persona and daily organic conversion rate.
+    """Each person's latent persona, daily organic conversion rate and churn.
 
     The persona is drawn with the weights of the person's age band
     (``PERSONA_WEIGHTS_BY_AGE``); the rate is organic_daily_rate × the persona's factor
     (``PERSONA_CONVERSION_FACTOR``) × exp(σZ − σ²/2), a log-normal of mean 1, capped at
-    ``MAX_DAILY_RATE``.
+    ``MAX_DAILY_RATE``. A churn_share of people churn: churned_at is 00:00 UTC of a day
+    drawn uniformly among the window's first (days − churn_lead_days) days (its first day
+    when there are none), after which they never engage with content.
     """
     seed, table, key = params.seed, AUDIENCE_TRUTH.name, "individual_id"
     u = R.uniform(seed, table, "persona", key)
@@ -89,10 +91,21 @@ def generate_audience_truth(
     sigma = config.organic_rate_sigma
     individual = F.exp(F.lit(sigma) * R.standard_normal(seed, table, "rate", key) - F.lit(sigma * sigma / 2))
     rate = F.lit(config.organic_daily_rate) * R.lookup(F.col("persona"), PERSONA_CONVERSION_FACTOR) * individual
+    churn_days = max(1, params.days - config.churn_lead_days)
+    churn_day = F.floor(R.uniform(seed, table, "churn_day", key) * F.lit(churn_days))
+    churned_at = F.when(
+        R.uniform(seed, table, "churn", key) < F.lit(config.churn_share),
+        timestamp_at(F.lit(params.window_start_epoch) + churn_day * F.lit(SECONDS_PER_DAY)),
+    )
     return (
         individuals.select(key, "age")
         .withColumn("persona", persona)
-        .select(key, "persona", F.least(rate, F.lit(MAX_DAILY_RATE)).alias("daily_conversion_rate"))
+        .select(
+            key,
+            "persona",
+            F.least(rate, F.lit(MAX_DAILY_RATE)).alias("daily_conversion_rate"),
+            churned_at.alias("churned_at"),
+        )
     )
 
 

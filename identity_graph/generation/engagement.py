@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -27,7 +27,12 @@ from identity_graph.generation.common import (
     with_contiguous_ids,
 )
 from identity_graph.model.tables import AUDIENCE_ATTRIBUTES, CONTENT_ENGAGEMENTS, VIEWERSHIP_PATTERNS
-from identity_graph.model.vocabularies import DEVICE_IDENTIFIER, segment_for
+from identity_graph.model.vocabularies import (
+    DEVICE_IDENTIFIER,
+    PERSONA_CATEGORY_AFFINITY,
+    PERSONA_DEVICE_AFFINITY,
+    segment_for,
+)
 
 TABLE = CONTENT_ENGAGEMENTS.name
 AUDIENCE_TABLE = AUDIENCE_ATTRIBUTES.name
@@ -150,6 +155,65 @@ def _hour_of_day(u: str, weights: Sequence[float]) -> Column:
     return F.expr(f"CASE {' '.join(branches)} ELSE {len(weights) - 1} END")
 
 
+# -- personas ---------------------------------------------------------------------------------
+
+#: Iterative proportional fitting stops when every marginal is within this of its target, or after this many rounds.
+FIT_TOLERANCE, FIT_ROUNDS = 1e-12, 1000
+
+
+def persona_mix(
+    persona_counts: Mapping[str | None, int],
+    weights: Mapping[str, float],
+    affinity: Mapping[str, Mapping[str, float]],
+) -> dict[str | None, dict[str, float]]:
+    """P(value | persona): ``weights`` tilted by each persona's ``affinity`` (1 where it names no
+    value), refitted so that, mixed over ``persona_counts``, the values keep ``weights``.
+
+    Iterative proportional fitting of the (persona, value) table from count × weight × affinity
+    to row sums = the persona counts and column sums = weights × everyone: the tilt that stays
+    closest to the affinities while leaving the overall mix as configured. The None persona (a
+    person without audience_truth) keeps the configured mix.
+    """
+    # People without a persona keep the configured mix, so the rest must too.
+    personas = [p for p, n in persona_counts.items() if n > 0 and p is not None]
+    values = [v for v, w in weights.items() if w > 0]
+    total = sum(persona_counts[p] for p in personas)
+    weight_sum = sum(weights[v] for v in values)
+    neutral = {v: weights[v] / weight_sum for v in values}
+    if not personas:
+        return {None: neutral}
+    table = {p: {v: persona_counts[p] * weights[v] * affinity.get(p, {}).get(v, 1.0) for v in values} for p in personas}
+    target = {v: total * weights[v] / weight_sum for v in values}
+    for _ in range(FIT_ROUNDS):
+        for p in personas:
+            row = sum(table[p].values())
+            table[p] = {v: x * persona_counts[p] / row for v, x in table[p].items()}
+        columns = {v: sum(table[p][v] for p in personas) for v in values}
+        for p in personas:
+            table[p] = {v: x * target[v] / columns[v] for v, x in table[p].items()}
+        rows_off = max(abs(sum(table[p].values()) - persona_counts[p]) for p in personas)
+        if rows_off <= FIT_TOLERANCE * total:
+            break
+    mix: dict[str | None, dict[str, float]] = {
+        p: {v: x / sum(table[p].values()) for v, x in table[p].items()} for p in personas
+    }
+    mix[None] = neutral
+    return mix
+
+
+def _by_persona(u: Column, mix: Mapping[str | None, Mapping[str, float]]) -> Column:
+    """A value drawn from uniform ``u`` by the weights of the row's ``_persona`` in ``mix``."""
+    drawn = None
+    for persona, weights in mix.items():
+        if persona is None:
+            continue
+        chosen = R.categorical(u, weights)
+        is_persona = F.col("_persona") == F.lit(persona)
+        drawn = F.when(is_persona, chosen) if drawn is None else drawn.when(is_persona, chosen)
+    neutral = R.categorical(u, mix[None])
+    return neutral if drawn is None else drawn.otherwise(neutral)
+
+
 # -- content engagements ----------------------------------------------------------------------
 
 
@@ -157,6 +221,7 @@ def _hour_of_day(u: str, weights: Sequence[float]) -> Column:
 def generate_content_engagements(
     spark: SparkSession,
     identity_mappings: DataFrame,
+    audience_truth: DataFrame,
     config: EngagementConfig,
     params: RunParameters,
     days: Sequence[dt.date],
@@ -175,6 +240,9 @@ def generate_content_engagements(
     inside that identifier's live part of the day, starting at an hour from the temporal
     pattern; categories mix a per-person favourite with the configured weights, content
     within a category is Zipf-popular, and only views carry a log-normal duration.
+    The person's latent persona (``audience_truth``) tilts their favourite category and
+    primary device (:func:`persona_mix`: the configured mixes still hold over everyone), and
+    a person who churns has no event from churned_at on.
     A day's rows depend only on (seed, person, day) and the person's identifiers: identical
     whichever other days are generated with it, and event_id = day_scoped_key(event_date,
     rank of the event in the day by individual_id, then the person's event index).
@@ -224,12 +292,19 @@ def generate_content_engagements(
             ).alias("_devices")
         )
     )
-    people = devices.select(
+    truth = audience_truth.select(
+        key, F.col("persona").alias("_persona"), F.unix_seconds("churned_at").alias("_churned_at")
+    )
+    persona_counts = {r["_persona"]: r["count"] for r in truth.groupBy("_persona").count().collect()}
+    favourites = persona_mix(persona_counts, config.category_weights, PERSONA_CATEGORY_AFFINITY)
+    primary_devices = persona_mix(persona_counts, config.device_weights, PERSONA_DEVICE_AFFINITY)
+    people = devices.join(truth, key, "left").select(
         key,
         "_devices",
+        "_churned_at",
         rate.alias("_rate"),
-        R.categorical(person("favourite_category"), config.category_weights).alias("_favourite"),
-        R.categorical(person("primary_device"), config.device_weights).alias("_primary_device"),
+        _by_persona(person("favourite_category"), favourites).alias("_favourite"),
+        _by_persona(person("primary_device"), primary_devices).alias("_primary_device"),
     )
     # Date literals, not spark.createDataFrame: classic PySpark ships a local list through Python
     # workers on every action, which cost seconds per generation; literals stay in the JVM.
@@ -247,6 +322,8 @@ def generate_content_engagements(
             F.filter("_devices", lambda d: (d["first"] < day_start + F.lit(86_400)) & (d["last"] >= day_start)),
         )
         .where(F.size("_live") > 0)
+        # A churner engages no more from churned_at (00:00 of a day) on.
+        .where(F.col("_churned_at").isNull() | (day_start < F.col("_churned_at")))
         # Drawn once as columns: the Poisson fold compares against them at every step.
         .withColumn("_expected", expected)
         .withColumn("_count_u", person_day("event_count"))

@@ -423,8 +423,9 @@ OUTCOME_METRICS = Table(
 AUDIENCE_TRUTH = Table(
     name="audience_truth",
     family="measurement",
-    description="What each person really is, never observed: their latent persona and the daily rate at which "
-    "they convert on their own. Score segmentations and conversion models against it; never give it to them.",
+    description="What each person really is, never observed: their latent persona (which tilts the content and "
+    "devices they engage with), the daily rate at which they convert on their own, and whether they churn. Score "
+    "segmentations, churn and conversion models against it; never give it to them.",
     grain="one row per individual",
     primary_key="individual_id",
     foreign_keys=(ForeignKey("individual_id", "individuals", "individual_id"),),
@@ -437,6 +438,13 @@ AUDIENCE_TRUTH = Table(
             DOUBLE,
             "Probability that the person converts on their own on any one day, exposed or not: organic_daily_rate × "
             "the persona's factor × a log-normal individual factor of mean 1 (at most 0.5).",
+        ),
+        _col(
+            "churned_at",
+            TIMESTAMP,
+            "When the person stopped engaging with content for good (00:00 UTC of a day early enough in the window "
+            "that their last engagement is classed 'Churned'); NULL for the people who never churn.",
+            nullable=True,
         ),
     ),
 )

@@ -136,7 +136,7 @@ GOAL_VALUE_FACTOR: Mapping[str, float] = {"awareness": 0.6, "consideration": 0.9
 #: Why a conversion happened: on the person's own (organic), or caused by a campaign's exposure.
 CONVERSION_CAUSES = ("organic", "campaign")
 #: Latent personas: each person's is drawn by age band (PERSONA_WEIGHTS_BY_AGE); it scales the
-#: person's organic conversion rate by its factor.
+#: person's organic conversion rate by its factor and tilts their content and devices (below).
 PERSONA_CONVERSION_FACTOR = {
     "Deal Seeker": 1.8,
     "Brand Loyalist": 1.3,
@@ -152,6 +152,26 @@ PERSONA_WEIGHTS_BY_AGE = (
     (35, {"Busy Professional": 0.3, "Deal Seeker": 0.2, "Brand Loyalist": 0.2, "Casual Browser": 0.2, "Young Streamer": 0.05, "Retired Enthusiast": 0.05}),
     (65, {"Retired Enthusiast": 0.4, "Brand Loyalist": 0.25, "Casual Browser": 0.2, "Deal Seeker": 0.1, "Busy Professional": 0.05}),
 )  # fmt: skip
+#: How strongly each persona leans to each default content category and device type, relative to a
+#: persona-neutral person (1; categories and devices not named are 1). A person's favourite category and
+#: primary device are drawn from the configured weights tilted by these and refitted so that, over the
+#: personas of the graph, the configured weights still hold (generation.engagement.persona_mix).
+PERSONA_CATEGORY_AFFINITY: Mapping[str, Mapping[str, float]] = {
+    "Young Streamer": {"Entertainment": 4.0, "Sports": 2.0, "News": 0.3, "Education": 0.5},
+    "Deal Seeker": {"Technology": 3.0, "Entertainment": 1.5, "Education": 0.5},
+    "Busy Professional": {"News": 3.0, "Technology": 2.5, "Entertainment": 0.4, "Sports": 0.6},
+    "Brand Loyalist": {"Sports": 3.5, "News": 1.5, "Education": 0.5},
+    "Retired Enthusiast": {"News": 3.0, "Education": 3.0, "Technology": 0.3, "Entertainment": 0.6},
+    "Casual Browser": {},
+}
+PERSONA_DEVICE_AFFINITY: Mapping[str, Mapping[str, float]] = {
+    "Young Streamer": {"mobile": 3.0, "ctv": 1.5, "desktop": 0.4},
+    "Deal Seeker": {"mobile": 2.0, "desktop": 1.5, "ctv": 0.5},
+    "Busy Professional": {"desktop": 3.0, "mobile": 1.5, "ctv": 0.4, "tablet": 0.6},
+    "Brand Loyalist": {"ctv": 2.0, "tablet": 1.5},
+    "Retired Enthusiast": {"tablet": 3.0, "ctv": 2.5, "mobile": 0.3},
+    "Casual Browser": {},
+}
 ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "time_decay")
 CONVERSION_STATUSES = ("converted", "engaged", "no_action")
 

@@ -159,6 +159,24 @@ CORRUPTIONS = [
         1, id="affinities summing to 0.5",
     ),
     pytest.param(
+        "content_engagements", "no_engagement_after_churn",
+        with_ids(
+            "SELECT individual_id FROM {content_engagements} GROUP BY individual_id HAVING count(*) = 1 "
+            "ORDER BY 1 LIMIT 2",
+            "UPDATE {audience_truth} SET churned_at = TIMESTAMP '2026-10-20 00:00:00' WHERE individual_id IN ({ids})",
+        ),
+        2, id="engagements after their person churned",
+    ),
+    pytest.param(
+        "audience_attributes", "churners_classed_churned",
+        with_ids(
+            "SELECT individual_id FROM {audience_attributes} WHERE behavioral_classification != 'Churned' "
+            "ORDER BY 1 LIMIT 2",
+            "UPDATE {audience_truth} SET churned_at = TIMESTAMP '2026-10-01 00:00:00' WHERE individual_id IN ({ids})",
+        ),
+        2, id="churners not classed Churned",
+    ),
+    pytest.param(
         "campaigns", "flight_dates_ordered",
         "UPDATE {campaigns} SET end_date = start_date - INTERVAL 1 DAY WHERE campaign_id = 2",
         1, id="campaign ending before it starts",
@@ -450,6 +468,7 @@ def test_checks_after_a_one_day_run_read_every_stored_partition(spark, graph_ins
         "events_inside_window",
         "duration_for_views_only",
         "observed_on_live_identifier",
+        "no_engagement_after_churn",
     }
     assert (
         set(checked.values()) == {stored}
@@ -487,8 +506,8 @@ def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
         assert step.can_subset and STEP_LAUNCHER in step.required_resource_keys
         (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
         groups.add(group)
-    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 51
-    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 109
+    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 53
+    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 111
 
 
 # -- the target's permissions ---------------------------------------------------------------

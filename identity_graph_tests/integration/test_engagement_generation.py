@@ -25,24 +25,32 @@ from pyspark.sql import functions as F
 
 from identity_graph.checks import integrity
 from identity_graph.config import DemographicsConfig, HouseholdsConfig, IdentifiersConfig, RunParameters
-from identity_graph.config.campaigns import ResponsesConfig
+from identity_graph.config.campaigns import AudienceTruthConfig, ResponsesConfig
 from identity_graph.config.engagement import AudienceConfig, EngagementConfig
 from identity_graph.generation import generate_households, generate_identity_mappings, generate_individuals
-from identity_graph.generation.conversions import generate_response_events
+from identity_graph.generation.conversions import generate_audience_truth, generate_response_events
 from identity_graph.generation.engagement import (
     generate_audience_attributes,
     generate_content_engagements,
     generate_viewership_patterns,
 )
 from identity_graph.generation.random import lookup
-from identity_graph.model.vocabularies import DEFAULT_CATEGORY_WEIGHTS, DEFAULT_SEGMENT_BY_CATEGORY, DEVICE_IDENTIFIER
+from identity_graph.model.vocabularies import (
+    DEFAULT_CATEGORY_WEIGHTS,
+    DEFAULT_SEGMENT_BY_CATEGORY,
+    DEVICE_IDENTIFIER,
+    PERSONA_WEIGHTS_BY_AGE,
+)
+from identity_graph_tests.support.docs import ROOT, code_blocks
 from identity_graph_tests.support.fingerprint import differing_rows
 
 NUM_HOUSEHOLDS = 8_000
 PARAMS = RunParameters(seed=42, end_date=dt.date(2026, 10, 31), days=7, partitions=2)
 DAYS = [PARAMS.window_start + dt.timedelta(days=i) for i in range(PARAMS.days)]
-#: Short enough that a 7-day window has churned people, so every class is exercised.
+#: Short enough that a 7-day window has churned people, so every class is exercised; churners
+#: churn on one of the window's first 4 days, so every one who engaged at all is classed 'Churned'.
 AUDIENCE = AudienceConfig(churn_inactive_days=3)
+TRUTH = AudienceTruthConfig(churn_lead_days=3)
 EVENING = range(19, 23)
 
 HOUR_TOLERANCE = 0.008
@@ -50,6 +58,7 @@ DAY_TOLERANCE = 0.004
 LIFT_TOLERANCE = 0.05
 CATEGORY_TOLERANCE = 0.02
 EXPONENT_TOLERANCE = 0.15
+GUIDE = ROOT / "docs" / "segmentation.md"
 
 
 @pytest.fixture(scope="module")
@@ -57,30 +66,35 @@ def world(spark):
     households = generate_households(spark, HouseholdsConfig(num_households=NUM_HOUSEHOLDS), PARAMS)
     individuals = generate_individuals(spark, households, DemographicsConfig(), PARAMS).cache()
     mappings = generate_identity_mappings(spark, individuals, IdentifiersConfig(), PARAMS).cache()
-    events = generate_content_engagements(spark, mappings, EngagementConfig(), PARAMS, DAYS).cache()
+    truth = generate_audience_truth(spark, individuals, TRUTH, PARAMS).cache()
+    events = generate_content_engagements(spark, mappings, truth, EngagementConfig(), PARAMS, DAYS).cache()
     viewership = generate_viewership_patterns(spark, events, PARAMS).cache()
     audience = generate_audience_attributes(spark, viewership, individuals, AUDIENCE, PARAMS).cache()
-    live = live_days(mappings).cache()
+    live = live_days(mappings, truth).cache()
     yield {
         "individuals": individuals,
         "mappings": mappings,
+        "truth": truth,
         "events": events,
         "viewership": viewership,
         "audience": audience,
         "live": live,
     }
-    for frame in (individuals, mappings, events, viewership, audience, live):
+    for frame in (individuals, mappings, truth, events, viewership, audience, live):
         frame.unpersist()
 
 
-def live_days(mappings: DataFrame) -> DataFrame:
+def live_days(mappings: DataFrame, truth: DataFrame) -> DataFrame:
     """(individual_id, event_date) for each day of the window on which one of the person's device
-    identifiers is live (first_seen before the day's end, last_seen at or after its start)."""
+    identifiers is live (first_seen before the day's end, last_seen at or after its start) and the
+    person has not churned (the day starts before churned_at)."""
     day_start = F.unix_seconds(F.col("event_date").cast("timestamp"))
     return (
         mappings.where(F.col("identifier_type").isin(*DEVICE_IDENTIFIER.values()))
         .crossJoin(F.broadcast(mappings.sparkSession.createDataFrame([(d,) for d in DAYS], "event_date date")))
         .where((F.unix_seconds("first_seen") < day_start + 86_400) & (F.unix_seconds("last_seen") >= day_start))
+        .join(truth.select("individual_id", "churned_at"), "individual_id", "left")
+        .where(F.col("churned_at").isNull() | (day_start < F.unix_seconds("churned_at")))
         .select("individual_id", "event_date")
         .distinct()
     )
@@ -252,7 +266,9 @@ def test_daily_pattern_peaks_between_19_and_23(world):
 
 def test_weekly_pattern_lifts_saturday_and_sunday_by_the_factor(spark, world):
     config = EngagementConfig(temporal_pattern="weekly", weekend_factor=1.5)
-    hours, days = hour_day_counts(generate_content_engagements(spark, world["mappings"], config, PARAMS, DAYS))
+    hours, days = hour_day_counts(
+        generate_content_engagements(spark, world["mappings"], world["truth"], config, PARAMS, DAYS)
+    )
     assert weekend_lift(per_live_person_day(days, world["live"])) == pytest.approx(
         config.weekend_factor, abs=LIFT_TOLERANCE
     )
@@ -264,7 +280,9 @@ def test_weekly_pattern_lifts_saturday_and_sunday_by_the_factor(spark, world):
 
 def test_uniform_pattern_is_flat_over_hours_and_days(spark, world):
     config = EngagementConfig(temporal_pattern="uniform")
-    hours, days = hour_day_counts(generate_content_engagements(spark, world["mappings"], config, PARAMS, DAYS))
+    hours, days = hour_day_counts(
+        generate_content_engagements(spark, world["mappings"], world["truth"], config, PARAMS, DAYS)
+    )
     for hour, share in enumerate(hours):
         assert share == pytest.approx(1 / 24, abs=HOUR_TOLERANCE), hour
     # Days are flat relative to the people who can engage on them (a device identifier live that day).
@@ -403,12 +421,108 @@ def test_propensity_spreads_and_rises_with_frequency(audience_rows):
     assert {r["computed_at"] for r in audience_rows} == {PARAMS.end_epoch}
 
 
+# -- latent truth: personas and churn -------------------------------------------------------------------
+
+
+def adjusted_rand_index(pairs: list[tuple[str, str]]) -> float:
+    """Hubert and Arabie's adjusted Rand index of two labelings of the same items."""
+    from collections import Counter
+
+    def pairs_of(n: int) -> float:
+        return n * (n - 1) / 2
+
+    both = sum(pairs_of(n) for n in Counter(pairs).values())
+    first = sum(pairs_of(n) for n in Counter(a for a, _ in pairs).values())
+    second = sum(pairs_of(n) for n in Counter(b for _, b in pairs).values())
+    expected = first * second / pairs_of(len(pairs))
+    return (both - expected) / ((first + second) / 2 - expected)
+
+
+def test_personas_follow_age_and_tilt_content_and_devices(world, audience_rows):
+    """Personas are drawn with their age band's weights; each tilts the favourite category (so the
+    observed segment) and the primary device its way, while the configured category mix holds over
+    everyone (test_category_mix_and_concentrated_affinities)."""
+    truth = world["truth"].join(world["individuals"].select("individual_id", "age"), "individual_id")
+    bands = [low for low, _ in PERSONA_WEIGHTS_BY_AGE]
+    band = F.element_at(F.filter(F.array(*[F.lit(b) for b in reversed(bands)]), lambda b: F.col("age") >= b), 1)
+    counts = truth.groupBy(band.alias("band"), "persona").count().collect()
+    for low, weights in PERSONA_WEIGHTS_BY_AGE:
+        in_band = {r["persona"]: r["count"] for r in counts if r["band"] == low}
+        n = sum(in_band.values())
+        for persona, weight in weights.items():
+            assert in_band.get(persona, 0) / n == pytest.approx(
+                weight, abs=4 * math.sqrt(weight * (1 - weight) / n) + 1e-3
+            )
+    personas = {r["individual_id"]: r["persona"] for r in world["truth"].select("individual_id", "persona").collect()}
+    rows = [(personas[r["individual_id"]], r["segment_primary"], r) for r in audience_rows]
+
+    def share(persona: str | None, segment: str) -> float:
+        chosen = [s for p, s, _ in rows if persona is None or p == persona]
+        return sum(s == segment for s in chosen) / len(chosen)
+
+    assert share("Young Streamer", "Entertainment Seekers") > 1.3 * share(None, "Entertainment Seekers")
+    assert share("Busy Professional", "News Junkies") > 1.5 * share(None, "News Junkies")
+    assert share("Retired Enthusiast", "Lifelong Learners") > 1.5 * share(None, "Lifelong Learners")
+    ari = adjusted_rand_index([(p, s) for p, s, _ in rows])
+    shuffled = adjusted_rand_index(list(zip([p for p, _, _ in rows], sorted(s for _, s, _ in rows), strict=True)))
+    print(f"adjusted Rand index, segment_primary vs persona: {ari:.3f} (segments unrelated to persona: {shuffled:.3f})")
+    assert 0.02 < ari < 0.9 and abs(shuffled) < 0.01
+    devices = world["viewership"].select("individual_id", "preferred_device").collect()
+
+    def device_share(persona: str | None, device: str) -> float:
+        chosen = [r["preferred_device"] for r in devices if persona is None or personas[r["individual_id"]] == persona]
+        return sum(d == device for d in chosen) / len(chosen)
+
+    assert device_share("Retired Enthusiast", "tablet") > 1.5 * device_share(None, "tablet")
+    assert device_share("Busy Professional", "desktop") > 1.3 * device_share(None, "desktop")
+
+
+def test_the_segmentation_guide_scores_segments_and_churn(spark, world, audience_rows):
+    """docs/segmentation.md's SQL: its adjusted Rand index is the one computed here independently,
+    and the Churned class recalls every churner who engaged."""
+    world["audience"].createOrReplaceTempView("audience_attributes")
+    world["truth"].createOrReplaceTempView("audience_truth")
+    ari_sql, churn_sql = ("\n".join(body) for info, _, body in code_blocks(GUIDE) if info == "sql")
+    ari = spark.sql(ari_sql).first()["adjusted_rand_index"]
+    personas = {r["individual_id"]: r["persona"] for r in world["truth"].select("individual_id", "persona").collect()}
+    assert ari == pytest.approx(
+        adjusted_rand_index([(personas[r["individual_id"]], r["segment_primary"]) for r in audience_rows]), abs=1e-9
+    )
+    churn = spark.sql(churn_sql).first()
+    print(f"segment_primary vs persona ARI {ari:.3f}; Churned class {churn.asDict()}")
+    assert churn["churned_class_recall"] == 1.0 and 0 < churn["churned_class_precision"] < 1
+
+
+def test_churners_stop_engaging_and_are_classed_churned(world, audience_rows):
+    """churn_share of people churn; none engages from churned_at on; every churner who engaged at all
+    is in the 'Churned' class, which also holds people who just went quiet."""
+    truth = world["truth"]
+    n = truth.count()
+    churners = truth.where(F.col("churned_at").isNotNull())
+    share = churners.count() / n
+    assert share == pytest.approx(TRUTH.churn_share, abs=4 * math.sqrt(TRUTH.churn_share * (1 - TRUTH.churn_share) / n))
+    window_start = PARAMS.window_start_epoch
+    last_day = window_start + (PARAMS.days - TRUTH.churn_lead_days - 1) * 86_400
+    bounds = churners.agg(F.min(F.unix_seconds("churned_at")), F.max(F.unix_seconds("churned_at"))).first()
+    assert (bounds[0], bounds[1]) == (window_start, last_day)
+    late = world["events"].join(churners, "individual_id").where(F.col("event_ts") >= F.col("churned_at"))
+    assert late.count() == 0
+    churned_ids = {r["individual_id"] for r in churners.select("individual_id").collect()}
+    classes = {r["individual_id"]: r["behavioral_classification"] for r in audience_rows}
+    engaged = [i for i in churned_ids if i in classes]
+    assert len(engaged) > 100 and all(classes[i] == "Churned" for i in engaged)
+    quiet = [i for i, c in classes.items() if c == "Churned" and i not in churned_ids]
+    print(f"Churned class: {len(engaged)} churners, {len(quiet)} people who went quiet")
+
+
 # -- determinism --------------------------------------------------------------------------------------------
 
 
 def test_a_day_is_identical_alone_and_within_the_window(spark, world):
     day = DAYS[3]
-    alone = generate_content_engagements(spark, world["mappings"], EngagementConfig(), PARAMS, [day]).cache()
+    alone = generate_content_engagements(
+        spark, world["mappings"], world["truth"], EngagementConfig(), PARAMS, [day]
+    ).cache()
     within = world["events"].where(F.col("event_date") == F.lit(day))
     try:
         assert differing_rows(alone, within) == 0
@@ -423,7 +537,8 @@ def test_identical_with_7_partitions(spark, world, shuffle_partitions):
     days = [DAYS[5], DAYS[1]]
     individuals = world["individuals"].repartition(7)
     mappings = world["mappings"].repartition(7)
-    events = generate_content_engagements(spark, mappings, EngagementConfig(), PARAMS, days).cache()
+    truth = world["truth"].repartition(7)
+    events = generate_content_engagements(spark, mappings, truth, EngagementConfig(), PARAMS, days).cache()
     # A person's derived rows depend only on their own events, so a slice of people suffices here.
     some = F.col("individual_id") <= 4_000
     viewership = generate_viewership_patterns(spark, world["events"].where(some).repartition(7), PARAMS)
@@ -443,7 +558,7 @@ def test_identical_with_7_partitions(spark, world, shuffle_partitions):
 def test_custom_categories_are_accepted_and_generated(spark, world):
     config = EngagementConfig(category_weights={"Cooking": 0.7, "Travel": 0.3})
     sample = world["mappings"].where(F.col("individual_id") <= 500)
-    events = generate_content_engagements(spark, sample, config, PARAMS, DAYS[:1])
+    events = generate_content_engagements(spark, sample, world["truth"], config, PARAMS, DAYS[:1])
     assert {r["content_category"] for r in events.select("content_category").distinct().collect()} == {
         "Cooking",
         "Travel",

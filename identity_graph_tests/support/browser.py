@@ -25,9 +25,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTALL_HINT = "install them with: apt-get install -y chromium chromium-driver"
 WAIT_SECONDS = 30.0
-#: Wide and tall enough that the asset graph, zoomed to fit, draws full asset nodes (names, check
-#: counts) rather than the minimal boxes with middle-truncated names it draws below 0.6 scale.
-WINDOW = (4800, 3000)
+#: Wide and tall enough that the asset graph, zoomed to fit, draws full asset nodes (names, check counts)
+#: rather than the minimal boxes with middle-truncated names it draws below 0.6 scale; 3000 high left the
+#: measurement group, drawn above the others since audience_truth feeds content_engagements, off-screen.
+WINDOW = (4800, 4800)
 FLAGS = (
     "--headless",
     "--no-sandbox",  # tests run as root in CI

@@ -25,16 +25,16 @@ RUN_CONFIG = {
     "ops": {
         "households": {"config": {"num_households": 400}},
         "campaigns": {"config": {"num_campaigns": 6}},
-        # Generous rates so that a graph this small still has responses, conversions to attribute and
-        # campaigns that cause some.
+        # Generous rates (means over the audience, so a top-decile person's stay below 1) so that a graph
+        # this small still has responses, conversions to attribute and campaigns that cause some.
         "response_events": {
             "config": {
                 "response_rates": {
                     **{
-                        c: {"click": 0.40, "engagement": 0.30, "visit": 0.30}
+                        c: {"click": 0.16, "engagement": 0.12, "visit": 0.12}
                         for c in ("email", "social", "display", "video")
                     },
-                    **{c: {"visit": 0.60} for c in NON_CLICKABLE_CHANNELS},
+                    **{c: {"visit": 0.25} for c in NON_CLICKABLE_CHANNELS},
                 },
                 "effect_median": 0.5,
                 "zero_effect_share": 0.2,

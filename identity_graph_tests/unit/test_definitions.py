@@ -11,7 +11,7 @@ EXPECTED_DEPS = {
     "households": set(),
     "individuals": {"households"},
     "identity_mappings": {"individuals"},
-    "content_engagements": {"identity_mappings"},
+    "content_engagements": {"identity_mappings", "audience_truth"},
     "viewership_patterns": {"content_engagements"},
     "audience_attributes": {"viewership_patterns", "individuals"},
     "campaigns": set(),
@@ -140,6 +140,8 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
     assert {(child, parent) for child, parents in EXPECTED_DEPS.items() for parent in parents} - edges <= {
         # Dependencies that are not foreign keys: the tables derived from them.
         ("viewership_patterns", "content_engagements"), ("audience_attributes", "viewership_patterns"),
+        # The latent persona tilts what people engage with, and churners stop engaging.
+        ("content_engagements", "audience_truth"),
         ("campaign_assignments", "audience_attributes"), ("response_events", "audience_attributes"),
         # Conversions happen at each person's latent rate; the truth is drawn from the same inputs.
         ("response_events", "audience_truth"), ("conversion_truth", "audience_attributes"),
