@@ -26,10 +26,13 @@ from identity_graph.generation.common import hour_of
 from identity_graph.markdown import table as markdown_table
 from identity_graph.model import tables as M
 from identity_graph.model.vocabularies import (
+    BEHAVIORAL_CLASSES,
     CHANNELS,
     CONVERSION_CAUSES,
+    DEVICE_TYPES,
     ENGAGEMENT_TYPES,
     GENDERS,
+    GOALS,
     IDENTIFIER_TYPES,
     INCOME_BRACKETS,
     NOISE_TYPES,
@@ -40,10 +43,6 @@ from identity_graph.model.vocabularies import (
     SOURCES,
 )
 
-#: Value orders of the model's vocabularies; values outside them are shown after, sorted.
-DEVICES = ("mobile", "desktop", "tablet", "ctv")
-BEHAVIOURAL_CLASSES = ("Heavy User", "Moderate User", "Light User", "Churned")
-GOALS = ("awareness", "consideration", "conversion")
 #: Lower bounds of the age bands of the individuals profile; the last band is open.
 AGE_BANDS = (18, 25, 35, 45, 55, 65)
 #: Longest tables shown: the most recent days of campaign_exposures, the first campaigns by id.
@@ -299,7 +298,7 @@ def profile_viewership_patterns(patterns: DataFrame) -> str:
     total, table = _crosstab(
         rows,
         ("category", "top preferred category"),
-        ("preferred_device", DEVICES),
+        ("preferred_device", DEVICE_TYPES),
         means=[("events", "mean total_engagements", 1), ("frequency", "mean frequency_daily_avg", 2)],
         counts_first=False,
     )
@@ -320,7 +319,7 @@ def profile_audience_attributes(audience: DataFrame) -> str:
     total, table = _crosstab(
         rows,
         ("segment_primary", "segment_primary"),
-        ("behavioral_classification", BEHAVIOURAL_CLASSES),
+        ("behavioral_classification", BEHAVIORAL_CLASSES),
         means=[("propensity", "mean propensity_to_convert", 3), ("value", "mean lifetime_value_estimate", 2)],
         counts_first=True,
     )
