@@ -25,7 +25,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from identity_graph.checks import integrity, noise
@@ -399,6 +399,27 @@ def _inside_flight(context: Any, stored: DataFrame, campaigns: DataFrame) -> Ver
     return Verdict(
         integrity.violations(joined, holds, columns, ["exposure_id"]),
         "exposure inside its campaign's dates and channels, frequency within the cap",
+    )
+
+
+def _frequency_cap_held(context: Any, stored: DataFrame, campaigns: DataFrame) -> Verdict:
+    """Rule: per (campaign, person), at most frequency_cap exposures stored, their frequencies rising
+    with time (ordered by exposure_ts, then exposure_id) — so no ordinal repeats."""
+    pair = Window.partitionBy("campaign_id", "individual_id")
+    in_time = pair.orderBy("exposure_ts", "exposure_id")
+    ranked = (
+        stored.select("exposure_id", "campaign_id", "individual_id", "exposure_ts", "frequency")
+        .withColumn("_exposures", F.count(F.lit(1)).over(pair))
+        .withColumn("_previous", F.lag("frequency").over(in_time))
+        .join(campaigns.select("campaign_id", "frequency_cap"), "campaign_id", "left")
+    )
+    holds = (F.col("_exposures") <= F.col("frequency_cap")) & (
+        F.col("_previous").isNull() | (F.col("frequency") > F.col("_previous"))
+    )
+    columns = ["exposure_id", "campaign_id", "individual_id", "frequency", "_previous", "_exposures", "frequency_cap"]
+    return Verdict(
+        integrity.violations(ranked, holds, columns, ["exposure_id"]),
+        "at most frequency_cap exposures per (campaign, person), frequency rising with exposure_ts",
     )
 
 
@@ -853,6 +874,12 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
         "campaign_exposures", "inside_campaign_flight",
         "Each exposure falls inside its campaign's dates, on one of its channels, with frequency in [1, cap].",
         _inside_flight, parents=("campaigns",),
+    ),
+    DataCheck(
+        "campaign_exposures", "frequency_cap_held",
+        "Per (campaign, person), at most the campaign's frequency_cap exposures, and frequency rises with exposure_ts "
+        "(a person's n-th exposure to a campaign carries a larger ordinal than their earlier ones).",
+        _frequency_cap_held, parents=("campaigns",),
     ),
     DataCheck(
         "campaign_exposures", "observed_on_live_identifier",

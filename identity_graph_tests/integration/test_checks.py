@@ -207,6 +207,16 @@ CORRUPTIONS = [
         2, id="exposure on a channel the campaign does not use",
     ),
     pytest.param(
+        "campaign_exposures", "frequency_cap_held",
+        with_ids(
+            "SELECT e.exposure_id FROM {campaign_exposures} e JOIN {campaign_exposures} f "
+            "ON e.campaign_id = f.campaign_id AND e.individual_id = f.individual_id AND f.frequency = 1 "
+            "WHERE e.frequency = 2 ORDER BY 1 LIMIT 2",
+            "UPDATE {campaign_exposures} SET frequency = 1 WHERE exposure_id IN ({ids})",
+        ),
+        2, id="a person's second exposure numbered 1 again",
+    ),
+    pytest.param(
         "campaign_exposures", "observed_on_live_identifier",
         with_ids(
             "SELECT min(exposure_id) FROM {campaign_exposures} WHERE addressable UNION ALL "
@@ -507,7 +517,7 @@ def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
         (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
         groups.add(group)
     assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 53
-    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 111
+    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 112
 
 
 # -- the target's permissions ---------------------------------------------------------------
