@@ -330,14 +330,14 @@ def profile_audience_attributes(audience: DataFrame) -> str:
 
 
 def profile_campaigns(campaigns: DataFrame) -> str:
-    """Campaigns per goal: budget, flight length and how many run on each channel."""
+    """Campaigns per goal: flight length, CPM and how many run on each channel."""
     known = F.array(*[F.lit(c) for c in CHANNELS])
     rows = (
         campaigns.groupBy("goal")
         .agg(
             F.count(F.lit(1)).alias("n"),
-            F.sum("budget").alias("budget"),
             F.sum(F.datediff("end_date", "start_date") + F.lit(1)).alias("flight_days"),
+            F.sum("cpm").alias("cpm"),
             F.min("start_date").alias("first"),
             F.max("end_date").alias("last"),
             *[_ones(F.array_contains("channels", c)).alias(f"on_{c}") for c in CHANNELS],
@@ -351,24 +351,16 @@ def profile_campaigns(campaigns: DataFrame) -> str:
     def line(label: str, chosen: list[Any]) -> list[Any]:
         """The table row of the goal aggregates ``chosen``."""
         n = sum(r.n for r in chosen)
-        budget = sum((r.budget for r in chosen if r.budget is not None), Decimal(0))
         days = sum(r.flight_days or 0 for r in chosen)
+        cpm = sum((r.cpm for r in chosen if r.cpm is not None), Decimal(0))
         channels = [sum(r[f"on_{c}"] for r in chosen) for c in CHANNELS] + (
             [sum(r.on_other for r in chosen)] if other else []
         )
-        return [label, n, _num(budget), _num(_ratio(budget, n)), _num(_ratio(days, n), 1), *channels]
+        return [label, n, _num(_ratio(days, n), 1), _num(_ratio(cpm, n)), *channels]
 
     by_goal = {r.goal: r for r in rows}
     table = markdown_table(
-        [
-            "goal",
-            "campaigns",
-            "budget",
-            "mean budget",
-            "mean flight days",
-            *CHANNELS,
-            *(["other channel"] if other else []),
-        ],
+        ["goal", "campaigns", "mean flight days", "mean CPM", *CHANNELS, *(["other channel"] if other else [])],
         [line(_label(g), [by_goal[g]]) for g in _ordered(by_goal, GOALS)] + [line("**all**", rows)],
     )
     first = min((r.first for r in rows if r.first), default=None)
@@ -376,6 +368,36 @@ def profile_campaigns(campaigns: DataFrame) -> str:
     return (
         f"**Campaigns by goal and channel** — {total:,} campaigns, flights {_days(first, last)}; "
         f"a channel column counts the campaigns running on it\n\n{table}\n"
+    )
+
+
+def profile_campaign_delivery(delivery: DataFrame) -> str:
+    """Per campaign (the first :data:`MAX_CAMPAIGNS_SHOWN` by id): its budget and planned impressions,
+    and over its period the pro-rated budget, the impressions served, their spend and the pacing."""
+    rows = delivery.orderBy("campaign_id").collect()
+    shown = rows[:MAX_CAMPAIGNS_SHOWN]
+    table = markdown_table(
+        [
+            "campaign", "period", "budget", "planned impressions", "period budget", "impressions", "spend",
+            "pacing",
+        ],
+        [
+            [
+                r.campaign_id, _days(r.period_start, r.period_end), _num(r.budget), r.planned_impressions,
+                _num(r.period_budget), r.impressions, _num(r.spend), _pct(r.pacing, 1),
+            ]
+            for r in shown
+        ],
+    )  # fmt: skip
+    budget = sum((r.period_budget for r in rows), Decimal(0))
+    spend = sum((r.spend for r in rows), Decimal(0))
+    pacings = sorted(r.pacing for r in rows if r.period_budget > 0)
+    spread = f"pacing {_pct(pacings[0], 1)} to {_pct(pacings[-1], 1)}" if pacings else "no budget in the window"
+    more = f"; the first {len(shown)} of {len(rows):,} shown" if len(shown) < len(rows) else ""
+    return (
+        f"**Budget and delivery per campaign** — {len(rows):,} campaigns spent {_num(spend)} of the "
+        f"{_num(budget)} their budgets allot to the window ({_pct(_ratio(spend, budget), 1)}; {spread}){more}\n\n"
+        f"{table}\n"
     )
 
 
@@ -949,6 +971,7 @@ PROFILES: dict[str, Profile] = {
     M.OUTCOME_METRICS.name: Profile(
         profile_outcome_metrics, (M.CAMPAIGNS.name, M.CAMPAIGN_EXPOSURES.name, M.RESPONSE_EVENTS.name)
     ),
+    M.CAMPAIGN_DELIVERY.name: Profile(profile_campaign_delivery),
     M.AUDIENCE_TRUTH.name: Profile(profile_audience_truth),
     M.CONVERSION_TRUTH.name: Profile(profile_conversion_truth),
     M.CAMPAIGN_TRUTH.name: Profile(profile_campaign_truth),

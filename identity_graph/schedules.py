@@ -34,8 +34,9 @@ daily_refresh_job = dg.define_asset_job(
     selection=DAILY_REFRESH_SELECTION,
     partitions_def=daily_partitions,
     description="Generate one event day of content_engagements, campaign_exposures, response_events and "
-    "conversion_truth, then rebuild viewership_patterns, audience_attributes, campaign_assignments, outcome_metrics "
-    "and campaign_truth over the days ending on it, each with the config the stored table was generated with. "
+    "conversion_truth, then rebuild viewership_patterns, audience_attributes, campaign_assignments, outcome_metrics, "
+    "campaign_truth and campaign_delivery over the days ending on it, each with the config the stored table was "
+    "generated with. "
     "Households, individuals, identity_mappings, audience_truth and campaigns are read from storage, not "
     "regenerated.",
 )

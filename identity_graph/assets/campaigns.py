@@ -1,5 +1,5 @@
 """The campaign family: campaigns → campaign_assignments → campaign_exposures (daily) → response_events (daily)
-→ outcome_metrics."""
+→ outcome_metrics; campaign_exposures → campaign_delivery."""
 
 import datetime as dt
 
@@ -12,6 +12,7 @@ from identity_graph.assets import requested, table_asset
 from identity_graph.assets.config import CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.generation.campaigns import (
     generate_campaign_assignments,
+    generate_campaign_delivery,
     generate_campaign_exposures,
     generate_campaigns,
     generate_outcome_metrics,
@@ -34,7 +35,7 @@ def campaigns(
     catalog: CatalogAccess,
 ) -> DataFrame:
     """Campaigns: advertiser, flight dates overlapping the run's window, target segments,
-    channels, budget, goal, and the reach, frequency cap and CPM their exposures follow."""
+    channels, goal, and the reach, frequency cap, CPM and pacing their exposures follow."""
     params, config = requested(context, generation, catalog, spark, config)
     context.log.info(
         f"Generating {config.num_campaigns} campaigns with flights overlapping the {params.days} days ending "
@@ -160,4 +161,27 @@ def outcome_metrics(
     return generate_outcome_metrics(spark.spark_session, responses, exposures, config, params)
 
 
-ASSETS = [campaigns, campaign_assignments, campaign_exposures, response_events, outcome_metrics]
+@table_asset("campaign_delivery")
+def campaign_delivery(
+    context: dg.AssetExecutionContext,
+    spark: LazyPySparkResource,
+    step_launcher: StepLauncherParam,
+    generation: GenerationSettings,
+    catalog: CatalogAccess,
+    campaigns: DataFrame,
+    campaign_exposures: DataFrame,
+) -> DataFrame:
+    """Campaign delivery: each campaign's budget — planned impressions × CPM, scaled to the
+    audience the graph has — and, over its flight inside the window, the budget pro-rated to
+    those days, the impressions served and their spend, which never exceeds it and reaches the
+    campaign's pacing_share of it."""
+    params, _ = requested(context, generation, catalog, spark)
+    context.log.info(
+        f"Sizing each stored campaign's budget and delivery over {params.window_start} … {params.end_date} "
+        f"(seed {params.seed})"
+    )
+    window = F.col(EVENT_DATE).between(params.window_start, params.end_date)
+    return generate_campaign_delivery(spark.spark_session, campaigns, campaign_exposures.where(window), params)
+
+
+ASSETS = [campaigns, campaign_assignments, campaign_exposures, response_events, outcome_metrics, campaign_delivery]

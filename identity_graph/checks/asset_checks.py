@@ -601,6 +601,77 @@ def _campaign_truth_consistent(context: Any, stored: DataFrame, assignments: Dat
     )
 
 
+def _delivery_matches_exposures(context: Any, stored: DataFrame, exposures: DataFrame) -> Verdict:
+    """Rule: each campaign's impressions and spend are its exposures' count and Σ cost over its period."""
+    periods = stored.select("campaign_id", "period_start", "period_end")
+    served = (
+        exposures.select("campaign_id", "event_date", "cost")
+        .join(F.broadcast(periods), "campaign_id")
+        .where(F.col("event_date").between(F.col("period_start"), F.col("period_end")))
+        .groupBy("campaign_id")
+        .agg(F.count(F.lit(1)).alias("_served"), F.sum("cost").alias("_cost"))
+    )
+    joined = stored.join(served, "campaign_id", "left")
+    holds = (F.col("impressions") == F.coalesce(F.col("_served"), F.lit(0))) & (
+        F.col("spend") == F.coalesce(F.col("_cost"), F.lit(0))
+    )
+    columns = ["campaign_id", "period_start", "period_end", "impressions", "_served", "spend", "_cost"]
+    return Verdict(
+        integrity.violations(joined, holds, columns, ["campaign_id"]),
+        "impressions and spend are the campaign's exposures and their cost over its period",
+    )
+
+
+def _budget_planned(context: Any, stored: DataFrame, campaigns: DataFrame) -> Verdict:
+    """Rule: the period lies inside the flight; budget is planned_impressions × cpm ÷ 1000 to half an
+    impression; period_budget is the budget pro-rated to the period, rounded down to the cent."""
+    joined = stored.join(campaigns.select("campaign_id", "start_date", "end_date", "cpm"), "campaign_id", "left")
+    flight_days = F.datediff("end_date", "start_date") + F.lit(1)
+    period_days = F.datediff("period_end", "period_start") + F.lit(1)
+    # Exact in decimals: the budget's cents × period days ÷ flight days, floored.
+    pro_rated = F.floor(
+        (F.col("budget") * F.lit(100)).cast("decimal(30,0)")
+        * period_days.cast("decimal(30,0)")
+        / flight_days.cast("decimal(30,0)")
+    ) / F.lit(100)
+    planned_cost = F.col("planned_impressions").cast("decimal(20,0)") * F.col("cpm") / F.lit(1000)
+    holds = (
+        (F.col("start_date") <= F.col("period_start"))
+        & (F.col("period_start") <= F.col("period_end"))
+        & (F.col("period_end") <= F.col("end_date"))
+        & (F.col("budget") >= 0)
+        & (F.abs(planned_cost - F.col("budget")) <= F.col("cpm") / F.lit(2000))
+        & (F.col("period_budget") == pro_rated)
+    )
+    columns = [
+        "campaign_id", "start_date", "end_date", "period_start", "period_end", "cpm", "planned_impressions",
+        "budget", "period_budget",
+    ]  # fmt: skip
+    return Verdict(
+        integrity.violations(joined, holds, columns, ["campaign_id"]),
+        "period inside the flight; budget = planned_impressions × cpm ÷ 1000; period_budget = budget pro-rated",
+    )
+
+
+def _spend_paced(context: Any, stored: DataFrame, campaigns: DataFrame) -> Verdict:
+    """Rule: spend ≤ period_budget, and spend ≥ pacing_share × period_budget or short of it by less
+    than a cent (exact decimals); pacing = spend ÷ period_budget."""
+    joined = stored.join(campaigns.select("campaign_id", "pacing_share"), "campaign_id", "left")
+    budget, spend = F.col("period_budget"), F.col("spend")
+    floor = F.col("pacing_share").cast("decimal(10,9)") * budget
+    pacing = F.when(budget > 0, spend.cast("double") / budget.cast("double")).otherwise(F.lit(0.0))
+    holds = (
+        (spend <= budget)
+        & ((spend >= floor) | (spend > budget - F.lit(0.01)))
+        & (F.abs(F.col("pacing") - pacing) <= F.lit(1e-9))
+    )
+    columns = ["campaign_id", "period_budget", "spend", "pacing_share", "pacing"]
+    return Verdict(
+        integrity.violations(joined, holds, columns, ["campaign_id"]),
+        "spend within the pro-rated budget and at least pacing_share of it",
+    )
+
+
 def _engagements_on_identifiers(context: Any, stored: DataFrame, mappings: DataFrame) -> Verdict:
     """Rule: each engagement is observed on its person's identifier of its device's type, live at event_ts."""
     finding = integrity.observed_on_live_identifier(
@@ -927,6 +998,24 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
         "Treatment and holdout sizes are campaign_assignments'; a zero-effect campaign has no lift and caused no "
         "conversion; lifts are ≥ 0 and true_relative_lift = true_absolute_lift ÷ baseline_conversion_rate.",
         _campaign_truth_consistent, parents=("campaign_assignments",),
+    ),
+    DataCheck(
+        "campaign_delivery", "delivery_matches_exposures",
+        "impressions and spend are the count and Σ cost of the campaign's exposures (campaign_exposures) on the days "
+        "of its period.",
+        _delivery_matches_exposures, parents=("campaign_exposures",),
+    ),
+    DataCheck(
+        "campaign_delivery", "budget_is_planned_impressions_at_cpm",
+        "The period lies inside the flight; budget is planned_impressions × cpm ÷ 1000 (to half an impression); "
+        "period_budget is the budget × period days ÷ flight days, rounded down to the cent.",
+        _budget_planned, parents=("campaigns",),
+    ),
+    DataCheck(
+        "campaign_delivery", "spend_within_paced_budget",
+        "spend never exceeds period_budget and reaches the campaign's pacing_share of it (or falls short of it by "
+        "less than a cent); pacing is spend ÷ period_budget.",
+        _spend_paced, parents=("campaigns",),
     ),
     DataCheck(
         "outcome_metrics", "attribution_weights_sum_to_one",

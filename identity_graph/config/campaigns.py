@@ -25,15 +25,16 @@ from identity_graph.model.vocabularies import (
 MAX_CAMPAIGNS = 65_535
 MAX_FREQUENCY_CAP = 100
 DURATION_FLOOR, DURATION_CEILING = 1, 365
-#: DECIMAL(14,2) budgets and DECIMAL(8,2) CPMs must fit their column.
-MAX_BUDGET = 999_999_999_999.99
+#: DECIMAL(8,2) CPMs must fit their column.
 MAX_CPM = 999_999.99
+#: A campaign spending less than a tenth of its budget is no plan at all (and budget = spend ÷ pacing stays bounded).
+MIN_PACING_SHARE = 0.1
 #: A campaign with no treatment group would expose nobody.
 MAX_HOLDOUT_SHARE = 0.9
 
 
 class CampaignsConfig(TableConfig):
-    """Campaigns: how many, their flights, targeting, holdouts, channels, budgets, reach and frequency."""
+    """Campaigns: how many, their flights, targeting, holdouts, channels, reach, frequency, CPM and pacing."""
 
     table: ClassVar[str] = CAMPAIGNS.name
 
@@ -61,15 +62,6 @@ class CampaignsConfig(TableConfig):
         ge=DURATION_FLOOR,
         le=DURATION_CEILING,
         description=f"Longest flight in days (in [{DURATION_FLOOR}, {DURATION_CEILING}], ≥ duration_min_days).",
-    )
-    budget_min: float = Field(
-        default=10_000.0, gt=0.0, le=MAX_BUDGET, description="Smallest campaign budget (> 0); budgets are log-uniform."
-    )
-    budget_max: float = Field(
-        default=1_000_000.0,
-        gt=0.0,
-        le=MAX_BUDGET,
-        description=f"Largest campaign budget (≥ budget_min, ≤ {MAX_BUDGET:,.2f}).",
     )
     goal_weights: weights_over(GOALS) = Field(
         default={"awareness": 0.40, "consideration": 0.35, "conversion": 0.25},
@@ -123,6 +115,16 @@ class CampaignsConfig(TableConfig):
         le=MAX_CPM,
         description=f"Highest cost per thousand impressions (≥ cpm_min, ≤ {MAX_CPM:,.2f}).",
     )
+    # Ad servers pace a budget to spend it evenly over the flight; delivery commonly lands at 90–100 % of it.
+    pacing_share: float = Field(
+        default=0.9,
+        ge=MIN_PACING_SHARE,
+        le=1.0,
+        description=f"Least share of its budget pro-rated to the window that each campaign spends there (in "
+        f"[{MIN_PACING_SHARE}, 1]); "
+        "each campaign's pacing is drawn uniformly in [pacing_share, 1]. Budgets are not configured: a campaign's "
+        "budget is the impressions its audience, reach and frequency plan at its CPM (campaign_delivery).",
+    )
     target_segments: distinct_list(Name) = Field(
         default=list(SEGMENTS),
         description="Audience segments campaigns may target (segment_primary values; non-empty, no duplicates). "
@@ -134,7 +136,6 @@ class CampaignsConfig(TableConfig):
         mean, cap = self.frequency_mean, self.frequency_cap
         return self._require(
             self._not_above("duration_min_days", "duration_max_days"),
-            self._not_above("budget_min", "budget_max"),
             self._not_above("target_reach_min", "target_reach_max"),
             self._not_above("cpm_min", "cpm_max"),
             None if 1.0 <= mean <= cap else f"frequency_mean ({mean}) must lie in [1, frequency_cap] = [1, {cap}]",

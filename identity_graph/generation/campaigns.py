@@ -29,6 +29,7 @@ from identity_graph.generation.common import (
 )
 from identity_graph.model.tables import (
     CAMPAIGN_ASSIGNMENTS,
+    CAMPAIGN_DELIVERY,
     CAMPAIGN_EXPOSURES,
     OUTCOME_METRICS,
     RESPONSE_EVENTS,
@@ -41,6 +42,7 @@ from identity_graph.model.vocabularies import CHANNEL_IDENTIFIER, PLACEMENTS
 CAMPAIGNS = CAMPAIGNS_TABLE.name
 ASSIGNMENTS = CAMPAIGN_ASSIGNMENTS.name
 EXPOSURES = CAMPAIGN_EXPOSURES.name
+DELIVERY = CAMPAIGN_DELIVERY.name
 RESPONSES = RESPONSE_EVENTS.name
 
 CAMPAIGN_THEMES = (
@@ -147,10 +149,11 @@ def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: Run
     overlaps the event window by at least one day. The main channel is drawn by
     ``channel_weights`` and each other channel joins with probability equal to its
     weight; the target is one configured segment plus each other with probability
-    ``EXTRA_SEGMENT_RATE``. Budgets are log-uniform, CPMs and target_reach uniform in
-    their ranges. The table carries ``frequency_mean`` and ``holdout_share`` as
-    configured, so assignments and exposures need no config. created_at lies 1–60
-    days before the flight.
+    ``EXTRA_SEGMENT_RATE``. CPMs and target_reach are uniform in their ranges. The
+    table carries ``frequency_mean``, ``holdout_share`` and ``pacing_share`` as
+    configured, so assignments, exposures and delivery need no config. created_at lies
+    1–60 days before the flight. Budgets follow from the audience the campaign reaches
+    (:func:`generate_campaign_delivery`).
     """
     seed = params.seed
     key = "campaign_id"
@@ -185,10 +188,6 @@ def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: Run
     # Start in [window_start − (duration − 1), end_date]: every flight shares at least one day with the window.
     start_offset = F.floor(u("start_date") * (F.lit(params.days) + duration - F.lit(1))).cast("int") - (
         duration - F.lit(1)
-    )
-    log_low, log_high = F.log(F.lit(config.budget_min)), F.log(F.lit(config.budget_max))
-    budget = R.clip(
-        F.round(F.exp(log_low + u("budget") * (log_high - log_low)), 2), config.budget_min, config.budget_max
     )
     cpm = F.greatest(F.round(F.lit(config.cpm_min) + u("cpm") * F.lit(config.cpm_max - config.cpm_min), 2), F.lit(0.01))
     reach = F.lit(config.target_reach_min) + u("target_reach") * F.lit(
@@ -228,13 +227,13 @@ def generate_campaigns(spark: SparkSession, config: CampaignsConfig, params: Run
         "end_date",
         target_segment.alias("target_segment"),
         channels.alias("channels"),
-        budget.cast("decimal(14,2)").alias("budget"),
         R.categorical(u("goal"), {g: w for g, w in config.goal_weights.items() if w > 0}).alias("goal"),
         reach.alias("target_reach"),
         F.lit(config.frequency_cap).cast("int").alias("frequency_cap"),
         F.lit(float(config.frequency_mean)).alias("frequency_mean"),
         F.lit(float(config.holdout_share)).alias("holdout_share"),
         cpm.cast("decimal(8,2)").alias("cpm"),
+        F.lit(float(config.pacing_share)).alias("pacing_share"),
         timestamp_at(created_epoch).alias("created_at"),
     )
 
@@ -438,6 +437,95 @@ def generate_campaign_exposures(
         "frequency",
         placement.alias("placement"),
         cost.cast("decimal(12,6)").alias("cost"),
+    )
+
+
+def _whole(value: Column) -> Column:
+    """A whole number of (cents, days, impressions) as BIGINT."""
+    return value.cast("bigint")
+
+
+def _exact_ratio(numerator: Column, denominator: Column) -> Column:
+    """numerator ÷ denominator as a decimal, for an exact floor or ceiling: with integers and a
+    denominator of at most 365 (a flight's days), a fraction is never within decimal rounding of
+    a whole number unless it is one."""
+    return numerator.cast("decimal(30,0)") / denominator.cast("decimal(30,0)")
+
+
+@generates(CAMPAIGN_DELIVERY)
+def generate_campaign_delivery(
+    spark: SparkSession, campaigns: DataFrame, exposures: DataFrame, params: RunParameters
+) -> DataFrame:
+    """Each campaign's budget, sized by the audience it reached, and its delivery in the window.
+
+    The period is the flight's days inside the run's window; impressions and spend are the
+    campaign's exposures on those days (``exposures`` may hold other days: they are left out).
+    The campaign's pacing u is a hashed uniform in [pacing_share, 1], and its period budget is
+    spend ÷ u rounded up to the cent — lowered to the most cents of which spend is still
+    pacing_share, when that is not below spend — so spend never exceeds the period budget and
+    reaches pacing_share of it (short of it by less than a cent when no whole cent lies between
+    spend and spend ÷ pacing_share). The flight's budget is the period budget scaled to the whole
+    flight (× flight days ÷ period days, rounded up to the cent, so pro-rating it back and rounding
+    down gives the period budget again), and planned_impressions what it buys at the campaign's
+    CPM. The plan is thus the campaign's audience × reach × frequency at its CPM, as served, over
+    its pacing: budgets scale with the graph. A campaign that served nothing in the period has a
+    budget of 0. Campaigns whose flight misses the window have no row.
+    """
+    periods = campaigns.select(
+        "campaign_id",
+        "cpm",
+        "pacing_share",
+        F.greatest(F.col("start_date"), F.lit(params.window_start)).alias("period_start"),
+        F.least(F.col("end_date"), F.lit(params.end_date)).alias("period_end"),
+        (F.datediff("end_date", "start_date") + F.lit(1)).alias("_flight_days"),
+    ).withColumn("_period_days", F.datediff("period_end", "period_start") + F.lit(1))
+    # A stored campaign whose flight a later window no longer overlaps has no period, so no row.
+    periods = periods.where(F.col("_period_days") >= 1)
+    served = (
+        exposures.select("campaign_id", "event_date", "cost")
+        .join(F.broadcast(periods.select("campaign_id", "period_start", "period_end")), "campaign_id")
+        .where(F.col("event_date").between(F.col("period_start"), F.col("period_end")))
+        .groupBy("campaign_id")
+        .agg(F.count(F.lit(1)).alias("_impressions"), F.sum("cost").alias("_spend"))
+    )
+    frame = periods.join(served, "campaign_id", "left").select(
+        "*",
+        F.coalesce(F.col("_impressions"), F.lit(0)).cast("bigint").alias("impressions"),
+        F.coalesce(F.col("_spend"), F.lit(0)).cast("decimal(18,6)").alias("spend"),
+    )
+
+    spend_cents = F.col("spend") * F.lit(100)
+    pacing_floor = F.col("pacing_share").cast("decimal(10,9)")
+    pace = F.col("pacing_share") + (F.lit(1.0) - F.col("pacing_share")) * R.uniform(
+        params.seed, DELIVERY, "pacing", "campaign_id"
+    )
+    at_least = _whole(F.ceil(spend_cents))
+    paced = _whole(F.ceil(spend_cents.cast("double") / pace))
+    # The most cents of which spend is still pacing_share: the double's floor, one less if it rounded up.
+    most = _whole(F.floor(spend_cents.cast("double") / F.col("pacing_share")))
+    most = F.when(pacing_floor * most > spend_cents, most - F.lit(1)).otherwise(most)
+    frame = frame.withColumn("_period_cents", F.greatest(at_least, F.least(paced, most)))
+    frame = frame.withColumn(
+        "_budget_cents",
+        _whole(F.ceil(_exact_ratio(F.col("_period_cents") * F.col("_flight_days"), F.col("_period_days")))),
+    )
+    budget = (F.col("_budget_cents") / F.lit(100)).cast("decimal(14,2)")
+    period_budget = (
+        _whole(F.floor(_exact_ratio(F.col("_budget_cents") * F.col("_period_days"), F.col("_flight_days"))))
+        / F.lit(100)
+    ).cast("decimal(14,2)")
+    return frame.select(
+        "campaign_id",
+        "period_start",
+        "period_end",
+        _whole(F.round(budget * F.lit(1000) / F.col("cpm"), 0)).alias("planned_impressions"),
+        budget.alias("budget"),
+        period_budget.alias("period_budget"),
+        "impressions",
+        "spend",
+        F.when(period_budget > 0, F.col("spend").cast("double") / period_budget.cast("double"))
+        .otherwise(F.lit(0.0))
+        .alias("pacing"),
     )
 
 

@@ -231,8 +231,8 @@ AUDIENCE_ATTRIBUTES = Table(
 CAMPAIGNS = Table(
     name="campaigns",
     family="campaigns",
-    description="Advertisers' campaigns: flight dates overlapping the window, target segments, channels, budget, "
-    "goal, and the reach, frequency and CPM their exposures follow.",
+    description="Advertisers' campaigns: flight dates overlapping the window, target segments, channels, goal, "
+    "and the reach, frequency, CPM and pacing their exposures follow (budgets: campaign_delivery).",
     grain="one row per campaign; exactly num_campaigns rows, keyed 1..N",
     primary_key="campaign_id",
     clustering=("campaign_id",),
@@ -244,7 +244,6 @@ CAMPAIGNS = Table(
         _col("end_date", DATE, "Last day of the flight (inclusive); ≥ start_date."),
         _col("target_segment", STRINGS, "Audience segments targeted (segment_primary values)."),
         _col("channels", STRINGS, f"Channels the campaign runs on, a subset of {_one_of(V.CHANNELS)}."),
-        _col("budget", DecimalType(14, 2), "Planned budget, > 0."),
         _col("goal", STRING, f"Campaign goal, {_one_of(V.GOALS)}."),
         _col("target_reach", DOUBLE, "Share of the campaign's treatment group it reaches, in [0, 1]."),
         _col("frequency_cap", INT, "Most exposures per reached person."),
@@ -256,6 +255,12 @@ CAMPAIGNS = Table(
             "draws each person's group at it.",
         ),
         _col("cpm", DecimalType(8, 2), "Cost per thousand impressions."),
+        _col(
+            "pacing_share",
+            DOUBLE,
+            "Least share of its pro-rated budget the campaign spends in the window, in [0, 1] "
+            "(campaign_delivery holds the budget and the spend).",
+        ),
         _col("created_at", TIMESTAMP, "When the campaign was set up: 1–60 days before its flight."),
     ),
 )
@@ -417,6 +422,44 @@ OUTCOME_METRICS = Table(
         _col("attributed_revenue", DecimalType(14, 4), "The conversion's value × attribution_weight."),
         _col("engagement_score", DOUBLE, "Half the touch's status level plus half its recency, in [0, 1]."),
         _col("computed_at", TIMESTAMP, "The end of the window (synthetic)."),
+    ),
+)
+
+CAMPAIGN_DELIVERY = Table(
+    name="campaign_delivery",
+    family="campaigns",
+    description="Each campaign's budget and its delivery over its flight inside the window: the impressions it "
+    "served and what they cost, against its budget pro-rated to those days. Budgets are planned impressions × CPM, "
+    "scaled to the audience the graph has; spend never exceeds the pro-rated budget and reaches the campaign's "
+    "pacing_share of it.",
+    grain="one row per campaign whose flight overlaps the window; exactly num_campaigns rows when generated with "
+    "the campaigns",
+    primary_key="campaign_id",
+    foreign_keys=(ForeignKey("campaign_id", "campaigns", "campaign_id"),),
+    clustering=("campaign_id",),
+    columns=(
+        _key("campaign_id", "The campaign."),
+        _col("period_start", DATE, "First day of the period: the flight's first day inside the window."),
+        _col("period_end", DATE, "Last day of the period: the flight's last day inside the window."),
+        _col(
+            "planned_impressions",
+            BIGINT,
+            "Impressions the budget buys over the whole flight at the campaign's CPM: budget × 1000 ÷ cpm, rounded.",
+        ),
+        _col("budget", DecimalType(14, 2), "The flight's budget, ≥ 0: planned_impressions × cpm ÷ 1000, to the cent."),
+        _col(
+            "period_budget",
+            DecimalType(14, 2),
+            "The budget pro-rated to the period: budget × period days ÷ flight days, rounded down to the cent.",
+        ),
+        _col("impressions", BIGINT, "Exposures of the campaign in the period (campaign_exposures)."),
+        _col(
+            "spend",
+            DecimalType(18, 6),
+            "What those exposures cost (Σ campaign_exposures.cost): at most period_budget, and at least pacing_share "
+            "of it (or short of it by less than a cent).",
+        ),
+        _col("pacing", DOUBLE, "spend ÷ period_budget; 0 when the period_budget is 0."),
     ),
 )
 
@@ -609,6 +652,7 @@ TABLES: tuple[Table, ...] = (
     CAMPAIGN_EXPOSURES,
     RESPONSE_EVENTS,
     OUTCOME_METRICS,
+    CAMPAIGN_DELIVERY,
     AUDIENCE_TRUTH,
     CONVERSION_TRUTH,
     CAMPAIGN_TRUTH,

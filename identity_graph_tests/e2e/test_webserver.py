@@ -75,7 +75,7 @@ def test_whole_graph_launched_through_the_ui_equals_the_in_process_run(spark, gr
     nodes = asset_nodes(ui_graph.client)
     assert set(nodes) == set(TABLES)
     checks = {(table, name): status for table, node in nodes.items() for name, status in check_statuses(node).items()}
-    assert len(checks) == 112
+    assert len(checks) == 119
     assert {key for key, status in checks.items() if status != "SUCCEEDED"} == set()
     for table, node in nodes.items():
         (latest,) = node["assetMaterializations"]

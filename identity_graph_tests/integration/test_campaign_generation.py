@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
+from decimal import Decimal
 
 import pytest
 from pyspark.sql import DataFrame, Window
@@ -34,6 +35,7 @@ from identity_graph.generation.campaigns import (
     PLACEMENTS,
     advertiser_pool,
     generate_campaign_assignments,
+    generate_campaign_delivery,
     generate_campaign_exposures,
     generate_campaigns,
     generate_outcome_metrics,
@@ -145,6 +147,7 @@ def campaign_chain(spark, upstream, params: RunParameters) -> dict[str, DataFram
         )
     )
     outcomes = stored(generate_outcome_metrics(spark, responses, exposures, OutcomesConfig(), params))
+    delivery = stored(generate_campaign_delivery(spark, campaigns, exposures, params))
     causes = stored(
         generate_conversion_truth(
             spark,
@@ -178,6 +181,7 @@ def campaign_chain(spark, upstream, params: RunParameters) -> dict[str, DataFram
         "exposures": exposures,
         "responses": responses,
         "outcomes": outcomes,
+        "delivery": delivery,
         "days": days,
     }
 
@@ -267,7 +271,7 @@ def test_campaign_count_is_exact_and_every_field_is_in_range(chain):
         assert r.target_segment and set(r.target_segment) <= set(config.target_segments), r
         assert len(set(r.target_segment)) == len(r.target_segment), r
         assert r.channels and set(r.channels) <= set(CHANNELS) and len(set(r.channels)) == len(r.channels), r
-        assert config.budget_min <= float(r.budget) <= config.budget_max, r
+        assert r.pacing_share == config.pacing_share, r
         assert r.goal in GOALS, r
         assert config.target_reach_min <= r.target_reach <= config.target_reach_max, r
         assert r.frequency_cap == config.frequency_cap, r
@@ -1020,6 +1024,64 @@ def test_campaign_kpis_at_the_default_config_are_realistic(chain):
     # CTR between display's published floor (0.05 %) and email's (2 %).
     assert 0.0005 <= realised["CTR"] <= 0.02, realised
     assert 0.0001 <= realised["conversions per impression"] <= 0.02, realised
+
+
+# -- budgets and delivery -------------------------------------------------------------------
+
+
+def test_spend_stays_within_the_pro_rated_budget_and_reaches_the_pacing_share(chain):
+    """Exact, campaign by campaign: the period is the flight inside the window, impressions and spend
+    are the exposures' there, budget = planned impressions × CPM, the period budget is the budget
+    pro-rated (rounded down to the cent), and pacing_share ≤ spend ÷ period budget ≤ 1."""
+    campaigns = {r.campaign_id: r for r in chain["campaigns"].collect()}
+    served = {
+        r.campaign_id: r
+        for r in chain["exposures"]
+        .where(F.col("event_date").between(PARAMS.window_start, PARAMS.end_date))
+        .groupBy("campaign_id")
+        .agg(F.count(F.lit(1)).alias("n"), F.sum("cost").alias("cost"))
+        .collect()
+    }
+    rows = chain["delivery"].collect()
+    assert sorted(r.campaign_id for r in rows) == sorted(campaigns)
+    cent = Decimal("0.01")
+    for r in rows:
+        c = campaigns[r.campaign_id]
+        assert r.period_start == max(c.start_date, PARAMS.window_start), r
+        assert r.period_end == min(c.end_date, PARAMS.end_date), r
+        got = served.get(r.campaign_id)
+        assert (r.impressions, r.spend) == ((got.n, got.cost) if got else (0, 0)), r
+        flight_days = (c.end_date - c.start_date).days + 1
+        period_days = (r.period_end - r.period_start).days + 1
+        assert r.period_budget == (r.budget * 100 * period_days // flight_days) / 100, r
+        assert abs(r.planned_impressions * c.cpm / 1000 - r.budget) <= c.cpm / 2000, r
+        assert r.spend <= r.period_budget, r
+        assert r.spend >= Decimal(str(c.pacing_share)) * r.period_budget or r.spend > r.period_budget - cent, r
+    assert all(r.impressions > 0 for r in rows), "every campaign serves in the window at this scale"
+
+
+def test_budgets_scale_with_the_audience_each_campaign_plans_to_reach(chain, upstream):
+    """A budget is the plan for the campaign's audience: its planned impressions are the treatment
+    group × target_reach × the mean frequency, over the pacing (in [pacing_share, 1]) — so budgets
+    grow with the graph instead of being drawn from a fixed range."""
+    treatment = {
+        r.campaign_id: r["count"]
+        for r in chain["assignments"].where(F.col("group") == "treatment").groupBy("campaign_id").count().collect()
+    }
+    campaigns = {r.campaign_id: r for r in chain["campaigns"].collect()}
+    config = CampaignsConfig()
+    q = (config.frequency_mean - 1) / config.frequency_mean
+    capped_mean = 1 + sum(q**k for k in range(1, config.frequency_cap))  # E[min(cap, 1 + geometric)]
+    ratios = sorted(
+        r.planned_impressions / (treatment[r.campaign_id] * campaigns[r.campaign_id].target_reach * capped_mean)
+        for r in chain["delivery"].collect()
+    )
+    # Planned over expected is 1 / pacing (1–1.11) times the window's share of the flight's exposures
+    # over its share of the flight's days, which is near 1 on long periods and noisy on short ones.
+    assert 0.9 <= statistics.median(ratios) <= 1.3, ratios
+    assert ratios[0] >= 0.5 and ratios[-1] <= 2.5, ratios
+    pacings = [r.pacing for r in chain["delivery"].collect()]
+    assert min(pacings) >= config.pacing_share - 0.01 and max(pacings) <= 1.0, pacings
 
 
 # -- integrity and determinism ------------------------------------------------------------

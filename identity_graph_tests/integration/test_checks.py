@@ -263,6 +263,32 @@ CORRUPTIONS = [
         1, id="campaign truth with a holdout size that is not the assignments'",
     ),
     pytest.param(
+        "campaign_delivery", "delivery_matches_exposures",
+        "UPDATE {campaign_delivery} SET impressions = impressions + 1 WHERE campaign_id = 1",
+        1, id="delivery counting an impression no exposure holds",
+    ),
+    pytest.param(
+        "campaign_delivery", "budget_is_planned_impressions_at_cpm",
+        "UPDATE {campaign_delivery} SET planned_impressions = planned_impressions * 2 + 10 WHERE campaign_id IN (1, 2)",
+        2, id="budgets that are not their planned impressions at the CPM",
+    ),
+    pytest.param(
+        "campaign_delivery", "spend_within_paced_budget",
+        with_ids(
+            "SELECT campaign_id FROM {campaign_delivery} WHERE period_budget > 0 ORDER BY 1 LIMIT 1",
+            "UPDATE {campaign_delivery} SET spend = period_budget * 1.1, pacing = 1.1 WHERE campaign_id IN ({ids})",
+        ),
+        1, id="spend above the pro-rated budget",
+    ),
+    pytest.param(
+        "campaign_delivery", "spend_within_paced_budget",
+        with_ids(
+            "SELECT campaign_id FROM {campaign_delivery} WHERE period_budget >= 0.02 ORDER BY 1 LIMIT 2",
+            "UPDATE {campaign_delivery} SET spend = period_budget * 0.5, pacing = 0.5 WHERE campaign_id IN ({ids})",
+        ),
+        2, id="spend below the pacing share of the pro-rated budget",
+    ),
+    pytest.param(
         "outcome_metrics", "attribution_weights_sum_to_one",
         "UPDATE {outcome_metrics} SET attribution_weight = attribution_weight + 0.25 WHERE outcome_id = 1",
         1, id="weights summing to 1.25",
@@ -516,8 +542,8 @@ def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
         assert step.can_subset and STEP_LAUNCHER in step.required_resource_keys
         (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
         groups.add(group)
-    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 53
-    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 112
+    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 56
+    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 119
 
 
 # -- the target's permissions ---------------------------------------------------------------

@@ -38,7 +38,7 @@ from identity_graph_tests.support.unity_catalog import FIXTURES, ME, RecordedUni
 EXPECTED_TABLES = (
     "households", "individuals", "identity_mappings", "content_engagements", "viewership_patterns",
     "audience_attributes", "campaigns", "campaign_assignments", "campaign_exposures", "response_events", "outcome_metrics",
-    "audience_truth", "conversion_truth", "campaign_truth",
+    "campaign_delivery", "audience_truth", "conversion_truth", "campaign_truth",
     "identity_observations", "identity_truth", "resolution_baseline",
 )  # fmt: skip
 TOKEN = "dapi-TEST-SECRET-0123456789abcdef"

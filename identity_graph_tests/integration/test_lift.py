@@ -76,10 +76,11 @@ def study(spark):
     }
 
 
-def guide_sql() -> tuple[str, str]:
-    """docs/measurement.md's SQL: the lift estimate scored against campaign_truth, then the attribution gap."""
-    lift, gap = ("\n".join(body) for info, _, body in code_blocks(GUIDE) if info == "sql")
-    return lift, gap
+def guide_sql() -> tuple[str, str, str]:
+    """docs/measurement.md's SQL: the lift estimate scored against campaign_truth, the attribution gap,
+    then spend against the truth."""
+    lift, gap, spend = ("\n".join(body) for info, _, body in code_blocks(GUIDE) if info == "sql")
+    return lift, gap, spend
 
 
 def itt_estimates(assignments, responses, campaigns) -> dict[int, tuple[float, float]]:
@@ -119,7 +120,7 @@ def test_intent_to_treat_intervals_cover_the_true_lift_and_zero_effect_campaigns
     and some campaigns' lift is large enough to detect."""
     for name in ("campaigns", "campaign_assignments", "response_events", "campaign_truth"):
         study[name].createOrReplaceTempView(name)
-    lift, _ = guide_sql()
+    lift, *_ = guide_sql()
     rows = spark.sql(lift).collect()
     assert len(rows) == NUM_CAMPAIGNS
     report = [
@@ -147,7 +148,7 @@ def test_the_measurement_guide_runs_on_a_stored_graph_and_agrees_with_an_indepen
     and last-touch credit adding up to the conversions that have a touch."""
     setup = "\n".join("\n".join(body) for info, _, body in code_blocks(GUIDE) if info == "python")
     exec(setup.replace('"warehouse/', f'"{graph}/'), {"spark": spark})  # the guide's own code, as a reader runs it
-    lift, gap = guide_sql()
+    lift, gap, spend = guide_sql()
     rows = {r.campaign_id: r for r in spark.sql(lift).collect()}
     expected = itt_estimates(
         read(spark, graph, "campaign_assignments"),
@@ -162,3 +163,10 @@ def test_the_measurement_guide_runs_on_a_stored_graph_and_agrees_with_an_indepen
     assert all(r.true_incremental_conversions == 0 for r in credit if r.zero_effect)
     touched = read(spark, graph, "outcome_metrics").select("response_id").distinct().count()
     assert sum(r.last_touch_conversions for r in credit) == pytest.approx(touched)
+    costs = spark.sql(spend).collect()
+    assert {r.campaign_id for r in costs} == set(rows)
+    assert all(r.spend <= r.period_budget and r.period_budget <= r.budget for r in costs)
+    assert all(r.true_cost_per_incremental_conversion is None for r in costs if r.zero_effect)
+    # Credited by last touch though it caused nothing: a cost per conversion all the same.
+    credited = {r.campaign_id for r in credit if r.zero_effect and r.last_touch_conversions}
+    assert all(r.last_touch_cost_per_conversion is not None for r in costs if r.campaign_id in credited)

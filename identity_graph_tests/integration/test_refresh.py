@@ -93,6 +93,7 @@ def test_identity_graph_refresh_regenerates_a_day_exactly_as_the_graph_did(spark
         "campaign_assignments",
         "outcome_metrics",
         "campaign_truth",
+        "campaign_delivery",
     }
     pairs = {t: (read(spark, copy, t), read(spark, graph, t)) for t in after}
     assert differing_tables(pairs) == dict.fromkeys(after, 0)

@@ -41,6 +41,7 @@ EXPECTED_DEPS = {
     },
     "audience_truth": {"individuals"},
     "outcome_metrics": {"response_events", "campaign_exposures"},
+    "campaign_delivery": {"campaigns", "campaign_exposures"},
     "identity_observations": {"households", "individuals", "identity_mappings"},
     "identity_truth": {"identity_observations", "households", "individuals", "identity_mappings"},
     "resolution_baseline": {"identity_observations", "identity_truth"},
@@ -48,7 +49,14 @@ EXPECTED_DEPS = {
 EXPECTED_GROUPS = {
     "identity": {"households", "individuals", "identity_mappings"},
     "engagement": {"content_engagements", "viewership_patterns", "audience_attributes"},
-    "campaigns": {"campaigns", "campaign_assignments", "campaign_exposures", "response_events", "outcome_metrics"},
+    "campaigns": {
+        "campaigns",
+        "campaign_assignments",
+        "campaign_exposures",
+        "response_events",
+        "outcome_metrics",
+        "campaign_delivery",
+    },
     "measurement": {"audience_truth", "conversion_truth", "campaign_truth"},
     "resolution": {"identity_observations", "identity_truth", "resolution_baseline"},
 }
@@ -149,6 +157,8 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
         ("campaign_truth", "campaign_assignments"), ("campaign_truth", "audience_truth"),
         ("campaign_truth", "campaign_exposures"), ("campaign_truth", "identity_mappings"),
         ("campaign_truth", "conversion_truth"),
+        # Delivery is the exposures' count and cost over the window.
+        ("campaign_delivery", "campaign_exposures"),
         # An exposure's (campaign, person) pair is assigned to treatment: treatment_group_only checks it.
         ("campaign_exposures", "campaign_assignments"),
         ("campaign_exposures", "identity_mappings"),
@@ -157,7 +167,7 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
         ("identity_observations", "identity_mappings"), ("identity_truth", "identity_mappings"),
         ("resolution_baseline", "identity_truth"),
     }  # fmt: skip
-    assert len(FOREIGN_KEYS) == 28
+    assert len(FOREIGN_KEYS) == 29
     for child, fk in FOREIGN_KEYS:
         assert checks[(child.name, f"foreign_key_{fk.column}")].blocking
     assert defs.resolve_job_def(CHECK_JOB).asset_layer.asset_graph.asset_check_keys == set(graph.asset_check_keys)
