@@ -36,6 +36,8 @@ DEFAULT_NODE_TYPE = "i3.xlarge"
 DEFAULT_WORKERS = "2-8"
 DEFAULT_SECRET_SCOPE = "identity_graph"
 DEFAULT_STAGING_PREFIX = "/dagster_staging/identity_graph"
+#: Seconds between the launcher's polls of a run's state (dagster-databricks' own default).
+DEFAULT_POLL_SECONDS = 5.0
 
 #: PyPI packages the cluster needs beyond its runtime and dagster's own
 #: (``install_default_libraries`` adds dagster, dagster-databricks, dagster-pyspark and
@@ -64,6 +66,7 @@ class DatabricksSettings:
     workers (``4``, or ``2-8`` to autoscale). ``IDENTITY_GRAPH_DATABRICKS_SECRET_SCOPE`` is
     the secret scope holding the same credentials for the cluster side (keys
     ``databricks_token``, or ``databricks_client_id`` and ``databricks_client_secret``).
+    ``IDENTITY_GRAPH_DATABRICKS_POLL_SECONDS`` is how often the launcher asks for a run's state.
     """
 
     host: str
@@ -75,6 +78,7 @@ class DatabricksSettings:
     secret_scope: str = DEFAULT_SECRET_SCOPE
     staging_prefix: str = DEFAULT_STAGING_PREFIX
     spark_conf: Mapping[str, str] = field(default_factory=dict)
+    poll_seconds: float = DEFAULT_POLL_SECONDS
 
     def __post_init__(self) -> None:
         if not self.host.startswith(("https://", "http://")):
@@ -85,6 +89,8 @@ class DatabricksSettings:
             raise ValueError(
                 f"IDENTITY_GRAPH_DATABRICKS_STAGING must be an absolute DBFS path, got {self.staging_prefix!r}"
             )
+        if not self.poll_seconds > 0:
+            raise ValueError(f"IDENTITY_GRAPH_DATABRICKS_POLL_SECONDS must be > 0, got {self.poll_seconds!r}")
         if not self.cluster_id:
             self.size()  # validates the workers setting
 
@@ -105,6 +111,13 @@ class DatabricksSettings:
                 "DATABRICKS_CLIENT_SECRET (a service principal)"
             )
         prefix = "IDENTITY_GRAPH_DATABRICKS_"
+        poll = env.get(prefix + "POLL_SECONDS") or str(DEFAULT_POLL_SECONDS)
+        try:
+            poll_seconds = float(poll)
+        except ValueError:
+            raise ValueError(
+                f"IDENTITY_GRAPH_DATABRICKS_POLL_SECONDS must be a number of seconds, got {poll!r}"
+            ) from None
         return cls(
             host=host,
             auth=auth,
@@ -114,6 +127,7 @@ class DatabricksSettings:
             workers=env.get(prefix + "WORKERS") or DEFAULT_WORKERS,
             secret_scope=env.get(prefix + "SECRET_SCOPE") or DEFAULT_SECRET_SCOPE,
             staging_prefix=env.get(prefix + "STAGING") or DEFAULT_STAGING_PREFIX,
+            poll_seconds=poll_seconds,
         )
 
     # -- the pieces of the launcher's config -------------------------------------------
@@ -199,6 +213,7 @@ class DatabricksSettings:
             "secrets_to_env_variables": self.cluster_secrets(),
             "local_pipeline_package_path": package,
             "staging_prefix": self.staging_prefix,
+            "poll_interval_sec": self.poll_seconds,
             "wait_for_logs": False,
             "verbose_logs": False,
         }

@@ -214,6 +214,14 @@ def test_oauth_credentials_reach_the_launcher_from_the_environment(databricks_en
             {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "IDENTITY_GRAPH_DATABRICKS_STAGING": "dbfs:/x"},
             "absolute DBFS",
         ),
+        (
+            {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "IDENTITY_GRAPH_DATABRICKS_POLL_SECONDS": "0"},
+            "POLL_SECONDS must be > 0",
+        ),
+        (
+            {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "IDENTITY_GRAPH_DATABRICKS_POLL_SECONDS": "soon"},
+            "a number of seconds",
+        ),
     ],
 )
 def test_bad_databricks_settings_are_named(environ, fragment):

@@ -1,0 +1,151 @@
+"""The databricks target run for real: dagster-databricks' step launcher against a loopback
+Databricks workspace (support/loopback_databricks.py) that executes each submitted run with
+dagster-databricks' own step entry point, in its own process, on Spark through the test
+session's Spark Connect server (Delta), writing Unity-Catalog-style managed tables.
+
+Runs go through ``dagster.execute_job`` on a reconstructable job, each step in its own process:
+as a run launched from the UI executes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+from dagster._serdes import serialize_value
+
+from identity_graph.config import HouseholdsConfig, RunParameters
+from identity_graph.generation import generate_households
+from identity_graph.project import GENERATE_JOB
+from identity_graph_tests.support.fingerprint import fingerprint
+from identity_graph_tests.support.loopback_databricks import LoopbackDatabricks
+
+TOKEN = "dapi-TEST-SECRET-0123456789abcdef"
+SCOPE = "identity_graph"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def workspace(tmp_path, connect_url, monkeypatch):
+    """A loopback workspace holding the token in its secret scope; the environment names it as the
+    databricks target's workspace, with tables in a fresh schema of the Connect server's catalog."""
+    server = LoopbackDatabricks(
+        tmp_path / "workspace", TOKEN, secrets={f"{SCOPE}/databricks_token": TOKEN}, spark_remote=connect_url
+    )
+    for name in list(os.environ):
+        if name.startswith(("DATABRICKS_", "IDENTITY_GRAPH_", "ARM_")):
+            monkeypatch.delenv(name)
+    schema = f"ig_lb_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("IDENTITY_GRAPH_TARGET", "databricks")
+    monkeypatch.setenv("DATABRICKS_HOST", server.host)
+    monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+    # The Connect server's session catalog stands in for the Unity Catalog catalog.
+    monkeypatch.setenv("IDENTITY_GRAPH_CATALOG", "spark_catalog")
+    monkeypatch.setenv("IDENTITY_GRAPH_SCHEMA", schema)
+    monkeypatch.setenv("IDENTITY_GRAPH_DATABRICKS_POLL_SECONDS", "0.5")
+    # The host's working directory holds no copy of the package: the cluster has only what was shipped.
+    monkeypatch.chdir(tmp_path)
+    server.schema = schema
+    try:
+        yield server
+    finally:
+        server.close()
+        remote_sql(connect_url, f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
+
+
+def remote_sql(url: str, statement: str) -> list:
+    """Rows of ``statement`` on the Connect server, from a separate client process (this process keeps
+    its classic session)."""
+    probe = (
+        "import json, sys; from pyspark.sql import SparkSession; "
+        f"s = SparkSession.builder.remote({url!r}).getOrCreate(); "
+        "print(json.dumps([list(r) for r in s.sql(sys.argv[1]).collect()], default=str))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, statement], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def remote_fingerprint(url: str, table: str) -> list[str]:
+    """:func:`fingerprint` of a table on the Connect server, computed there."""
+    probe = (
+        "import json, sys; from pyspark.sql import SparkSession; "
+        "from identity_graph_tests.support.fingerprint import fingerprint; "
+        f"s = SparkSession.builder.remote({url!r}).getOrCreate(); "
+        "print(json.dumps(fingerprint(s.table(sys.argv[1]))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, table], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def execute(home: Path, *assets: str) -> tuple[dg.ExecuteJobResult, str]:
+    """The generate job for ``assets`` as the UI launches it: reconstructable, each step in its own
+    process. The result and the text of every event the instance stored."""
+    recon = ReconstructableRepository.for_module(
+        "identity_graph.definitions", "defs", working_directory=os.getcwd()
+    ).get_reconstructable_job(GENERATE_JOB)
+    home.mkdir()
+    with dg.DagsterInstance.local_temp(str(home)) as instance:
+        result = dg.execute_job(recon, instance=instance, asset_selection=[dg.AssetKey(a) for a in assets])
+        events = "\n".join(serialize_value(record) for record in instance.all_logs(result.run_id))
+    return result, events
+
+
+def test_steps_run_remotely_through_the_real_step_launcher(spark, workspace, connect_url, tmp_path):
+    """households and its checks, each launched by dagster-databricks to the loopback workspace and run
+    there by the launcher's own entry point from the shipped package alone; the stored table equals a
+    local generation; the token reaches the cluster only through the secret scope, and never a log."""
+    result, events = execute(tmp_path / "home", "households")
+    assert result.success
+    steps = {e.step_key for e in result.all_events if e.is_step_success}
+    assert steps == {"households", "households_checks", "households_target_permissions"}
+    # One remote run per step that reads or writes tables (the permission check asks the catalog from
+    # the host), each run to success by the entry point unzipping the shipped package.
+    assert len(workspace.runs) == 2
+    for run in workspace.runs.values():
+        assert run.state()["result_state"] == "SUCCESS", run.output()[-3000:]
+        imported = run.imported_from()
+        assert imported.endswith("identity_graph/__init__.py") and not imported.startswith(str(ROOT)), imported
+        (task,) = run.request["tasks"]
+        assert task["spark_python_task"]["python_file"].endswith("databricks_step_main.py")
+    assert "POST /api/2.2/jobs/runs/submit" in workspace.requests
+    table = f"spark_catalog.{workspace.schema}.households"
+    assert remote_fingerprint(connect_url, table) == fingerprint(
+        generate_households(spark, HouseholdsConfig(), RunParameters())
+    )
+    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}  # fmt: skip
+    assert checks and all(checks.values()), checks
+    assert TOKEN not in events
+    assert all(TOKEN not in run.output() for run in workspace.runs.values())
+
+
+def test_a_failing_remote_step_reports_its_error_and_output(workspace, tmp_path):
+    """individuals without stored households: the remote step fails; Dagster's failure names the cause,
+    and the remote run's stdout and stderr come back to the host's event log."""
+    result, events = execute(tmp_path / "home", "individuals")
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    message = failure.step_failure_data.error.to_string()
+    assert f"spark_catalog.{workspace.schema}.households is not stored" in message, message
+    (run,) = workspace.runs.values()
+    # The step failed inside the entry point, which reports it as events and exits cleanly.
+    assert run.state()["result_state"] == "SUCCESS"
+    assert "Captured stdout for step individuals:" in events and "Captured stderr for step individuals:" in events
+    (stderr,) = workspace.dbfs.rglob("individuals/stderr")
+    first_line = stderr.read_text().strip().splitlines()[0]
+    assert json.dumps(first_line)[1:-1] in events, first_line
+    assert TOKEN not in events
