@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -100,6 +101,18 @@ def _target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The command line's target settings: overrides of :meth:`TargetSettings.from_env` (JSON values)."""
+    return {
+        "warehouse": args.warehouse,
+        "catalog": args.catalog,
+        "schema": args.schema,
+        "spark_master": args.master,
+        "spark_remote": args.remote,
+        "spark_conf": dict(args.spark_conf) or None,
+    }
+
+
 def _definitions(args: argparse.Namespace) -> Any:
     """The Definitions for the target the environment and the command line select, or None
     (after printing why) when those settings are invalid."""
@@ -107,19 +120,22 @@ def _definitions(args: argparse.Namespace) -> Any:
     from identity_graph.resources.targets import TargetSettings
 
     try:
-        return build_definitions(
-            TargetSettings.from_env(
-                warehouse=args.warehouse,
-                catalog=args.catalog,
-                schema=args.schema,
-                spark_master=args.master,
-                spark_remote=args.remote,
-                spark_conf=dict(args.spark_conf) or None,
-            )
-        )
+        return build_definitions(TargetSettings.from_env(**_settings(args)))
     except ValueError as error:
         print(f"identity-graph: {error}", file=sys.stderr)
         return None
+
+
+def _launched(defs: Any, args: argparse.Namespace, job_name: str, checks: Collection[Any] = ()) -> Any:
+    """The reconstructable job to run when the target ships steps elsewhere (databricks: the step
+    launcher rebuilds the job on the cluster, so it must be rebuildable from the package); None when
+    the target runs every step in this process."""
+    if defs.resources["catalog"].location.target != "databricks":
+        return None
+    from identity_graph.runs import reconstructable_job
+
+    keys = [(k.asset_key.to_user_string(), k.name) for k in checks]
+    return reconstructable_job(job_name, _settings(args), keys or None)
 
 
 def _set(tree: dict[str, Any], path: Sequence[str], value: Any) -> None:
@@ -373,12 +389,66 @@ def _progress_logger(handler: ProgressPrinter) -> Any:
     return dg.LoggerDefinition(init, description="identity-graph's progress lines.")
 
 
+def _execute_job(recon: Any, run_config: dict[str, Any], progress: ProgressPrinter | None, **kwargs: Any) -> Any:
+    """Run the reconstructable job through Dagster's ``execute_job`` (the job's own executor, each
+    step in its own process); progress lines, if asked, come from the run's event log as it grows."""
+    import uuid
+
+    import dagster as dg
+
+    instance = _instance()
+    invocation = {"identity_graph/invocation": uuid.uuid4().hex}
+    tags = {**(kwargs.get("tags") or {}), **invocation}
+    if kwargs.get("partition_key"):
+        tags["dagster/partition"] = kwargs["partition_key"]
+    done = threading.Event()
+    follower = threading.Thread(target=_follow, args=(instance, invocation, progress, done), daemon=True)
+    if progress is not None:
+        follower.start()
+    try:
+        return dg.execute_job(
+            recon, instance=instance, run_config=run_config, tags=tags, asset_selection=kwargs.get("asset_selection")
+        )
+    finally:
+        done.set()
+        if follower.is_alive():
+            follower.join(10)
+
+
+def _follow(instance: Any, tags: dict[str, str], progress: ProgressPrinter | None, done: threading.Event) -> None:
+    """Feed ``progress`` the events of the run tagged ``tags`` until ``done`` (and once more after)."""
+    from types import SimpleNamespace
+
+    from dagster import RunsFilter
+
+    run_id, seen = None, 0
+    while progress is not None:
+        finished = done.wait(0.5)
+        if run_id is None:
+            runs = instance.get_runs(filters=RunsFilter(tags=tags), limit=1)
+            run_id = runs[0].run_id if runs else None
+        if run_id is not None:
+            entries = instance.all_logs(run_id)
+            for entry in entries[seen:]:
+                if entry.dagster_event is not None:
+                    progress.emit(SimpleNamespace(dagster_event=entry.dagster_event))  # type: ignore[arg-type]
+            seen = len(entries)
+        if finished:
+            return
+
+
 def execute(
-    job: Any, args: argparse.Namespace, run_config: dict[str, Any], assets: Collection[str], **kwargs: Any
+    job: Any,
+    args: argparse.Namespace,
+    run_config: dict[str, Any],
+    assets: Collection[str],
+    recon: Any = None,
+    **kwargs: Any,
 ) -> Any:
-    """Run ``job`` in this process and return its result. Verbose: Dagster's console logger and
-    Spark print to the terminal. Quiet: they go to the run log, and the terminal gets the
-    progress lines of the steps of ``assets``."""
+    """Run ``job`` and return its result: in this process, or (``recon``, its reconstructable
+    form) through ``execute_job`` with each step in its own process. Verbose: Dagster's console
+    logger and Spark print to the terminal. Quiet: they go to the run log, and the terminal gets
+    the progress lines of the steps of ``assets``."""
     import dagster as dg
 
     log: RunLog | None = getattr(args, "run_log", None)
@@ -388,10 +458,14 @@ def execute(
         print(f"identity-graph: {error}; Dagster and Spark print to the terminal instead", file=sys.stderr)
         file = None
     if file is None:
+        if recon is not None:
+            return _execute_job(recon, run_config, None, **kwargs)
         return job.execute_in_process(run_config=run_config, instance=_instance(), raise_on_error=False, **kwargs)
     print(f"Logs: {log.path}", flush=True)
     with _output_to(file) as terminal:
         progress = ProgressPrinter(terminal, assets)
+        if recon is not None:
+            return _execute_job(recon, run_config, progress, **kwargs)
         job = job.with_logger_defs(
             {**job.loggers, "console": dg.colored_console_logger, "progress": _progress_logger(progress)}
         )
@@ -534,7 +608,13 @@ def generate(args: argparse.Namespace) -> int:
     run_config.setdefault("loggers", {"console": {"config": {"log_level": "INFO"}}})
     started = time.monotonic()
     result = execute(
-        defs.resolve_job_def(GENERATE_JOB), args, run_config, selected_names, asset_selection=selection, tags=tags
+        defs.resolve_job_def(GENERATE_JOB),
+        args,
+        run_config,
+        selected_names,
+        _launched(defs, args, GENERATE_JOB),
+        asset_selection=selection,
+        tags=tags,
     )
     elapsed = time.monotonic() - started
     # A partition range yields one materialisation event per day, all with the same metadata: one row per table.
@@ -666,8 +746,10 @@ def check(args: argparse.Namespace) -> int:
     defs = _definitions(args)
     if defs is None:
         return EXIT_BAD_INPUT
-    job = defs.resolve_job_def(CHECK_TARGET_JOB if args.permissions_only else CHECK_JOB)
+    job_name = CHECK_TARGET_JOB if args.permissions_only else CHECK_JOB
+    job = defs.resolve_job_def(job_name)
     asset_graph = defs.resolve_asset_graph()
+    checks: set[Any] = set()
     selection = resolve_selection(args.select, asset_graph)
     if selection == []:
         return EXIT_BAD_INPUT
@@ -681,7 +763,8 @@ def check(args: argparse.Namespace) -> int:
     started = time.monotonic()
     # Verbose: today's terminal output, warnings and errors only; quiet: the whole event log to the log file.
     level = "WARNING" if args.verbose else "INFO"
-    result = execute(job, args, {"loggers": {"console": {"config": {"log_level": level}}}}, ())
+    run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
+    result = execute(job, args, run_config, (), _launched(defs, args, job_name, checks))
     failed_checks = print_check_summary(result)
     return finish(result, time.monotonic() - started, failed_checks, getattr(args, "run_log", None))
 
@@ -708,7 +791,9 @@ def refresh(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     print(f"Event day {day}", flush=True)
     started = time.monotonic()
-    result = execute(job, args, {"loggers": {"console": {"config": {"log_level": "INFO"}}}}, names, partition_key=day)
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    recon = _launched(defs, args, DAILY_REFRESH_JOB)
+    result = execute(job, args, run_config, names, recon, partition_key=day)
     failed_checks = print_check_summary(result)
     return finish(result, time.monotonic() - started, failed_checks, getattr(args, "run_log", None))
 

@@ -51,6 +51,9 @@ def workspace(tmp_path, connect_url, monkeypatch):
     monkeypatch.setenv("IDENTITY_GRAPH_CATALOG", "spark_catalog")
     monkeypatch.setenv("IDENTITY_GRAPH_SCHEMA", schema)
     monkeypatch.setenv("IDENTITY_GRAPH_DATABRICKS_POLL_SECONDS", "0.5")
+    # As a code server would, build the Definitions for this environment: not the ones an earlier
+    # test of this process imported for the local target.
+    monkeypatch.delitem(sys.modules, "identity_graph.definitions", raising=False)
     # The host's working directory holds no copy of the package: the cluster has only what was shipped.
     monkeypatch.chdir(tmp_path)
     server.schema = schema
@@ -149,3 +152,22 @@ def test_a_failing_remote_step_reports_its_error_and_output(workspace, tmp_path)
     first_line = stderr.read_text().strip().splitlines()[0]
     assert json.dumps(first_line)[1:-1] in events, first_line
     assert TOKEN not in events
+
+
+def test_the_command_line_runs_every_table_step_through_the_launcher(
+    workspace, connect_url, tmp_path, monkeypatch, capsys
+):
+    """``identity-graph generate`` and ``check`` on the databricks target: the command line runs a
+    reconstructable job, so each table step (and each check step that reads tables) is launched to
+    the workspace, as from the UI."""
+    from identity_graph import cli
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    assert cli.main(["generate", "--select", "households", "--households", "200"]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "households" in out and "200 rows" in out, out
+    assert len(workspace.runs) == 2
+    assert remote_sql(connect_url, f"SELECT count(*) FROM spark_catalog.{workspace.schema}.households") == [[200]]
+    assert cli.main(["check", "--select", "households"]) == 0, capsys.readouterr().err
+    assert len(workspace.runs) == 3
+    assert all(run.state()["result_state"] == "SUCCESS" for run in workspace.runs.values())

@@ -30,6 +30,7 @@ LAYERS = {
     "schedules": 5,
     "project": 6,
     "definitions": 6,
+    "runs": 6,
     "cli": 7,
 }
 #: Imports a layer must not make even though they point down.
