@@ -120,8 +120,17 @@ def test_steps_run_remotely_through_the_real_step_launcher(spark, workspace, con
     assert len(workspace.runs) == 2
     for run in workspace.runs.values():
         assert run.state()["result_state"] == "SUCCESS", run.output()[-3000:]
-        imported = run.imported_from()
+        seen = run.seen()
+        imported = seen["imported_from"]
         assert imported.endswith("identity_graph/__init__.py") and not imported.startswith(str(ROOT)), imported
+        # The target's settings arrive as the launcher's environment, the token from the secret scope only.
+        assert seen["environment"] == {
+            "DATABRICKS_HOST": workspace.host,
+            "IDENTITY_GRAPH_TARGET": "databricks",
+            "IDENTITY_GRAPH_CATALOG": "spark_catalog",
+            "IDENTITY_GRAPH_SCHEMA": workspace.schema,
+        }, seen
+        assert seen["token_from_scope"], seen
         (task,) = run.request["tasks"]
         assert task["spark_python_task"]["python_file"].endswith("databricks_step_main.py")
     assert "POST /api/2.2/jobs/runs/submit" in workspace.requests

@@ -43,7 +43,8 @@ USER = "someone@example.com"
 #: The Databricks Runtime a loopback cluster claims (RUNTIME_VARIABLE in resources/databricks.py).
 RUNTIME_VERSION = "17.3"
 #: Runs the entry point as a cluster's driver does: as ``__main__``, with ``dbutils`` and ``sc`` defined.
-#: It then records where ``identity_graph`` was imported from, so a test can tell the shipped package ran.
+#: It then records where ``identity_graph`` was imported from (so a test can tell the shipped package
+#: ran), the target's environment the launcher exported, and whether the token came from a secret scope.
 BOOT = """
 import json, os, runpy, sys
 secrets = json.loads(os.environ.pop("LOOPBACK_SECRETS"))
@@ -58,8 +59,13 @@ try:
     runpy.run_path(entry, init_globals={"dbutils": DBUtils(), "sc": None}, run_name="__main__")
 finally:
     module = sys.modules.get("identity_graph")
-    with open(os.environ["LOOPBACK_IMPORTED_FROM"], "w") as out:
-        out.write(getattr(module, "__file__", "") or "")
+    seen = {
+        "imported_from": getattr(module, "__file__", "") or "",
+        "environment": {k: v for k, v in os.environ.items() if k.startswith("IDENTITY_GRAPH_") or k == "DATABRICKS_HOST"},
+        "token_from_scope": bool(os.environ.get("DATABRICKS_TOKEN")) and os.environ["DATABRICKS_TOKEN"] in secrets.values(),
+    }
+    with open(os.environ["LOOPBACK_SEEN"], "w") as out:
+        json.dump(seen, out)
 """
 
 
@@ -92,10 +98,11 @@ class Run:
             return (self.directory / "driver.log").read_text(errors="replace")
         return ""
 
-    def imported_from(self) -> str:
-        with contextlib.suppress(OSError):
-            return (self.directory / "imported_from").read_text()
-        return ""
+    def seen(self) -> dict[str, Any]:
+        """What the run's process recorded: ``imported_from``, ``environment``, ``token_from_scope``."""
+        with contextlib.suppress(OSError, ValueError):
+            return json.loads((self.directory / "seen.json").read_text())
+        return {}
 
 
 class LoopbackDatabricks:
@@ -275,7 +282,7 @@ class LoopbackDatabricks:
             {
                 "DATABRICKS_RUNTIME_VERSION": RUNTIME_VERSION,
                 "LOOPBACK_SECRETS": json.dumps(self.secrets),
-                "LOOPBACK_IMPORTED_FROM": str(run.directory / "imported_from"),
+                "LOOPBACK_SEEN": str(run.directory / "seen.json"),
                 **({"SPARK_REMOTE": self.spark_remote} if self.spark_remote else {}),
                 **self.environment,
             }
