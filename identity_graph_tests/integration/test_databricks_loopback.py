@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -64,34 +65,30 @@ def workspace(tmp_path, connect_url, monkeypatch):
         remote_sql(connect_url, f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
 
 
-def remote_sql(url: str, statement: str) -> list:
-    """Rows of ``statement`` on the Connect server, from a separate client process (this process keeps
-    its classic session)."""
+def on_connect_server(url: str, expression: str, argument: str) -> Any:
+    """The JSON value of ``expression`` (over ``s``, a session of the Connect server, and ``arg``),
+    computed in a separate client process: this process keeps its classic session."""
     probe = (
         "import json, sys; from pyspark.sql import SparkSession; "
-        f"s = SparkSession.builder.remote({url!r}).getOrCreate(); "
-        "print(json.dumps([list(r) for r in s.sql(sys.argv[1]).collect()], default=str))"
+        "from identity_graph_tests.support.fingerprint import fingerprint; "
+        f"s = SparkSession.builder.remote({url!r}).getOrCreate(); arg = sys.argv[1]; "
+        f"print(json.dumps({expression}, default=str))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe, statement], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
+        [sys.executable, "-c", probe, argument], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def remote_sql(url: str, statement: str) -> list:
+    """Rows of ``statement`` on the Connect server."""
+    return on_connect_server(url, "[list(r) for r in s.sql(arg).collect()]", statement)
 
 
 def remote_fingerprint(url: str, table: str) -> list[str]:
     """:func:`fingerprint` of a table on the Connect server, computed there."""
-    probe = (
-        "import json, sys; from pyspark.sql import SparkSession; "
-        "from identity_graph_tests.support.fingerprint import fingerprint; "
-        f"s = SparkSession.builder.remote({url!r}).getOrCreate(); "
-        "print(json.dumps(fingerprint(s.table(sys.argv[1]))))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, table], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return on_connect_server(url, "fingerprint(s.table(arg))", table)
 
 
 def execute(home: Path, *assets: str) -> tuple[dg.ExecuteJobResult, str]:
