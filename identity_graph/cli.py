@@ -421,18 +421,20 @@ def _follow(instance: Any, tags: dict[str, str], progress: ProgressPrinter | Non
 
     from dagster import RunsFilter
 
-    run_id, seen = None, 0
+    run_id, cursor = None, None
     while progress is not None:
         finished = done.wait(0.5)
         if run_id is None:
             runs = instance.get_runs(filters=RunsFilter(tags=tags), limit=1)
             run_id = runs[0].run_id if runs else None
         if run_id is not None:
-            entries = instance.all_logs(run_id)
-            for entry in entries[seen:]:
-                if entry.dagster_event is not None:
-                    progress.emit(SimpleNamespace(dagster_event=entry.dagster_event))  # type: ignore[arg-type]
-            seen = len(entries)
+            # Only the events stored since the last poll: the cursor marks where that poll ended.
+            page = instance.get_records_for_run(run_id, cursor=cursor)
+            for record in page.records:
+                event = record.event_log_entry.dagster_event
+                if event is not None:
+                    progress.emit(SimpleNamespace(dagster_event=event))  # type: ignore[arg-type]
+            cursor = page.cursor
         if finished:
             return
 
