@@ -508,16 +508,21 @@ def resolve_selection(select: str | None, asset_graph: Any) -> list[Any] | None:
     return selection
 
 
-def preflight(defs: Any, asset_names: Collection[str]) -> bool:
-    """Verify the target for the tables a run of ``asset_names`` writes, before any run (or Spark)
-    starts, with the Definitions' own ``catalog`` resource; when it cannot take them, print one
-    paragraph to stderr (what is wrong, and the fix) and return False."""
+def preflight(defs: Any, asset_names: Collection[str], *, writes: bool = True) -> bool:
+    """Verify the target before any run (or Spark) starts, with the Definitions' own ``catalog``
+    resource; when it cannot be used, print one paragraph to stderr (what is wrong, and the fix)
+    and return False.
+
+    ``writes``: the run writes the tables of ``asset_names``, so the identity must be allowed to
+    write every one of them. Otherwise (a run of checks) the target must only answer: its
+    permission checks report the privileges.
+    """
     import dagster as dg
 
     from identity_graph.model import TABLE_NAMES
 
-    tables = [table for table in TABLE_NAMES if table in asset_names]
-    if not tables:
+    tables = [table for table in TABLE_NAMES if table in asset_names] if writes else []
+    if writes and not tables:
         return True
     try:
         # Built as a run builds it: EnvVar credentials resolved, dependencies set up.
@@ -525,14 +530,21 @@ def preflight(defs: Any, asset_names: Collection[str]) -> bool:
             report = resources.catalog.verify(tables)
     except Exception as error:  # noqa: BLE001 - the databricks target: no credentials, workspace unreachable
         message = getattr(error, "description", None) or str(error) or type(error).__name__
-        print(
-            f"identity-graph: cannot verify the target before the run: {_one_line(message)} Nothing was generated.",
-            file=sys.stderr,
-        )
+        done = "Nothing was generated." if writes else "No check was run."
+        print(f"identity-graph: cannot verify the target before the run: {_one_line(message)} {done}", file=sys.stderr)
         return False
-    if not report.ok:
+    if writes and not report.ok:
         print(refusal(report), file=sys.stderr)
-    return report.ok
+        return False
+    return True
+
+
+def verified(writes: bool = True) -> dict[str, str]:
+    """The run tags telling the run's steps that the command line has verified the target (see
+    :func:`identity_graph.resources.catalog.preflight`), so that none of them asks again."""
+    from identity_graph.resources.catalog import PREFLIGHT_OK, PREFLIGHT_REACHABLE, PREFLIGHT_TAG
+
+    return {PREFLIGHT_TAG: PREFLIGHT_OK if writes else PREFLIGHT_REACHABLE}
 
 
 def refusal(report: Any) -> str:
@@ -601,7 +613,8 @@ def generate(args: argparse.Namespace) -> int:
     # The target is verified before anything starts: an unwritable one ends here, with exit 2.
     if not preflight(defs, selected_names):
         return EXIT_BAD_INPUT
-    if tags:
+    tags.update(verified())
+    if tags.get("dagster/asset_partition_range_start"):
         print(
             f"Event days {tags['dagster/asset_partition_range_start']} … {tags['dagster/asset_partition_range_end']}",
             flush=True,
@@ -762,11 +775,15 @@ def check(args: argparse.Namespace) -> int:
             print(f"identity-graph: --select {args.select!r} has no checks to run", file=sys.stderr)
             return EXIT_BAD_INPUT
         job = job.get_subset(asset_check_selection=checks)
+    # The target must answer before any check step starts: one error now, not one per check.
+    if not preflight(defs, (), writes=False):
+        return EXIT_BAD_INPUT
     started = time.monotonic()
     # Verbose: today's terminal output, warnings and errors only; quiet: the whole event log to the log file.
     level = "WARNING" if args.verbose else "INFO"
     run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
-    result = execute(job, args, run_config, (), _launched(defs, args, job_name, checks))
+    launched = _launched(defs, args, job_name, checks)
+    result = execute(job, args, run_config, (), launched, tags=verified(writes=False))
     failed_checks = print_check_summary(result)
     return finish(result, time.monotonic() - started, failed_checks, getattr(args, "run_log", None))
 
@@ -795,7 +812,7 @@ def refresh(args: argparse.Namespace) -> int:
     started = time.monotonic()
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     recon = _launched(defs, args, DAILY_REFRESH_JOB)
-    result = execute(job, args, run_config, names, recon, partition_key=day)
+    result = execute(job, args, run_config, names, recon, partition_key=day, tags=verified())
     failed_checks = print_check_summary(result)
     return finish(result, time.monotonic() - started, failed_checks, getattr(args, "run_log", None))
 

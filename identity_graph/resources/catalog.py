@@ -1,14 +1,21 @@
 """The target catalog: whether this identity may write the graph's tables there.
 
 :class:`CatalogAccess` holds the tables' :class:`TableLocation` and the credentials to ask
-the target. Its preflight runs once when a run that writes tables starts (the Delta IO
-manager depends on it): a run without the privileges it needs fails before the first
-table is generated, listing everything missing and the statements that grant it. The
-``target_permissions`` asset checks run the same verification and report it per table;
-the command line runs it before it launches a run.
+the target. Its preflight runs once per run, in the first step that sets the resource up
+(the Delta IO manager and every check depend on it): a run without the privileges it
+needs fails before the first table is generated, listing everything missing and the
+statements that grant it, and a target that cannot be asked (unreachable, credentials
+refused) fails the run once, naming the host and the cause. The ``target_permissions``
+asset checks run the same verification and report it per table; the command line runs it
+before it launches a run, and tells the run so.
 """
 
-from collections.abc import Callable, Sequence
+import fcntl
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -94,30 +101,89 @@ class CatalogAccess(dg.ConfigurableResource):
         preflight(context, self.verify)
 
 
-#: Runs this process has verified the target for: the resource is set up once per step process
-#: where it is required (the IO manager's copy and the permission checks' copy), the preflight once.
-_VERIFIED_RUNS: set[str] = set()
+#: Run tag with the outcome of the run's preflight, shared by all its step processes: ``ok``
+#: (the tables the run writes were verified), ``reachable`` (a run of checks alone: the target
+#: answered; its permission checks report the privileges) or ``failed``.
+PREFLIGHT_TAG = "identity_graph/preflight"
+#: Run tag: why the preflight failed, in one line; every later step of the run fails with it at once.
+PREFLIGHT_FAILURE_TAG = "identity_graph/preflight_failure"
+PREFLIGHT_OK, PREFLIGHT_REACHABLE, PREFLIGHT_FAILED = "ok", "reachable", "failed"
 
 
 def preflight(context: dg.InitResourceContext, verify: Callable[[list[str]], PermissionReport]) -> None:
-    """Verify the target for the tables this run writes, once per run and process; raise
-    :class:`TargetNotWritable` listing what is missing."""
+    """Verify the target once per run, before its first step: raise :class:`TargetNotWritable`
+    naming what is missing (or why the target could not be asked).
+
+    A run that writes tables verifies those tables; a run of checks alone only that the target
+    answers (its permission checks report the privileges). The outcome is recorded as run tags
+    (:data:`PREFLIGHT_TAG`), so the run's other step processes (each sets up this resource
+    again) reuse it instead of asking the target again, and a failure reaches them at once: a
+    file lock per run orders the step processes of one host, so only the first one asks.
+    """
     if on_databricks_cluster():
         return  # the Dagster host verified the target before it launched this step
-    tables = tables_written_by_run(context)
-    run_id = context.run.run_id if context.run is not None else None
-    if not tables or run_id in _VERIFIED_RUNS:
-        return
-    report = verify(tables)
-    if context.log is not None:
-        context.log.info(report.describe())
-    if report.ok and run_id is not None:
-        _VERIFIED_RUNS.add(run_id)
-    if not report.ok:
-        raise TargetNotWritable(
-            description=f"Nothing was generated: the target cannot take this run's tables.\n{report.describe()}",
-            metadata={"missing": dg.MetadataValue.md(report.markdown()), "location": report.location},
-        )
+    run, instance = context.run, context.instance
+    if run is None or instance is None:
+        return  # resources built outside a run (the command line's own preflight calls verify itself)
+    with _run_lock(run.run_id):
+        stored = instance.get_run_by_id(run.run_id)
+        tags = stored.tags if stored is not None else run.tags
+        outcome = tags.get(PREFLIGHT_TAG)
+        if outcome in (PREFLIGHT_OK, PREFLIGHT_REACHABLE):
+            return
+        if outcome == PREFLIGHT_FAILED:
+            raise TargetNotWritable(
+                description=f"{tags.get(PREFLIGHT_FAILURE_TAG, 'The target could not be verified.')} "
+                "(The run's preflight failed in an earlier step; it is not asked again.)"
+            )
+        tables = tables_written_by_run(context)
+        started = time.monotonic()
+        try:
+            report = verify(tables)
+        except Exception as error:  # noqa: BLE001 - the target could not be asked: unreachable, credentials refused
+            cause = getattr(error, "description", None) or str(error) or type(error).__name__
+            message = f"Nothing was generated: the target could not be verified. {' '.join(cause.split())}"
+            _record(instance, run.run_id, PREFLIGHT_FAILED, message)
+            raise TargetNotWritable(description=message) from None
+        elapsed = time.monotonic() - started
+        if not tables:
+            _record(instance, run.run_id, PREFLIGHT_REACHABLE)
+            if context.log is not None:
+                context.log.info(
+                    f"The target {report.location} answered in {elapsed:.1f}s (a run of checks: "
+                    "its permission checks report the privileges)"
+                )
+            return
+        if context.log is not None:
+            context.log.info(f"{report.describe()}\n(verified in {elapsed:.1f}s, once for this run)")
+        if not report.ok:
+            message = f"Nothing was generated: the target cannot take this run's tables.\n{report.describe()}"
+            _record(instance, run.run_id, PREFLIGHT_FAILED, " ".join(message.split()))
+            raise TargetNotWritable(
+                description=message,
+                metadata={"missing": dg.MetadataValue.md(report.markdown()), "location": report.location},
+            )
+        _record(instance, run.run_id, PREFLIGHT_OK)
+
+
+def _record(instance: dg.DagsterInstance, run_id: str, outcome: str, failure: str | None = None) -> None:
+    tags = {PREFLIGHT_TAG: outcome}
+    if failure is not None:
+        tags[PREFLIGHT_FAILURE_TAG] = failure
+    instance.add_run_tags(run_id, tags)
+
+
+@contextmanager
+def _run_lock(run_id: str) -> Iterator[None]:
+    """An exclusive lock for ``run_id`` among the processes of this host (the run's step processes)."""
+    directory = Path(tempfile.gettempdir()) / "identity_graph_preflight"
+    directory.mkdir(exist_ok=True)
+    with open(directory / f"{run_id}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def tables_written_by_run(context: dg.InitResourceContext) -> list[str]:

@@ -11,6 +11,8 @@ target go against servers on loopback that refuse, hang, or reject the token.
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -26,7 +28,7 @@ from dagster_pyspark.utils import build_pyspark_zip
 
 from identity_graph.maintenance import MAINTENANCE_JOB
 from identity_graph.project import CHECK_JOB, GENERATE_JOB, build_definitions
-from identity_graph.resources.catalog import CatalogAccess
+from identity_graph.resources.catalog import PREFLIGHT_FAILED, PREFLIGHT_FAILURE_TAG, PREFLIGHT_TAG, CatalogAccess
 from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings, on_databricks_cluster
 from identity_graph.resources.delta_io_manager import MANAGED_TABLE_PROPERTIES, DeltaIOManager
 from identity_graph.resources.location import TableLocation
@@ -359,53 +361,111 @@ def closed_port() -> str:
         return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
-def run_generate(tmp_path, *, as_the_ui_does: bool):
-    """Run the generate job; the result, seconds taken, and every event's text.
+#: Every way a user starts a run of the databricks target: the command line's three commands, and
+#: a run of the generate job as the UI launches it (the job's own multiprocess executor, each step
+#: in its own process; ``dagster job execute`` runs it that way, without the command line's preflight).
+COMMANDS = {
+    "generate": [sys.executable, "-m", "identity_graph.cli", "generate", "--households", "50", "--days", "1"],
+    "check": [sys.executable, "-m", "identity_graph.cli", "check"],
+    "check --permissions-only": [sys.executable, "-m", "identity_graph.cli", "check", "--permissions-only"],
+    "UI run": [
+        sys.executable, "-m", "dagster", "job", "execute", "-m", "identity_graph.definitions",
+        "-j", GENERATE_JOB, "--tags", json.dumps(RANGE),
+    ],
+}  # fmt: skip
+WORKSPACES = ("refuses connections", "never answers", "rejects the token")
+#: How many of the twelve cases run at once.
+CONCURRENT = 6
 
-    ``as_the_ui_does``: through the job's own multiprocess executor, each step in its own
-    process, as a launch from the UI runs it; otherwise in this process (the CLI's way).
-    """
-    (tmp_path / "dagster_home").mkdir()
-    with dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home")) as instance:
-        started = time.monotonic()
-        if as_the_ui_does:
-            result = dg.execute_job(dg.reconstructable(generate_job), instance=instance, tags=RANGE)
-        else:
-            result = generate_job().execute_in_process(instance=instance, raise_on_error=False, tags=RANGE)
-        elapsed = time.monotonic() - started
-        text = "\n".join(serialize_value(record) for record in instance.all_logs(result.run_id))
-        return result, elapsed, text
 
-
-@pytest.mark.parametrize("workspace", ["refuses connections", "never answers", "rejects the token"])
-def test_a_bad_workspace_fails_the_run_within_a_minute_naming_host_and_cause(databricks_env, tmp_path, workspace):
-    server = None
-    if workspace == "refuses connections":
-        host, cause = closed_port(), "ConnectionError"
-    elif workspace == "never answers":
+def bad_workspace(kind: str) -> tuple[str, str, object]:
+    """A workspace on loopback that fails the way ``kind`` says: its host, the cause an error must
+    name, and the server (``None`` for a closed port)."""
+    if kind == "refuses connections":
+        return closed_port(), "ConnectionError", None
+    if kind == "never answers":
         server = Unanswering()
-        host, cause = server.host, "Timeout"
-    else:
-        server = RecordedUnityCatalog({ME: "databricks/error_403_invalid_token.json"})
-        host, cause = (
-            server.host,
-            json.loads((FIXTURES / "databricks/error_403_invalid_token.json").read_text())["body"]["message"],
-        )
-    databricks_env(DATABRICKS_HOST=host, DATABRICKS_TOKEN=TOKEN, IDENTITY_GRAPH_WAREHOUSE=str(tmp_path / "unused"))
+        return server.host, "Timeout", server
+    server = RecordedUnityCatalog({ME: "databricks/error_403_invalid_token.json"})
+    cause = json.loads((FIXTURES / "databricks/error_403_invalid_token.json").read_text())["body"]["message"]
+    return server.host, cause, server
+
+
+def test_a_bad_workspace_fails_every_command_once_within_a_minute_naming_host_and_cause(databricks_env, tmp_path):
+    """Against a workspace that refuses connections, never answers, or rejects the token, each of
+    generate, check, check --permissions-only and a UI-launched run fails within 60 s with one
+    error naming the host and the cause, asks the workspace once (not once per step), and writes
+    nothing. Each case has its own server; several run at once, to keep the suite short."""
+    cases = [(w, c) for c in COMMANDS for w in WORKSPACES]  # the UI runs (the slowest) last
+    started: dict[tuple[str, str], tuple] = {}
+    ended: dict[tuple[str, str], float] = {}
+    servers = []
     try:
-        # The slowest case goes through the multiprocess executor; the others in-process, to save suite time.
-        result, elapsed, events = run_generate(tmp_path, as_the_ui_does=workspace == "never answers")
+        deadline, total = time.monotonic() + 300, len(cases)
+        while len(ended) < total and time.monotonic() < deadline:
+            # At most CONCURRENT at once: each time is a user's wall time, not a machine's queue.
+            while cases and len(started) - len(ended) < CONCURRENT:
+                workspace, command = key = cases.pop()
+                host, cause, server = bad_workspace(workspace)
+                servers.append(server)
+                home = tmp_path / f"{workspace}-{command}".replace(" ", "_")
+                home.mkdir()
+                env = {
+                    **os.environ,
+                    "DATABRICKS_HOST": host,
+                    "DATABRICKS_TOKEN": TOKEN,
+                    "DAGSTER_HOME": str(home),
+                    "IDENTITY_GRAPH_WAREHOUSE": str(home / "unused"),
+                    "IDENTITY_GRAPH_DATABRICKS_POLL_SECONDS": "0.5",
+                }
+                out = open(home / "output.txt", "w")  # noqa: SIM115 - closed after the process ends
+                process = subprocess.Popen(COMMANDS[command], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=home)
+                started[key] = (process, time.monotonic(), out, host, cause, server, home)
+            for key, (process, *_) in started.items():
+                if key not in ended and process.poll() is not None:
+                    ended[key] = time.monotonic()
+            time.sleep(0.1)
+        report = []
+        for (workspace, command), (process, began, out, host, cause, server, home) in started.items():
+            out.close()
+            elapsed = ended.get((workspace, command), float("inf")) - began
+            output = (home / "output.txt").read_text()
+            report.append((workspace, command, elapsed, process.returncode, host, cause, server, home, output))
     finally:
-        if server is not None:
-            server.close()
-    assert not result.success
-    assert elapsed < 60, f"the run took {elapsed:.1f}s to fail"
-    failures = [e for e in result.all_events if getattr(e.event_specific_data, "error", None)]
-    assert failures, "no failure recorded"
-    message = failures[0].event_specific_data.error.to_string()
-    assert host in message and cause in message, message
-    assert TOKEN not in events
-    assert not any(e.event_type_value == "ASSET_MATERIALIZATION" for e in result.all_events)
+        for process, *_ in started.values():
+            if process.poll() is None:
+                process.kill()
+        for server in servers:
+            if server is not None:
+                server.close()
+    print(f"\nFailing fast on a bad workspace (seconds; {CONCURRENT} commands at a time):")
+    for workspace, command, elapsed, code, *_ in report:
+        print(f"  {workspace:20} {command:26} {elapsed:5.1f}s  exit {code}")
+    for workspace, command, elapsed, code, host, cause, server, home, output in report:
+        where = f"{command} against a workspace that {workspace}"
+        assert code != 0, f"{where} succeeded:\n{output}"
+        assert elapsed < 60, f"{where} took {elapsed:.1f}s to fail"
+        assert TOKEN not in output, where
+        if isinstance(server, RecordedUnityCatalog):
+            # Asked once: the command line's preflight, or the UI run's first step (not one per step).
+            assert [r["key"] for r in server.requests] == [ME], f"{where}: {server.requests}"
+        if command != "UI run":
+            assert code == 2 and host in output and cause in output, f"{where}:\n{output}"
+            assert "Traceback" not in output, f"{where}:\n{output}"
+            continue
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            (run,) = instance.get_runs()
+            events = instance.all_logs(run.run_id)
+            failures = [e.dagster_event for e in events if e.dagster_event and e.dagster_event.is_step_failure]
+            assert failures, f"{where}: no step failed:\n{output}"
+            messages = [f.step_failure_data.error.to_string() for f in failures]
+            assert all(host in m and cause in m for m in messages), f"{where}: {messages}"
+            # One step asked; any other step that started meanwhile reports the recorded outcome.
+            assert sum("not asked again" not in m for m in messages) == 1, f"{where}: {messages}"
+            assert run.tags[PREFLIGHT_TAG] == PREFLIGHT_FAILED and host in run.tags[PREFLIGHT_FAILURE_TAG]
+            assert not any(e.dagster_event and e.dagster_event.is_step_materialization for e in events)
+            assert TOKEN not in "\n".join(serialize_value(e) for e in events)
+        assert not (home / "unused").exists()
 
 
 def test_the_dagster_plus_code_location_loads_the_databricks_target(databricks_env):
