@@ -73,15 +73,17 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
         # On the cluster, the runtime's own session: no settings to pass.
         spark = LazyPySparkResource(spark_config={})
         step_launcher: Any = databricks.step_launcher(target.environment())
-        credentials: dict[str, Any] = (
-            {"databricks_token": dg.EnvVar("DATABRICKS_TOKEN")}
-            if databricks.auth == "token"
-            else {
-                "databricks_client_id": dg.EnvVar("DATABRICKS_CLIENT_ID"),
-                "databricks_client_secret": dg.EnvVar("DATABRICKS_CLIENT_SECRET"),
-            }
-        )
-        credentials["databricks_host"] = dg.EnvVar("DATABRICKS_HOST")
+        # Secrets as EnvVars, resolved when the resource starts; a profile by name; the default
+        # chain with nothing (databricks-sdk finds the credentials). The host may come from a profile.
+        credentials: dict[str, Any] = {"databricks_host": databricks.host}
+        if databricks.auth == "token":
+            credentials["databricks_token"] = dg.EnvVar("DATABRICKS_TOKEN")
+        elif databricks.auth == "oauth":
+            credentials["databricks_client_id"] = dg.EnvVar("DATABRICKS_CLIENT_ID")
+            credentials["databricks_client_secret"] = dg.EnvVar("DATABRICKS_CLIENT_SECRET")
+        elif databricks.auth == "profile":
+            credentials["databricks_profile"] = databricks.profile
+            credentials["databricks_config_file"] = databricks.config_file
         executor = dg.multiprocess_executor
         # The asset pages and the graph show where the tables are computed.
         assets = dg.map_asset_specs(lambda spec: spec.merge_attributes(kinds={"databricks"}), ALL_ASSETS)

@@ -44,8 +44,11 @@ class CatalogAccess(dg.ConfigurableResource):
     """The target catalog: its location, and the verification that this identity may write there.
 
     ``local``: a Delta warehouse directory. ``databricks``: Unity Catalog through
-    databricks-sdk, on ``databricks_host`` with ``databricks_token`` (pass it as
-    ``dg.EnvVar("DATABRICKS_TOKEN")``: it is never logged or shown).
+    databricks-sdk on ``databricks_host``, authenticated by the SDK's unified auth: with
+    ``databricks_token`` (pass it as ``dg.EnvVar("DATABRICKS_TOKEN")``: it is never logged or
+    shown), else a service principal's OAuth client, else the config profile
+    ``databricks_profile``, else the SDK's default credential chain. The client's timeouts are
+    bounded whichever it is.
     """
 
     location: dg.ResourceDependency[TableLocation] = Field(
@@ -63,15 +66,21 @@ class CatalogAccess(dg.ConfigurableResource):
     databricks_client_secret: str | None = Field(
         default=None, description="Service principal's OAuth client secret; from an EnvVar."
     )
+    databricks_profile: str | None = Field(
+        default=None,
+        description="Profile of databricks-sdk's config file to authenticate with (instead of a token or OAuth "
+        "client; its name, not a secret). None of the three: the SDK's default credential chain.",
+    )
+    databricks_config_file: str | None = Field(
+        default=None, description="databricks-sdk's config file holding the profile (default ~/.databrickscfg)."
+    )
 
     def workspace_client(self) -> "WorkspaceClient":
         """A databricks-sdk client for the workspace, with timeouts bounded for a preflight check."""
-        if not self.databricks_host or not (
-            self.databricks_token or (self.databricks_client_id and self.databricks_client_secret)
-        ):
+        if not self.databricks_host:
             raise dg.Failure(
-                description="The databricks target needs DATABRICKS_HOST and DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and "
-                "DATABRICKS_CLIENT_SECRET) to verify Unity Catalog privileges"
+                description="The databricks target needs DATABRICKS_HOST (or a DATABRICKS_CONFIG_PROFILE with a host) "
+                "to verify Unity Catalog privileges"
             )
         try:
             return workspace_client(
@@ -79,12 +88,19 @@ class CatalogAccess(dg.ConfigurableResource):
                 self.databricks_token,
                 client_id=self.databricks_client_id,
                 client_secret=self.databricks_client_secret,
+                profile=self.databricks_profile,
+                config_file=self.databricks_config_file,
             )
-        except Exception as error:  # noqa: BLE001 - the SDK resolves OAuth endpoints when the client is built
+        except Exception as error:  # noqa: BLE001 - the SDK resolves credentials (OAuth endpoints, CLIs) here
             message = str(error)
             for secret in (self.databricks_token, self.databricks_client_secret):
                 if secret:
                     message = message.replace(secret, "***")
+            if not (self.databricks_token or self.databricks_client_secret or self.databricks_profile):
+                message += (
+                    " (no DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET or DATABRICKS_CONFIG_PROFILE "
+                    "is set, so databricks-sdk's default credential chain was asked)"
+                )
             raise UnityCatalogError(
                 f"Cannot connect to Databricks at {self.databricks_host}: {type(error).__name__}: {message}"
             ) from None

@@ -5,17 +5,21 @@ check that reads tables) names the ``step_launcher`` resource: on the databricks
 is dagster-databricks' ``databricks_pyspark_step_launcher``, which ships the step to a
 cluster; on the local target it is ``None`` and the step runs in the local process.
 
-Secrets never enter a config value that Dagster stores or shows: the launcher's host,
-token and OAuth client are ``{"env": ...}`` sources resolved when the resource starts,
-on the Dagster host from its environment and on the cluster from the Databricks secret
-scope that the launcher exports as environment variables.
+Secrets never enter a config value that Dagster stores or shows: the launcher's token
+and OAuth client are ``{"env": ...}`` sources resolved when the resource starts, on the
+Dagster host from its environment and on the cluster from the Databricks secret scope that
+the launcher exports as environment variables. With a config profile or the SDK's default
+credential chain, no secret is named at all: databricks-sdk finds the credentials itself
+(on the cluster: the runtime's own authentication).
 """
 
+import configparser
 import hashlib
 import importlib.metadata
 import os
 import shutil
 import tempfile
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +36,10 @@ StepLauncherParam = dg.ResourceParam[dg.StepLauncher | None]
 #: Databricks Runtime 17.3 LTS: Spark 4.0 and Python 3.12, the oldest LTS on Spark 4
 #: (the generation code is written against pyspark 4; dagster 1.13 needs Python >= 3.10).
 DEFAULT_SPARK_VERSION = "17.3.x-scala2.13"
-DEFAULT_NODE_TYPE = "i3.xlarge"
+#: The new clusters' node type per cloud (the workspace host tells the cloud): 4 cores, about
+#: 32 GB of memory and local SSD on each.
+DEFAULT_NODE_TYPES = {"aws": "i3.xlarge", "azure": "Standard_E4ds_v5", "gcp": "n2-highmem-4"}
+DEFAULT_NODE_TYPE = DEFAULT_NODE_TYPES["aws"]
 DEFAULT_WORKERS = "2-8"
 DEFAULT_SECRET_SCOPE = "identity_graph"
 DEFAULT_STAGING_PREFIX = "/dagster_staging/identity_graph"
@@ -48,6 +55,64 @@ CLUSTER_PACKAGES = ("faker",)
 RUNTIME_VARIABLE = "DATABRICKS_RUNTIME_VERSION"
 
 
+#: How the Dagster host authenticates: a personal access token, a service principal's OAuth
+#: client, a profile of the config file, or databricks-sdk's default credential chain.
+AUTHS = ("token", "oauth", "profile", "default")
+
+
+def cloud_of(host: str) -> str:
+    """``aws``, ``azure`` or ``gcp``: the cloud of a workspace URL, as databricks-sdk tells it
+    (``*.azuredatabricks.net`` and the other Azure zones, ``*.gcp.databricks.com``; anything
+    else is AWS)."""
+    from databricks.sdk.environments import get_environment_for_hostname
+
+    hostname = urllib.parse.urlsplit(host).hostname or host
+    return get_environment_for_hostname(hostname).cloud.value.lower()
+
+
+def default_node_type(host: str) -> str:
+    """The new clusters' node type when ``IDENTITY_GRAPH_DATABRICKS_NODE_TYPE`` is unset."""
+    return DEFAULT_NODE_TYPES[cloud_of(host)]
+
+
+def profile_host(profile: str, config_file: str | None = None) -> str | None:
+    """The ``host`` of ``profile`` in databricks-sdk's config file (``config_file``, default
+    ``~/.databrickscfg``), or None when the profile names none; ValueError naming the file and
+    the profile when either is missing. Nothing else of the profile is read here (its
+    credentials are the SDK's business) and no line of the file is quoted."""
+    path = Path(config_file or "~/.databrickscfg").expanduser()
+    where = f"DATABRICKS_CONFIG_PROFILE={profile!r}"
+    if not path.exists():
+        raise ValueError(
+            f"{where} names a profile of {path}, which does not exist "
+            "(DATABRICKS_CONFIG_FILE names another config file)"
+        )
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path)
+    except configparser.Error as error:
+        line = getattr(error, "lineno", None)
+        raise ValueError(
+            f"{where}: {path} is not a Databricks config file ({type(error).__name__}"
+            f"{f' at line {line}' if line else ''})"
+        ) from None
+    # As databricks-sdk reads it: a profile's own keys, DEFAULT only when it is the profile named.
+    profiles = {name: dict(parser._sections[name]) for name in parser.sections()}
+    if parser.defaults():
+        profiles["DEFAULT"] = dict(parser.defaults())
+    if profile not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ValueError(f"{where}: {path} has no profile {profile!r} (its profiles: {known})")
+    host = (profiles[profile].get("host") or "").strip()
+    return normalized_host(host) if host else None
+
+
+def normalized_host(host: str) -> str:
+    """``host`` as a URL without a trailing slash (databricks-sdk adds ``https://`` to a bare name)."""
+    host = host.strip().rstrip("/")
+    return host if "://" in host else f"https://{host}"
+
+
 def on_databricks_cluster(environ: Mapping[str, str] | None = None) -> bool:
     """Whether this process is a step running on a Databricks cluster (not the Dagster host)."""
     return RUNTIME_VARIABLE in (os.environ if environ is None else environ)
@@ -57,20 +122,28 @@ def on_databricks_cluster(environ: Mapping[str, str] | None = None) -> bool:
 class DatabricksSettings:
     """Where and on what the databricks target runs, from the environment.
 
-    ``DATABRICKS_HOST`` (``https://…``) and either ``DATABRICKS_TOKEN`` or
-    ``DATABRICKS_CLIENT_ID`` + ``DATABRICKS_CLIENT_SECRET`` (a service principal) must be
-    set; only their *names* are kept here — the values are read when resources start.
+    Authentication is databricks-sdk's unified auth, the first of: ``DATABRICKS_TOKEN``
+    (``auth="token"``); ``DATABRICKS_CLIENT_ID`` + ``DATABRICKS_CLIENT_SECRET``, a service
+    principal (``"oauth"``); ``DATABRICKS_CONFIG_PROFILE``, a profile of the config file
+    (``DATABRICKS_CONFIG_FILE``, default ``~/.databrickscfg``; ``"profile"``); else the SDK's
+    default credential chain (``"default"``). Only *names* are kept here — secret values are
+    read when resources start, by Dagster or by the SDK. ``DATABRICKS_HOST`` (``https://…``)
+    is the workspace; with a profile it may come from the profile instead (the two must agree).
     ``IDENTITY_GRAPH_DATABRICKS_CLUSTER_ID`` runs every step on an existing cluster;
     otherwise each step gets a new job cluster of ``IDENTITY_GRAPH_DATABRICKS_SPARK_VERSION``
-    on ``IDENTITY_GRAPH_DATABRICKS_NODE_TYPE`` with ``IDENTITY_GRAPH_DATABRICKS_WORKERS``
-    workers (``4``, or ``2-8`` to autoscale). ``IDENTITY_GRAPH_DATABRICKS_SECRET_SCOPE`` is
-    the secret scope holding the same credentials for the cluster side (keys
-    ``databricks_token``, or ``databricks_client_id`` and ``databricks_client_secret``).
+    on ``IDENTITY_GRAPH_DATABRICKS_NODE_TYPE`` (default: :data:`DEFAULT_NODE_TYPES` for the
+    host's cloud) with ``IDENTITY_GRAPH_DATABRICKS_WORKERS`` workers (``4``, or ``2-8`` to
+    autoscale). ``IDENTITY_GRAPH_DATABRICKS_SECRET_SCOPE`` is the secret scope holding the
+    token or OAuth client for the cluster side (keys ``databricks_token``, or
+    ``databricks_client_id`` and ``databricks_client_secret``); with a profile or the default
+    chain the cluster side uses the runtime's own authentication instead.
     ``IDENTITY_GRAPH_DATABRICKS_POLL_SECONDS`` is how often the launcher asks for a run's state.
     """
 
     host: str
-    auth: str  # "token" or "oauth"
+    auth: str  # one of AUTHS
+    profile: str | None = None
+    config_file: str | None = None
     cluster_id: str | None = None
     spark_version: str = DEFAULT_SPARK_VERSION
     node_type: str = DEFAULT_NODE_TYPE
@@ -83,8 +156,10 @@ class DatabricksSettings:
     def __post_init__(self) -> None:
         if not self.host.startswith(("https://", "http://")):
             raise ValueError(f"DATABRICKS_HOST must be the workspace URL, https://…; got {self.host!r}")
-        if self.auth not in ("token", "oauth"):
-            raise ValueError(f"auth must be 'token' or 'oauth', got {self.auth!r}")
+        if self.auth not in AUTHS:
+            raise ValueError(f"auth must be one of {list(AUTHS)}, got {self.auth!r}")
+        if (self.auth == "profile") != bool(self.profile):
+            raise ValueError("a profile is named exactly when auth is 'profile'")
         if not self.staging_prefix.startswith("/"):
             raise ValueError(
                 f"IDENTITY_GRAPH_DATABRICKS_STAGING must be an absolute DBFS path, got {self.staging_prefix!r}"
@@ -99,17 +174,36 @@ class DatabricksSettings:
         """The settings from the environment; ValueError naming what is missing or wrong."""
         env = os.environ if environ is None else environ
         host = (env.get("DATABRICKS_HOST") or "").strip().rstrip("/")
-        if not host:
-            raise ValueError("IDENTITY_GRAPH_TARGET=databricks needs DATABRICKS_HOST (the workspace URL, https://…)")
+        profile = (env.get("DATABRICKS_CONFIG_PROFILE") or "").strip() or None
+        config_file = env.get("DATABRICKS_CONFIG_FILE") or None
         if env.get("DATABRICKS_TOKEN"):
             auth = "token"
         elif env.get("DATABRICKS_CLIENT_ID") and env.get("DATABRICKS_CLIENT_SECRET"):
             auth = "oauth"
+        elif profile:
+            auth = "profile"
         else:
+            auth = "default"
+        if auth == "profile":
+            assert profile is not None
+            in_profile = profile_host(profile, config_file)
+            if in_profile and host and normalized_host(host) != in_profile:
+                raise ValueError(
+                    f"DATABRICKS_HOST={host} is not the host of profile {profile!r} ({in_profile}): "
+                    "unset DATABRICKS_HOST, or name the profile of that workspace"
+                )
+            host = host or in_profile or ""
+        if not host:
             raise ValueError(
-                "IDENTITY_GRAPH_TARGET=databricks needs DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and "
-                "DATABRICKS_CLIENT_SECRET (a service principal)"
+                "IDENTITY_GRAPH_TARGET=databricks needs DATABRICKS_HOST (the workspace URL, https://…), "
+                + (
+                    f"or a host in profile {profile!r} (DATABRICKS_CONFIG_PROFILE)"
+                    if profile
+                    else "or DATABRICKS_CONFIG_PROFILE naming a profile of ~/.databrickscfg that has one"
+                )
             )
+        if auth != "profile":
+            profile = None
         prefix = "IDENTITY_GRAPH_DATABRICKS_"
         poll = env.get(prefix + "POLL_SECONDS") or str(DEFAULT_POLL_SECONDS)
         try:
@@ -121,9 +215,11 @@ class DatabricksSettings:
         return cls(
             host=host,
             auth=auth,
+            profile=profile,
+            config_file=config_file if auth == "profile" else None,
             cluster_id=env.get(prefix + "CLUSTER_ID") or None,
             spark_version=env.get(prefix + "SPARK_VERSION") or DEFAULT_SPARK_VERSION,
-            node_type=env.get(prefix + "NODE_TYPE") or DEFAULT_NODE_TYPE,
+            node_type=env.get(prefix + "NODE_TYPE") or default_node_type(host),
             workers=env.get(prefix + "WORKERS") or DEFAULT_WORKERS,
             secret_scope=env.get(prefix + "SECRET_SCOPE") or DEFAULT_SECRET_SCOPE,
             staging_prefix=env.get(prefix + "STAGING") or DEFAULT_STAGING_PREFIX,
@@ -171,17 +267,36 @@ class DatabricksSettings:
         return [{"pypi": {"package": f"{name}=={importlib.metadata.version(name)}"}} for name in CLUSTER_PACKAGES]
 
     def credentials(self) -> dict[str, Any]:
-        """The launcher's credential config: environment sources, never values."""
+        """The launcher's credential config: environment sources, never values.
+
+        With a profile or the default chain, none: dagster-databricks then builds its client
+        with databricks-sdk's ``DefaultCredentials`` for the host, and the SDK reads
+        ``DATABRICKS_CONFIG_PROFILE`` / ``DATABRICKS_CONFIG_FILE`` (or its other sources)
+        itself — on the Dagster host as for the preflight, on the cluster the runtime's own auth.
+        """
         if self.auth == "token":
             return {"databricks_token": {"env": "DATABRICKS_TOKEN"}}
-        return {
-            "oauth_client_id": {"env": "DATABRICKS_CLIENT_ID"},
-            "oauth_client_secret": {"env": "DATABRICKS_CLIENT_SECRET"},
-        }
+        if self.auth == "oauth":
+            return {
+                "oauth_client_id": {"env": "DATABRICKS_CLIENT_ID"},
+                "oauth_client_secret": {"env": "DATABRICKS_CLIENT_SECRET"},
+            }
+        return {}
 
     def cluster_secrets(self) -> list[dict[str, str]]:
-        """The credentials the cluster side reads from the secret scope into its environment."""
-        names = ["DATABRICKS_TOKEN"] if self.auth == "token" else ["DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET"]
+        """The credentials the cluster side reads from the secret scope into its environment.
+
+        A token or OAuth client: the same, from the scope. A profile or the default chain:
+        nothing — a profile file is not on the cluster, and there databricks-sdk's default
+        chain authenticates with the Databricks runtime's own credentials (its ``runtime``
+        provider: the identity the run runs as, i.e. the one that submitted it).
+        """
+        if self.auth == "token":
+            names = ["DATABRICKS_TOKEN"]
+        elif self.auth == "oauth":
+            names = ["DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET"]
+        else:
+            names = []
         return [{"name": name, "key": name.lower(), "scope": self.secret_scope} for name in names]
 
     def cluster_environment(self, target_environment: Mapping[str, str]) -> dict[str, str]:
@@ -239,7 +354,8 @@ class DatabricksSettings:
             }
 
         with_secrets = databricks_pyspark_step_launcher.configured(launcher_config, config_schema=secret_schema)
-        return with_secrets.configured({"databricks_host": {"env": "DATABRICKS_HOST"}, **self.credentials()})
+        # The host is not a secret, and may come from a profile rather than DATABRICKS_HOST.
+        return with_secrets.configured({"databricks_host": self.host, **self.credentials()})
 
 
 def staged_package() -> str:

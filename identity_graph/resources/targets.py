@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -15,7 +16,8 @@ class TargetSettings:
 
     ``IDENTITY_GRAPH_TARGET`` (``local`` or ``databricks``; default ``local``),
     ``IDENTITY_GRAPH_WAREHOUSE`` (default ``./warehouse``), ``IDENTITY_GRAPH_CATALOG``
-    (``main``), ``IDENTITY_GRAPH_SCHEMA`` (``identity_graph``),
+    (``main`` locally; on the databricks target the workspace's default catalog, see
+    :mod:`identity_graph.resources.default_catalog`), ``IDENTITY_GRAPH_SCHEMA`` (``identity_graph``),
     ``IDENTITY_GRAPH_SPARK_MASTER`` (``local[*]``) and ``IDENTITY_GRAPH_SPARK_REMOTE``
     (a Spark Connect URL ``sc://host:port``; when set, the local target's session is a
     Connect client instead of a local JVM), ``IDENTITY_GRAPH_GIT_URL`` and
@@ -62,7 +64,7 @@ class TargetSettings:
         values: dict[str, object] = {
             "target": env.get("IDENTITY_GRAPH_TARGET", "local").strip().lower() or "local",
             "warehouse": env.get("IDENTITY_GRAPH_WAREHOUSE") or "warehouse",
-            "catalog": env.get("IDENTITY_GRAPH_CATALOG") or "main",
+            "catalog": env.get("IDENTITY_GRAPH_CATALOG") or None,
             "schema": env.get("IDENTITY_GRAPH_SCHEMA") or "identity_graph",
             "spark_master": env.get("IDENTITY_GRAPH_SPARK_MASTER") or "local[*]",
             "spark_remote": env.get("IDENTITY_GRAPH_SPARK_REMOTE") or None,
@@ -70,4 +72,24 @@ class TargetSettings:
             "git_branch": env.get("IDENTITY_GRAPH_GIT_BRANCH") or "main",
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values["catalog"] is None:
+            values["catalog"] = (
+                default_catalog(env, export=environ is None) if values["target"] == "databricks" else "main"
+            )
         return cls(**values)  # type: ignore[arg-type]
+
+
+def default_catalog(environ: Mapping[str, str], *, export: bool) -> str:
+    """The databricks target's catalog when none is named: the workspace's default catalog, asked
+    once with a bounded client and printed with the reason. ``export``: set it as
+    ``IDENTITY_GRAPH_CATALOG`` in this process's environment, so the processes it starts (run
+    workers, step processes) name the same catalog without asking again."""
+    from identity_graph.resources.databricks import DatabricksSettings
+    from identity_graph.resources.default_catalog import workspace_default_catalog
+
+    settings = DatabricksSettings.from_env(environ)
+    chosen = workspace_default_catalog(settings, environ)
+    print(chosen.describe(settings.host), file=sys.stderr)
+    if export:
+        os.environ["IDENTITY_GRAPH_CATALOG"] = chosen.name
+    return chosen.name

@@ -56,6 +56,8 @@ def databricks_env(monkeypatch):
             monkeypatch.delenv(name)
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("IDENTITY_GRAPH_TARGET", "databricks")
+    # Named, so that no workspace is asked for its default catalog (test_databricks_settings does that).
+    monkeypatch.setenv("IDENTITY_GRAPH_CATALOG", "main")
 
     def set_env(**values: str) -> None:
         for name, value in values.items():
@@ -206,7 +208,11 @@ def test_oauth_credentials_reach_the_launcher_from_the_environment(databricks_en
     ("environ", "fragment"),
     [
         ({}, "needs DATABRICKS_HOST"),
-        ({"DATABRICKS_HOST": HOST}, "needs DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET"),
+        ({"DATABRICKS_TOKEN": TOKEN}, "needs DATABRICKS_HOST"),
+        (
+            {"DATABRICKS_HOST": HOST, "DATABRICKS_CONFIG_PROFILE": "dev", "DATABRICKS_CONFIG_FILE": os.devnull},
+            "has no profile 'dev'",
+        ),
         ({"DATABRICKS_HOST": "dbc-0123.cloud.databricks.com", "DATABRICKS_TOKEN": TOKEN}, "https://"),
         (
             {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "IDENTITY_GRAPH_DATABRICKS_WORKERS": "8-2"},

@@ -15,6 +15,13 @@ What it answers:
   FAILED otherwise, CANCELED on ``runs/cancel``).
 - SCIM ``Me`` and Unity Catalog objects and effective permissions, for a user holding ALL
   PRIVILEGES on every catalog: the preflight passes and tables do not exist yet.
+- The workspace's default catalog: the ``default_namespace_ws`` setting (``default_namespace``;
+  404 ``RESOURCE_DOES_NOT_EXIST`` when None, as on a workspace where it was never set, or the
+  403 a non-admin gets when ``settings_denied``) and the current metastore assignment's
+  ``default_catalog_name`` (``default_catalog``; left out when None).
+- A metadata service on :attr:`metadata_service_url` handing out the token (unauthenticated, as a
+  local metadata service is): with ``DATABRICKS_METADATA_SERVICE_URL`` set to it, databricks-sdk's
+  default credential chain authenticates through its ``metadata-service`` provider.
 
 Every request must carry ``Authorization: Bearer <token>``; any other gets the workspace's
 403. Nothing of the launcher or of the step entry point is replaced.
@@ -40,6 +47,8 @@ from pathlib import Path
 from typing import Any
 
 USER = "someone@example.com"
+#: Where the loopback's metadata service answers (databricks-sdk's DATABRICKS_METADATA_SERVICE_URL).
+METADATA_PATH = "/metadata-service/token"
 #: The Databricks Runtime a loopback cluster claims (RUNTIME_VARIABLE in resources/databricks.py).
 RUNTIME_VERSION = "17.3"
 #: Runs the entry point as a cluster's driver does: as ``__main__``, with ``dbutils`` and ``sc`` defined.
@@ -109,7 +118,9 @@ class LoopbackDatabricks:
     """The workspace on ``self.host`` (``http://127.0.0.1:PORT``), its DBFS under ``root/dbfs``.
 
     ``secrets`` maps ``"scope/key"`` to values; ``spark_remote`` is the ``sc://`` URL runs use
-    for Spark; ``environment`` is added to every run's environment.
+    for Spark; ``environment`` is added to every run's environment. ``default_namespace`` (the
+    workspace setting) and ``default_catalog`` (the metastore assignment's) are what the workspace
+    says its default catalog is; ``settings_denied`` answers the setting with a 403.
     """
 
     def __init__(
@@ -120,7 +131,13 @@ class LoopbackDatabricks:
         secrets: Mapping[str, str] | None = None,
         spark_remote: str | None = None,
         environment: Mapping[str, str] | None = None,
+        default_namespace: str | None = None,
+        default_catalog: str | None = "main",
+        settings_denied: bool = False,
     ) -> None:
+        self.default_namespace = default_namespace
+        self.default_catalog = default_catalog
+        self.settings_denied = settings_denied
         self.root = Path(root)
         self.dbfs = self.root / "dbfs"
         self.dbfs.mkdir(parents=True, exist_ok=True)
@@ -150,6 +167,7 @@ class LoopbackDatabricks:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.host = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.metadata_service_url = self.host + METADATA_PATH
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
@@ -162,7 +180,18 @@ class LoopbackDatabricks:
         length = int(handler.headers.get("Content-Length") or 0)
         body = json.loads(handler.rfile.read(length) or b"{}") if length else {}
         self.requests.append(f"{handler.command} {path}")
-        if handler.headers.get("Authorization") != f"Bearer {self.token}":
+        if path == METADATA_PATH:
+            if handler.headers.get("X-Databricks-Host", "").rstrip("/") == self.host:
+                status, payload = (
+                    200,
+                    {"access_token": self.token, "token_type": "Bearer", "expires_on": int(time.time()) + 3600},
+                )
+            else:
+                status, payload = (
+                    400,
+                    {"error": f"not a metadata service of {handler.headers.get('X-Databricks-Host')}"},
+                )
+        elif handler.headers.get("Authorization") != f"Bearer {self.token}":
             status, payload = 403, {"error_code": "403", "message": "Invalid access token."}
         else:
             try:
@@ -184,6 +213,13 @@ class LoopbackDatabricks:
             return self._dbfs(parts[-1], query if method == "GET" else body)
         if len(parts) >= 5 and parts[:2] == ["api", parts[1]] and parts[2] == "jobs" and parts[3] == "runs":
             return self._jobs(parts[4], query if method == "GET" else body)
+        if path == "/api/2.0/settings/types/default_namespace_ws/names/default" and method == "GET":
+            return self._default_namespace()
+        if path == "/api/2.1/unity-catalog/current-metastore-assignment":
+            assignment = {"workspace_id": 1234567890, "metastore_id": "11111111-2222-3333-4444-555555555555"}
+            if self.default_catalog is not None:
+                assignment["default_catalog_name"] = self.default_catalog
+            return 200, assignment
         if path.startswith("/api/2.1/unity-catalog/"):
             return self._unity_catalog(parts[3:], query)
         return 404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for '{method} {path}'"}
@@ -297,6 +333,25 @@ class LoopbackDatabricks:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
+
+    # -- Settings -----------------------------------------------------------------------------
+
+    def _default_namespace(self) -> tuple[int, Any]:
+        if self.settings_denied:
+            return 403, {
+                "error_code": "PERMISSION_DENIED",
+                "message": "Only workspace admins can read the setting default_namespace_ws.",
+            }
+        if self.default_namespace is None:
+            return 404, {
+                "error_code": "RESOURCE_DOES_NOT_EXIST",
+                "message": "Setting default_namespace_ws/default does not exist.",
+            }
+        return 200, {
+            "etag": "ZXRhZzE=",
+            "setting_name": "default",
+            "namespace": {"value": self.default_namespace},
+        }
 
     # -- Unity Catalog ------------------------------------------------------------------------
 

@@ -46,15 +46,22 @@ def workspace_client(
     *,
     client_id: str | None = None,
     client_secret: str | None = None,
+    profile: str | None = None,
+    config_file: str | None = None,
     http_timeout_seconds: int = 10,
     retry_timeout_seconds: int = 10,
 ) -> WorkspaceClient:
-    """A ``databricks.sdk.WorkspaceClient`` with a personal access token (or a service
-    principal's OAuth client id and secret) and bounded timeouts.
+    """A ``databricks.sdk.WorkspaceClient`` on ``host`` with bounded timeouts, authenticated by
+    databricks-sdk's unified auth.
+
+    A personal access token, else a service principal's OAuth client id and secret, as
+    given; else the ``profile`` of the SDK's config file (``config_file``, default
+    ``~/.databrickscfg``), else the SDK's default credential chain for ``host`` (its
+    environment variables, the Databricks or Azure CLI's login, a cloud's metadata, ...).
 
     The SDK otherwise retries connection errors for 300 s; a preflight check must fail
     well inside a minute (an unanswered request costs ``http_timeout_seconds``, retries
-    stop after ``retry_timeout_seconds``).
+    stop after ``retry_timeout_seconds``), whatever the auth.
     """
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.core import Config
@@ -64,9 +71,8 @@ def workspace_client(
     elif client_id and client_secret:
         auth = {"client_id": client_id, "client_secret": client_secret, "auth_type": "oauth-m2m"}
     else:
-        raise ValueError(
-            f"No credentials for {host}: set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET"
-        )
+        # The SDK's unified auth: a profile when named, else its default credential chain.
+        auth = {name: value for name, value in (("profile", profile), ("config_file", config_file)) if value}
     return WorkspaceClient(
         config=Config(
             host=host, http_timeout_seconds=http_timeout_seconds, retry_timeout_seconds=retry_timeout_seconds, **auth
