@@ -171,3 +171,24 @@ def test_a_table_with_more_than_four_clustering_columns_is_refused():
         model.Table(
             name="dated", partition_column="day", clustering=("k", "a", "b", "c"), **{**fields, "columns": dated}
         )
+
+
+def clustering_in_docs(text: str) -> dict[str, tuple[str, ...]]:
+    """Each table's clustering columns as the Table layout section of a docs page lists them."""
+    section = text.split("\n## Table layout\n", 1)[1].split("\n## ", 1)[0]
+    listed: dict[str, tuple[str, ...]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 2 and cells[1].startswith("`"):
+            for name in cells[0].split(", "):
+                listed[name] = tuple(c.strip().strip("`") for c in cells[1].split(","))
+    return listed
+
+
+def test_the_databricks_page_lists_every_tables_clustering_as_the_model_declares_it():
+    text = (ROOT / "docs" / "databricks.md").read_text(encoding="utf-8")
+    expected = {t.name: t.cluster_by for t in model.TABLES}
+    assert clustering_in_docs(text) == expected
+    # A stale page is caught: a table missing, or clustered otherwise.
+    assert clustering_in_docs(text.replace("| conversion_truth | `event_date`, ", "| conversion_truth | ")) != expected
+    assert clustering_in_docs(text.replace("| resolution_baseline | `cluster_id` |\n", "")) != expected
