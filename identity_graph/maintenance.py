@@ -1,14 +1,18 @@
-"""Table maintenance: OPTIMIZE (Z-ordered) and VACUUM on every table of the graph, weekly.
+"""Table maintenance: OPTIMIZE (Z-ordered locally) and VACUUM on every table of the graph, weekly.
 
 The Spark/Delta statements (:func:`optimize`, :func:`vacuum`) take a Spark session and a
 table's SQL identifier and know nothing of Dagster; the ``maintain_tables`` op runs them
 table by table and reports what Delta recorded (its ``DESCRIBE HISTORY`` metrics) as
 output metadata and as an asset observation of each table.
 
-Z-order columns come from each asset's definition metadata (``zorder_columns``), minus its
-partition columns (Delta refuses to Z-order by a partition column).
+Locally, Z-order columns come from each asset's definition metadata (``zorder_columns``),
+minus its partition columns (Delta refuses to Z-order by a partition column). On the
+databricks target the tables have liquid clustering (see the Delta IO manager): OPTIMIZE
+takes no ZORDER BY there (Delta refuses one on a clustered table) and clusters the files by
+the table's clustering columns itself.
 """
 
+import json
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -70,9 +74,13 @@ ZORDER_COLUMNS = zorder_columns_by_table([*IDENTITY_ASSETS, *ENGAGEMENT_ASSETS, 
 
 @dataclass(frozen=True)
 class OptimizeResult:
-    """What one OPTIMIZE did, from its ``DESCRIBE HISTORY`` entry (``version`` None: nothing to rewrite, no commit)."""
+    """What one OPTIMIZE did, from its ``DESCRIBE HISTORY`` entry (``version`` None: nothing to rewrite, no commit).
+
+    ``cluster_by``: the liquid clustering columns OPTIMIZE clustered by (a clustered table), as Delta recorded them.
+    """
 
     zorder_by: list[str]
+    cluster_by: list[str]
     version: int | None
     files_removed: int
     files_added: int
@@ -99,7 +107,11 @@ def latest_version(spark: SparkSession, identifier: str) -> int:
 def history_since(spark: SparkSession, identifier: str, version: int) -> list[dict[str, Any]]:
     """The table's history entries after ``version``, oldest first."""
     history = spark.sql(f"DESCRIBE HISTORY {identifier}")
-    rows = history.where(history["version"] > version).select("version", "operation", "operationMetrics").collect()
+    rows = (
+        history.where(history["version"] > version)
+        .select("version", "operation", "operationParameters", "operationMetrics")
+        .collect()
+    )
     return sorted((row.asDict(recursive=True) for row in rows), key=lambda entry: entry["version"])
 
 
@@ -113,7 +125,8 @@ def _first(entries: list[dict[str, Any]], operation: str) -> dict[str, Any] | No
 
 
 def optimize(spark: SparkSession, identifier: str, zorder_by: Sequence[str] = ()) -> OptimizeResult:
-    """``OPTIMIZE <identifier> [ZORDER BY (...)]``: compact small files, clustered by ``zorder_by``."""
+    """``OPTIMIZE <identifier> [ZORDER BY (...)]``: compact small files, Z-ordered by ``zorder_by``; a table
+    with liquid clustering is clustered by its clustering columns (give it no ``zorder_by``)."""
     started = time.monotonic()
     before = latest_version(spark, identifier)
     statement = f"OPTIMIZE {identifier}"
@@ -121,8 +134,10 @@ def optimize(spark: SparkSession, identifier: str, zorder_by: Sequence[str] = ()
         statement += " ZORDER BY (" + ", ".join(quote_identifier(c) for c in zorder_by) + ")"
     spark.sql(statement).collect()
     entry = _first(history_since(spark, identifier, before), "OPTIMIZE")
+    parameters = (entry or {}).get("operationParameters") or {}
     return OptimizeResult(
         zorder_by=list(zorder_by),
+        cluster_by=list(json.loads(parameters.get("clusterBy") or "[]")),
         version=None if entry is None else int(entry["version"]),
         files_removed=_metric(entry, "numRemovedFiles"),
         files_added=_metric(entry, "numAddedFiles"),
@@ -183,7 +198,7 @@ def vacuum(
 
 
 class MaintenanceConfig(dg.Config):
-    """What the maintenance run does: OPTIMIZE (Z-ordered) then VACUUM, on the chosen tables."""
+    """What the maintenance run does: OPTIMIZE (Z-ordered locally, clustered on Unity Catalog) then VACUUM, on the chosen tables."""
 
     retention_hours: int = Field(
         default=DELTA_DEFAULT_RETENTION_HOURS,
@@ -196,7 +211,9 @@ class MaintenanceConfig(dg.Config):
         "working, and a write running at the same time can lose files it has not committed yet.",
     )
     zorder: bool = Field(
-        default=True, description="Z-order each table by its zorder_columns (asset metadata); false: compaction only."
+        default=True,
+        description="Local target: Z-order each table by its zorder_columns (asset metadata); false: compaction only. "
+        "Ignored on the databricks target, where OPTIMIZE clusters each table by its liquid clustering columns.",
     )
     tables: list[str] = Field(
         default=list(TABLE_NAMES),
@@ -237,6 +254,15 @@ def _size(n: int) -> str:
     return str(n)
 
 
+def _optimized_by(o: Mapping[str, Any]) -> str | None:
+    """How OPTIMIZE ordered a table's rows: ``Z-order: a, b``, ``clustering: a, b``, or None (compaction only)."""
+    if o["zorder_by"]:
+        return "Z-order: " + ", ".join(o["zorder_by"])
+    if o["cluster_by"]:
+        return "clustering: " + ", ".join(o["cluster_by"])
+    return None
+
+
 def _markdown(rows: list[dict[str, Any]]) -> str:
     """One line per table: what OPTIMIZE and VACUUM did to it."""
 
@@ -244,7 +270,7 @@ def _markdown(rows: list[dict[str, Any]]) -> str:
         o, v = row.get("optimize"), row.get("vacuum")
         return [
             row["table"],
-            ", ".join(o["zorder_by"]) or None if o else None,
+            _optimized_by(o) if o else None,
             f"{o['files_removed']} → {o['files_added']}" if o else None,
             f"{_size(o['bytes_removed'])} → {_size(o['bytes_added'])}" if o else None,
             str(v["files_deleted"]) if v else None,
@@ -253,7 +279,7 @@ def _markdown(rows: list[dict[str, Any]]) -> str:
             row["status"],
         ]
 
-    headers = ["table", "OPTIMIZE Z-order by", "files removed → added", "bytes removed → added",
+    headers = ["table", "OPTIMIZE by", "files removed → added", "bytes removed → added",
                "VACUUM files deleted", "bytes deleted", "seconds", "status"]  # fmt: skip
     return markdown_table(headers, [line(row) for row in rows], left=None)
 
@@ -261,8 +287,9 @@ def _markdown(rows: list[dict[str, Any]]) -> str:
 @dg.op(
     name=MAINTENANCE_OP,
     out=dg.Out(dg.Nothing, description="Nothing; the metadata says what was done to each table."),
-    description="OPTIMIZE each table (Z-ordered by its zorder_columns) and VACUUM it with the configured "
-    "retention; a table that does not exist yet is skipped. Records each table's result as an asset observation.",
+    description="OPTIMIZE each table (locally Z-ordered by its zorder_columns; on Unity Catalog clustered by its "
+    "liquid clustering columns) and VACUUM it with the configured retention; a table that does not exist yet is "
+    "skipped. Records each table's result as an asset observation.",
 )
 def maintain_tables(
     context: dg.OpExecutionContext,
@@ -286,11 +313,15 @@ def maintain_tables(
             continue
         session = spark.spark_session
         try:
-            zorder_by = ZORDER_COLUMNS.get(table, []) if config.zorder else []
+            # Unity Catalog tables have liquid clustering, which OPTIMIZE applies by itself (no ZORDER BY).
+            zorder_by = ZORDER_COLUMNS.get(table, []) if config.zorder and not catalog.location.managed else []
             done = optimize(session, identifier, zorder_by)
             row["optimize"] = asdict(done)
+            by = f" ZORDER BY ({', '.join(zorder_by)})" if zorder_by else ""
+            if done.cluster_by:
+                by = f" (liquid clustering by {', '.join(done.cluster_by)})"
             context.log.info(
-                f"{table}: OPTIMIZE{' ZORDER BY (' + ', '.join(zorder_by) + ')' if zorder_by else ''} rewrote "
+                f"{table}: OPTIMIZE{by} rewrote "
                 f"{done.files_removed} file(s) into {done.files_added} ({_size(done.bytes_removed)} → {_size(done.bytes_added)}"
                 f"{'' if done.version is not None else ', nothing to rewrite'}) in {done.seconds:.1f}s"
             )
@@ -316,6 +347,7 @@ def maintain_tables(
             observation.update(
                 {
                     "zorder_by": ", ".join(o["zorder_by"]) or "(none)",
+                    "clustering_columns": ", ".join(o["cluster_by"]) or "(none)",
                     "optimize_files_removed": o["files_removed"],
                     "optimize_files_added": o["files_added"],
                     "optimize_bytes_removed": o["bytes_removed"],
@@ -357,8 +389,8 @@ def maintain_tables(
 
 @dg.job(
     name=MAINTENANCE_JOB,
-    description="OPTIMIZE (Z-ordered by each table's zorder_columns) and VACUUM every table of the graph, "
-    "and record what was done. Scheduled weekly by weekly_table_maintenance (off by default).",
+    description="OPTIMIZE (locally Z-ordered by each table's zorder_columns, on Unity Catalog clustered by its "
+    "liquid clustering columns) and VACUUM every table of the graph, and record what was done. Scheduled weekly by weekly_table_maintenance (off by default).",
 )
 def maintenance_job() -> None:
     maintain_tables()

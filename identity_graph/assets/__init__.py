@@ -41,12 +41,14 @@ def column_schema(declared: Table) -> dg.TableSchema:
 def table_metadata(declared: Table) -> dict[str, Any]:
     """Definition metadata of a table's asset: keys, clustering, partition column and columns.
 
-    The IO manager partitions and replaces days by ``partition_expr``; table maintenance
-    Z-orders by ``zorder_columns``.
+    The IO manager replaces days by ``partition_expr``; on the local target it partitions by
+    ``partition_columns`` and table maintenance Z-orders by ``zorder_columns``; on Unity
+    Catalog it creates the table with liquid clustering by ``clustering_columns``.
     """
     metadata: dict[str, Any] = {
         "primary_key": [declared.primary_key],
         "zorder_columns": list(declared.clustering),
+        "clustering_columns": list(declared.cluster_by),
         "dagster/column_schema": column_schema(declared),
     }
     if declared.partition_column:

@@ -9,7 +9,7 @@ the tables or their keys.
 from __future__ import annotations
 
 from identity_graph.model import vocabularies
-from identity_graph.model.schema import Column, ForeignKey, Table
+from identity_graph.model.schema import MAX_CLUSTERING_COLUMNS, Column, ForeignKey, Table
 from identity_graph.model.tables import EVENT_DATE, TABLES
 
 #: Each table by name.
@@ -51,6 +51,7 @@ __all__ = [
     "EVENT_DATE",
     "EVENT_TABLES",
     "FOREIGN_KEYS",
+    "MAX_CLUSTERING_COLUMNS",
     "TABLES",
     "TABLE_NAMES",
     "Column",

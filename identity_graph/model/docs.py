@@ -26,8 +26,17 @@ def _table_section(table: Table) -> list[str]:
     if table.foreign_keys:
         lines.append("- **Foreign keys:** " + ", ".join(f"`{fk.column}` → `{fk.target}`" for fk in table.foreign_keys))
     if table.partition_column:
-        lines.append(f"- **Partitioned by:** `{table.partition_column}` (daily)")
-    lines += ["- **Clustered by:** " + ", ".join(f"`{c}`" for c in table.clustering), ""]
+        lines.append(
+            f"- **Partitioned by:** `{table.partition_column}` (daily; Delta partitions on the local target, the leading clustering column on Unity Catalog)"
+        )
+    lines += [
+        "- **Clustered by:** "
+        + ", ".join(f"`{c}`" for c in table.clustering)
+        + " (Z-order, local target); liquid clustering by "
+        + ", ".join(f"`{c}`" for c in table.cluster_by)
+        + " on Unity Catalog",
+        "",
+    ]
     lines += ["| column | type | null | description |", "|---|---|---|---|"]
     for column in table.columns:
         key = " (PK)" if column.name == table.primary_key else f" (→ {fks[column.name]})" if column.name in fks else ""

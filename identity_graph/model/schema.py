@@ -35,14 +35,19 @@ class ForeignKey:
         return f"{self.table}.{self.parent_column}"
 
 
+#: Delta's limit on liquid clustering columns per table.
+MAX_CLUSTERING_COLUMNS = 4
+
+
 @dataclass(frozen=True)
 class Table:
     """One table of the graph, declared once: everything else (config, generation, assets,
     checks, profiles, docs) reads it from here.
 
     ``family`` groups tables in the UI; ``partition_column`` is set on the daily event
-    tables; ``clustering`` lists the columns rows are clustered by (Z-order locally,
-    liquid clustering on Unity Catalog).
+    tables; ``clustering`` lists the columns rows are clustered by: Z-order on the local
+    target, where the event tables are also partitioned by day, and liquid clustering by
+    :attr:`cluster_by` (the day column first, then ``clustering``) on Unity Catalog.
     """
 
     name: str
@@ -66,6 +71,19 @@ class Table:
         unknown = [c for c in referenced if c not in declared]
         if unknown:
             raise ValueError(f"{self.name}: keys or clustering name undeclared columns {unknown}")
+        if len(self.cluster_by) > MAX_CLUSTERING_COLUMNS:
+            raise ValueError(
+                f"{self.name}: liquid clustering takes at most {MAX_CLUSTERING_COLUMNS} columns, "
+                f"got {list(self.cluster_by)} (the partition column and clustering)"
+            )
+
+    @property
+    def cluster_by(self) -> tuple[str, ...]:
+        """The liquid clustering columns of the Unity Catalog table: the daily partition column
+        (an event table's days are then its clustering's first key, and a day rewrite touches
+        only that day's files), then ``clustering``."""
+        leading = (self.partition_column,) if self.partition_column else ()
+        return tuple(dict.fromkeys((*leading, *self.clustering)))
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -6,7 +6,8 @@ subset of the graph can be re-materialised from what is already stored.
 
 Local target: path-based tables at ``<warehouse>/<catalog>/<schema>/<table>``.
 Databricks target: Unity Catalog managed tables `` `catalog`.`schema`.`table` ``, the
-schema created when missing, with optimized writes and auto-compaction on.
+schema created when missing, with liquid clustering by each asset's ``clustering_columns``
+instead of Delta partitions (file layout and compaction are left to predictive optimization).
 A full overwrite is one Delta commit, so a write that fails part-way leaves the
 previous version intact and readable. Transient storage failures are retried with
 backoff (:mod:`identity_graph.resources.retry`). Where the tables are, and the preflight
@@ -24,10 +25,11 @@ from typing import Any
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.location import TableLocation
+from identity_graph.resources.permissions import quote_identifier
 from identity_graph.resources.retry import retry_transient
 from identity_graph.resources.spark import session_conf
 
@@ -64,9 +66,23 @@ def ensure_writable_directory(path: str) -> None:
         ) from error
 
 
-#: Table properties of every Unity Catalog table the graph writes: Delta's optimized writes
-#: (fewer, larger files per write) and auto-compaction (small files merged after a write).
-MANAGED_TABLE_PROPERTIES = {"delta.autoOptimize.optimizeWrite": "true", "delta.autoOptimize.autoCompact": "true"}
+#: Delta records this session setting as a commit's ``userMetadata``: a SQL statement takes no write options.
+COMMIT_USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+
+
+def clustered_table_sql(identifier: str, cluster_by: list[str], source: str, *, replace: bool) -> str:
+    """The statement creating a Unity Catalog table from ``source`` with liquid clustering by
+    ``cluster_by``: ``CREATE OR REPLACE TABLE`` (one commit that replaces data, schema, layout and
+    table properties) or ``CREATE TABLE IF NOT EXISTS``."""
+    clause = f" CLUSTER BY ({', '.join(quote_identifier(c) for c in cluster_by)})" if cluster_by else ""
+    verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS"
+    return f"{verb} {identifier} USING DELTA{clause} AS SELECT * FROM {source}"
+
+
+def table_layout(spark: SparkSession, identifier: str) -> tuple[list[str], list[str]]:
+    """A stored table's Delta partition columns and liquid clustering columns (``DESCRIBE DETAIL``)."""
+    detail = spark.sql(f"DESCRIBE DETAIL {identifier}").first()
+    return list(detail["partitionColumns"] or []), list(detail["clusteringColumns"] or [])
 
 
 #: Delta's setting that skips recording a commit that changes nothing (true by default).
@@ -132,6 +148,7 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         else:
             ensure_writable_directory(os.path.dirname(location))
         partition_columns = list(context.definition_metadata.get("partition_columns") or [])
+        cluster_by = list(context.definition_metadata.get("clustering_columns") or [])
         replace_where = self._replace_where(context)
         removed_days: list[str] = []
         if replace_where and self._replaces_table(context):
@@ -145,9 +162,10 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         )
 
         def write() -> None:
+            if where.managed:
+                self._write_managed(context, obj, table, cluster_by, replace_where, write_id)
+                return
             writer = obj.write.format("delta").mode("overwrite").option("userMetadata", write_id)
-            # Delta skips the commit of a write that changes nothing (no rows written into days that
-            # held none): commit anyway, so every write has its entry and recorded config.
             if replace_where:
                 # Delta checks every written row against the predicate, so a partition
                 # write can never widen into days outside its window.
@@ -156,20 +174,10 @@ class DeltaIOManager(dg.ConfigurableIOManager):
                 writer = writer.option("overwriteSchema", "true")
             if partition_columns:
                 writer = writer.partitionBy(*partition_columns)
-            conf = {SKIP_EMPTY_COMMITS: "false"}
-            if where.managed:
-                # Delta's defaults for tables created by this write; an existing table keeps its own.
-                conf.update(
-                    {
-                        f"spark.databricks.delta.properties.defaults.{k.removeprefix('delta.')}": v
-                        for k, v in MANAGED_TABLE_PROPERTIES.items()
-                    }
-                )
-            with session_conf(self.spark.spark_session, conf):
-                if where.managed:
-                    writer.saveAsTable(where.table_identifier(table))
-                else:
-                    writer.save(location)
+            # Delta skips the commit of a write that changes nothing (no rows written into days that
+            # held none): commit anyway, so every write has its entry and recorded config.
+            with session_conf(self.spark.spark_session, {SKIP_EMPTY_COMMITS: "false"}):
+                writer.save(location)
 
         scope = f" where {replace_where}" if replace_where else ""
         context.log.info(f"Writing {where.table_name(table)}" + ("" if where.managed else f" to {location}") + scope)
@@ -201,7 +209,9 @@ class DeltaIOManager(dg.ConfigurableIOManager):
             "bytes_written": int(metrics.get("numOutputBytes", 0)),
             "files_written": int(metrics.get("numFiles", metrics.get("numAddedFiles", 0))),
         }
-        if not where.managed:
+        if where.managed:
+            metadata["clustering_columns"] = cluster_by
+        else:
             metadata["dagster/uri"] = Path(location).as_uri()
         if replace_where:
             # Delta answers count(*) from its file statistics, without scanning the data.
@@ -219,6 +229,71 @@ class DeltaIOManager(dg.ConfigurableIOManager):
                 metadata["dagster/partition_row_count"] = written
                 metadata["days_removed"] = len(removed_days)
         context.add_output_metadata(metadata)
+
+    def _write_managed(
+        self,
+        context: dg.OutputContext,
+        obj: DataFrame,
+        table: str,
+        cluster_by: list[str],
+        replace_where: str | None,
+        write_id: str,
+    ) -> None:
+        """Write a Unity Catalog table with liquid clustering by ``cluster_by``, in one commit.
+
+        A full write is ``CREATE OR REPLACE TABLE … CLUSTER BY (…) AS SELECT``: the table's data,
+        schema, layout and properties are replaced (a table of an earlier layout, partitioned or
+        with ``delta.autoOptimize.*`` properties, comes out clustered and without them). A day write
+        is Delta's ``replaceWhere`` into the clustered table, which keeps its clustering; a table
+        not stored yet is first created empty with its clustering, and a stored table of another
+        layout is first rewritten once into it (``CREATE OR REPLACE TABLE t … AS SELECT * FROM t``,
+        its rows unchanged), because a partitioned table cannot be altered to clustering.
+        The clustering is stated in SQL: open-source Delta (4.4) refuses ``DataFrameWriter.clusterBy``
+        ("Partitioning by expressions is not supported"), and a ``saveAsTable`` overwrite of a
+        clustered table drops its clustering.
+        """
+        spark = self.spark.spark_session
+        identifier = self.location.table_identifier(table)
+        name = self.location.table_name(table)
+        settings = {SKIP_EMPTY_COMMITS: "false"}
+        if replace_where:
+            if not self.location.is_stored(spark, table):
+                view = self._temp_view(obj.limit(0))
+                try:
+                    with session_conf(spark, settings):
+                        spark.sql(clustered_table_sql(identifier, cluster_by, view, replace=False))
+                finally:
+                    spark.catalog.dropTempView(view)
+            else:
+                partitioned, clustered = table_layout(spark, identifier)
+                if partitioned or clustered != cluster_by:
+                    stored = f"partitioned by {partitioned}" if partitioned else f"clustered by {clustered}"
+                    context.log.warning(
+                        f"{name} is {stored}, not clustered by {cluster_by} (written by an earlier layout): "
+                        f"rewriting it once with liquid clustering by {cluster_by}, its rows unchanged, "
+                        "before writing the run's days"
+                    )
+                    with session_conf(spark, settings):
+                        spark.sql(clustered_table_sql(identifier, cluster_by, identifier, replace=True))
+            writer = obj.write.format("delta").mode("overwrite").option("userMetadata", write_id)
+            # Delta checks every written row against the predicate, so a day write can never widen.
+            writer = writer.option("replaceWhere", replace_where)
+            with session_conf(spark, settings):
+                writer.saveAsTable(identifier)
+            return
+        view = self._temp_view(obj)
+        try:
+            with session_conf(spark, {**settings, COMMIT_USER_METADATA: write_id}):
+                spark.sql(clustered_table_sql(identifier, cluster_by, view, replace=True))
+        finally:
+            spark.catalog.dropTempView(view)
+
+    @staticmethod
+    def _temp_view(obj: DataFrame) -> str:
+        """``obj`` as a temporary view of its session, under a name no other write uses."""
+        view = f"identity_graph_write_{uuid.uuid4().hex}"
+        obj.createOrReplaceTempView(view)
+        return view
 
     @staticmethod
     def _partition_expr(context: dg.OutputContext | dg.InputContext) -> str:

@@ -22,6 +22,7 @@ import pytest
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._serdes import serialize_value
 
+from identity_graph import model
 from identity_graph.config import HouseholdsConfig, RunParameters
 from identity_graph.generation import generate_households
 from identity_graph.project import GENERATE_JOB
@@ -91,6 +92,16 @@ def remote_fingerprint(url: str, table: str) -> list[str]:
     return on_connect_server(url, "fingerprint(s.table(arg))", table)
 
 
+def remote_layout(url: str, table: str) -> tuple[dict[str, Any], list[list[str]]]:
+    """A table's ``DESCRIBE DETAIL`` and each commit's operation with its ``clusterBy``, oldest first, on the Connect server."""
+    return on_connect_server(
+        url,
+        "[s.sql('DESCRIBE DETAIL ' + arg).first().asDict(), [[r.operation, (r.operationParameters or {}).get('clusterBy')]"
+        " for r in s.sql('DESCRIBE HISTORY ' + arg).orderBy('version').collect()]]",
+        table,
+    )
+
+
 def execute(home: Path, *assets: str) -> tuple[dg.ExecuteJobResult, str]:
     """The generate job for ``assets`` as the UI launches it: reconstructable, each step in its own
     process. The result and the text of every event the instance stored."""
@@ -135,6 +146,13 @@ def test_steps_run_remotely_through_the_real_step_launcher(spark, workspace, con
     assert remote_fingerprint(connect_url, table) == fingerprint(
         generate_households(spark, HouseholdsConfig(), RunParameters())
     )
+    # The remote step created the table with the model's liquid clustering, in one CREATE OR REPLACE
+    # TABLE … CLUSTER BY statement: no Delta partitions, no delta.autoOptimize.* properties.
+    detail, statements = remote_layout(connect_url, table)
+    assert detail["clusteringColumns"] == list(model.table("households").cluster_by) == ["household_id"], detail
+    assert detail["partitionColumns"] == [], detail
+    assert not [key for key in detail["properties"] if key.startswith("delta.autoOptimize.")], detail
+    assert statements == [["CREATE OR REPLACE TABLE AS SELECT", '["household_id"]']], statements
     checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
               for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}  # fmt: skip
     assert checks and all(checks.values()), checks

@@ -8,6 +8,7 @@ catalog (``spark_catalog``, the same code path); and whole Dagster runs of the d
 target go against servers on loopback that refuse, hang, or reject the token.
 """
 
+import datetime as dt
 import json
 import os
 import socket
@@ -30,8 +31,9 @@ from identity_graph.maintenance import MAINTENANCE_JOB
 from identity_graph.project import CHECK_JOB, GENERATE_JOB, build_definitions
 from identity_graph.resources.catalog import PREFLIGHT_FAILED, PREFLIGHT_FAILURE_TAG, PREFLIGHT_TAG, CatalogAccess
 from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings, on_databricks_cluster
-from identity_graph.resources.delta_io_manager import MANAGED_TABLE_PROPERTIES, DeltaIOManager
+from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.location import TableLocation
+from identity_graph.resources.spark import session_conf
 from identity_graph.resources.targets import TargetSettings
 from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
 from identity_graph_tests.support.stored_graph import RANGE
@@ -270,7 +272,8 @@ def managed_tables(session: LazyPySparkResource, schema: str) -> DeltaIOManager:
     )
 
 
-@dg.asset(metadata={"partition_columns": ["event_date"], "partition_expr": "event_date"},
+@dg.asset(metadata={"partition_columns": ["event_date"], "partition_expr": "event_date",
+                    "clustering_columns": ["event_date", "id"]},
           partitions_def=dg.DailyPartitionsDefinition(start_date="2026-10-01", end_date="2026-10-04"))  # fmt: skip
 def daily(context: dg.AssetExecutionContext, spark: LazyPySparkResource):
     """Ten rows on the partition's day."""
@@ -280,7 +283,32 @@ def daily(context: dg.AssetExecutionContext, spark: LazyPySparkResource):
     return spark.spark_session.range(10).selectExpr("id", f"'{context.run_id}' AS run", f"DATE'{day}' AS event_date")
 
 
-@dg.asset
+@dg.asset(metadata={"partition_columns": ["event_date"], "partition_expr": "event_date",
+                    "clustering_columns": ["event_date", "id"]},
+          partitions_def=daily.partitions_def, key="daily")  # fmt: skip
+def spill(context: dg.AssetExecutionContext, spark: LazyPySparkResource):
+    """daily, written wrong: its rows fall on the day after the partition's."""
+    day = dt.date.fromisoformat(context.partition_key) + dt.timedelta(days=1)
+    return spark.spark_session.range(10).selectExpr("id", "'spill' AS run", f"DATE'{day}' AS event_date")
+
+
+#: The table properties the databricks target set before liquid clustering.
+AUTO_OPTIMIZE = {"delta.autoOptimize.optimizeWrite": "true", "delta.autoOptimize.autoCompact": "true"}
+
+
+def layout(spark, table: str) -> tuple[list[str], list[str], dict[str, str]]:
+    """A table's partition columns, clustering columns and table properties (``DESCRIBE DETAIL``)."""
+    detail = spark.sql(f"DESCRIBE DETAIL {table}").first()
+    return list(detail["partitionColumns"]), list(detail["clusteringColumns"]), dict(detail["properties"])
+
+
+def operations(spark, table: str) -> list[tuple[str, str | None]]:
+    """Each commit's operation and the clustering it declared (``clusterBy``), oldest first."""
+    history = spark.sql(f"DESCRIBE HISTORY {table}").orderBy("version").collect()
+    return [(r.operation, (r.operationParameters or {}).get("clusterBy")) for r in history]
+
+
+@dg.asset(metadata={"clustering_columns": ["event_date"]})
 def summary(daily):
     """One row per stored day."""
     return daily.groupBy("event_date").count()
@@ -298,13 +326,17 @@ def test_unity_catalog_branch_writes_managed_tables_by_three_level_name(spark):
         result = dg.materialize([daily, summary], selection=[summary], resources=resources)
         assert result.success
         name = f"spark_catalog.{schema}"
-        # The schema was created, the tables are managed (no path given) and carry their properties.
+        # The schema was created; the tables are managed (no path given), created with liquid clustering
+        # by their clustering_columns, not partitioned, and without autoOptimize properties.
         assert spark.catalog.databaseExists(name)
-        detail = spark.sql(f"DESCRIBE DETAIL {name}.daily").first()
-        assert detail["partitionColumns"] == ["event_date"]
-        properties = {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES {name}.daily").collect()}
-        for key, value in MANAGED_TABLE_PROPERTIES.items():
-            assert properties.get(key) == value, (key, properties)
+        assert layout(spark, f"{name}.daily") == ([], ["event_date", "id"], {})
+        assert layout(spark, f"{name}.summary") == ([], ["event_date"], {})
+        # The statements sent: the day table created empty with its clustering, then the day written into
+        # it; the summary created (and on every full write replaced) with its clustering.
+        assert operations(spark, f"{name}.daily") == [
+            ("CREATE TABLE AS SELECT", '["event_date","id"]'), ("WRITE", None), ("WRITE", None)
+        ]  # fmt: skip
+        assert operations(spark, f"{name}.summary") == [("CREATE OR REPLACE TABLE AS SELECT", '["event_date"]')]
         assert {(r.event_date.isoformat(), r["count"]) for r in spark.table(f"{name}.summary").collect()} == {
             ("2026-10-01", 10),
             ("2026-10-02", 10),
@@ -319,6 +351,18 @@ def test_unity_catalog_branch_writes_managed_tables_by_three_level_name(spark):
         }
         metadata = rerun.asset_materializations_for_node("daily")[0].metadata
         assert metadata["dagster/table_name"].value == f"spark_catalog.{schema}.daily"
+        assert metadata["clustering_columns"].value == ["event_date", "id"]
+        assert layout(spark, f"{name}.daily") == ([], ["event_date", "id"], {})
+        # A day write never widens: a row outside the run's day is refused, the table unchanged.
+        versions = len(operations(spark, f"{name}.daily"))
+        wrong = dg.materialize([spill], partition_key="2026-10-02", resources=resources, raise_on_error=False)
+        assert not wrong.success and "DELTA_REPLACE_WHERE_MISMATCH" in str(
+            wrong.get_step_failure_events()[0].event_specific_data.error
+        )
+        assert len(operations(spark, f"{name}.daily")) == versions
+        # A full write of a clustered table keeps it clustered.
+        assert dg.materialize([daily, summary], selection=[summary], resources=resources).success
+        assert layout(spark, f"{name}.summary") == ([], ["event_date"], {})
         assert metadata["dagster/partition_row_count"].value == 10 and metadata["dagster/row_count"].value == 20
         # Reading a table that was never written names it.
         missing = managed_tables(session, schema + "_none")
@@ -330,6 +374,54 @@ def test_unity_catalog_branch_writes_managed_tables_by_three_level_name(spark):
         )
     finally:
         spark.sql(f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
+
+
+def test_a_table_of_the_earlier_layout_becomes_clustered_with_its_rows_kept(spark):
+    """Tables as the databricks target wrote them before liquid clustering (partitioned by day, or not at
+    all, with delta.autoOptimize.* properties): a day write rewrites the table once into its clustering,
+    keeping the other days' rows, and says so; a full write replaces it clustered."""
+    schema = f"ig_up_{uuid.uuid4().hex[:8]}"
+    name = f"spark_catalog.{schema}"
+    session = LazyPySparkResource(spark_config=TEST_SPARK_CONFIG)
+    resources = {"spark": session, "io_manager": managed_tables(session, schema)}
+    earlier = {f"spark.databricks.delta.properties.defaults.{k}": "true"
+               for k in ("autoOptimize.optimizeWrite", "autoOptimize.autoCompact")}  # fmt: skip
+    try:
+        spark.sql(f"CREATE SCHEMA {name}")
+        day_one = spark.range(10).selectExpr("id", "'earlier' AS run", "DATE'2026-10-01' AS event_date")
+        with session_conf(spark, earlier):
+            day_one.write.format("delta").partitionBy("event_date").saveAsTable(f"{name}.daily")
+            day_one.groupBy("event_date").count().write.format("delta").saveAsTable(f"{name}.summary")
+        assert layout(spark, f"{name}.daily") == (["event_date"], [], AUTO_OPTIMIZE)
+        assert layout(spark, f"{name}.summary") == ([], [], AUTO_OPTIMIZE)
+
+        instance = dg.DagsterInstance.ephemeral()
+        result = dg.materialize([daily], partition_key="2026-10-02", resources=resources, instance=instance)
+        assert result.success
+        assert layout(spark, f"{name}.daily") == ([], ["event_date", "id"], {})
+        assert operations(spark, f"{name}.daily")[-2:] == [
+            ("CREATE OR REPLACE TABLE AS SELECT", '["event_date","id"]'), ("WRITE", None)
+        ]  # fmt: skip
+        rows = spark.table(f"{name}.daily").groupBy("event_date", "run").count().collect()
+        assert {(r.event_date.isoformat(), r.run, r["count"]) for r in rows} == {
+            ("2026-10-01", "earlier", 10),
+            ("2026-10-02", result.run_id, 10),
+        }
+        logged = [r.user_message for r in instance.all_logs(result.run_id)]
+        assert any(
+            f"{name}.daily is partitioned by ['event_date'], not clustered by ['event_date', 'id']" in m
+            and "rewriting it once with liquid clustering" in m
+            for m in logged
+        ), logged
+
+        assert dg.materialize([daily, summary], selection=[summary], resources=resources).success
+        assert layout(spark, f"{name}.summary") == ([], ["event_date"], {})
+        assert {(r.event_date.isoformat(), r["count"]) for r in spark.table(f"{name}.summary").collect()} == {
+            ("2026-10-01", 10),
+            ("2026-10-02", 10),
+        }
+    finally:
+        spark.sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
 # --------------------------------------------------------------------------- failing fast on a bad workspace

@@ -5,13 +5,16 @@ import glob
 import json
 import os
 import shutil
+import uuid
 
 import dagster as dg
 import pytest
+from dagster_pyspark import LazyPySparkResource
 from pydantic import ValidationError
 
 from identity_graph.definitions import defs
 from identity_graph.maintenance import (
+    LISTING_PARALLELISM_CONF,
     MAINTENANCE_JOB,
     MAINTENANCE_OP,
     MAINTENANCE_SCHEDULE,
@@ -22,7 +25,14 @@ from identity_graph.maintenance import (
     vacuum,
     zorder_columns_by_table,
 )
+from identity_graph.model import EVENT_DATE, EVENT_TABLES
+from identity_graph.model import table as declared_table
+from identity_graph.resources.catalog import CatalogAccess
+from identity_graph.resources.databricks import STEP_LAUNCHER
+from identity_graph.resources.location import TableLocation
+from identity_graph.resources.spark import session_conf
 from identity_graph_tests.support.fingerprint import differing_rows
+from identity_graph_tests.support.spark import TEST_SPARK_CONFIG
 from identity_graph_tests.support.stored_graph import TABLES, path, project_resources, read
 
 
@@ -96,9 +106,12 @@ def test_tables_are_optimized_by_their_zorder_columns_and_vacuumed_with_their_da
         entries = history(spark, copy, table)
         optimizes = [e for e in entries if e["operation"] == "OPTIMIZE"]
         assert len(optimizes) == 1, table
-        # Z-ordered by exactly the asset's metadata.
+        # Z-ordered by exactly the asset's metadata; locally the tables keep Delta partitions, no clustering.
         expected = graph_metadata.get(dg.AssetKey(table)).metadata["zorder_columns"]
         assert json.loads(optimizes[0]["operationParameters"]["zOrderBy"]) == expected, table
+        detail = spark.sql(f"DESCRIBE DETAIL delta.`{path(copy, table)}`").first()
+        assert detail["partitionColumns"] == ([EVENT_DATE] if table in EVENT_TABLES else []), table
+        assert detail["clusteringColumns"] == [] and observed[table]["clustering_columns"] == "(none)", table
         assert [e["operation"] for e in entries if e["operation"].startswith("VACUUM")] == [
             "VACUUM END",
             "VACUUM START",
@@ -181,6 +194,51 @@ def test_a_failing_table_does_not_stop_the_others_and_fails_the_run(spark, tmp_p
         "maintenance"
     ].startswith("skipped")
     assert "Maintenance failed on households" in failure_message(result)
+
+
+class UnverifiedCatalog(CatalogAccess):
+    """The databricks target's catalog without its preflight (a workspace API no server answers here)."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        pass
+
+
+def test_unity_catalog_tables_are_optimized_by_their_liquid_clustering_without_zorder(spark):
+    """On the databricks target a table has liquid clustering (Delta refuses ZORDER BY on it): OPTIMIZE
+    runs without ZORDER BY, even with zorder on, and clusters the files by the table's clustering columns."""
+    schema = f"ig_mt_{uuid.uuid4().hex[:8]}"
+    location = TableLocation("databricks", catalog="spark_catalog", schema=schema)
+    identifier = location.table_identifier("households")
+    cluster_by = list(declared_table("households").cluster_by)
+    resources = {
+        "spark": LazyPySparkResource(spark_config=TEST_SPARK_CONFIG),
+        STEP_LAUNCHER: dg.ResourceDefinition.none_resource(),
+        "catalog": UnverifiedCatalog(location=location),
+    }
+    try:
+        spark.sql(f"CREATE SCHEMA spark_catalog.{schema}")
+        spark.sql(f"CREATE TABLE {identifier} (household_id BIGINT) USING DELTA CLUSTER BY ({', '.join(cluster_by)})")
+        for start in (0, 100):  # two small files to compact
+            spark.sql(f"INSERT INTO {identifier} SELECT id FROM range({start}, {start + 100}, 1, 1)")
+        # VACUUM lists files in Spark's default 10,000 tasks on this target: 2 are plenty here.
+        with session_conf(spark, {LISTING_PARALLELISM_CONF: "2"}):
+            result = maintenance_job.execute_in_process(
+                run_config={"ops": {MAINTENANCE_OP: {"config": {"tables": ["households"], "zorder": True}}}},
+                resources=resources,
+                raise_on_error=False,
+            )
+        assert result.success, failure_message(result)
+        history = spark.sql(f"DESCRIBE HISTORY {identifier}")
+        (optimized,) = history.where(history["operation"] == "OPTIMIZE").collect()
+        assert json.loads(optimized["operationParameters"]["zOrderBy"]) == []
+        assert json.loads(optimized["operationParameters"]["clusterBy"]) == cluster_by == ["household_id"]
+        observed = observations(result)["households"]
+        assert observed["zorder_by"] == "(none)" and observed["clustering_columns"] == "household_id"
+        assert observed["optimize_files_removed"] == 2 and observed["optimize_files_added"] == 1
+        assert "clustering: household_id" in output_metadata(result)["tables"]
+        assert spark.table(identifier).count() == 200
+    finally:
+        spark.sql(f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
 
 
 def test_zorder_columns_never_include_a_partition_column():

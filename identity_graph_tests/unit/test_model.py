@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+import pytest
+from pyspark.sql.types import LongType
+
 from identity_graph import model
 from identity_graph.model.docs import DOC_PATH, render
 
@@ -137,3 +141,54 @@ def test_devices_and_channels_name_identifier_types_and_every_type_has_an_in_use
     assert set(V.CHANNEL_IDENTIFIER.values()) <= set(V.IDENTIFIER_TYPES)
     assert set(IN_USE_AT_END) == set(V.IDENTIFIER_TYPES)
     assert all(0.0 < share < 1.0 for share in IN_USE_AT_END.values())
+
+
+def test_liquid_clustering_leads_with_the_day_and_stays_within_deltas_four_columns():
+    """Unity Catalog tables cluster by the model's cluster_by: an event table's day column first, then
+    its clustering (the local target's Z-order columns); the assets carry exactly that."""
+    from identity_graph.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for declared in model.TABLES:
+        expected = ((declared.partition_column,) if declared.partition_column else ()) + declared.clustering
+        assert declared.cluster_by == expected and 1 <= len(expected) <= model.MAX_CLUSTERING_COLUMNS, declared.name
+        metadata = graph.get(dg.AssetKey(declared.name)).metadata
+        assert metadata["clustering_columns"] == list(expected), declared.name
+    assert model.table("content_engagements").cluster_by == ("event_date", "individual_id")
+
+
+def test_a_table_with_more_than_four_clustering_columns_is_refused():
+    columns = tuple(model.Column(name, LongType(), name) for name in ("k", "a", "b", "c", "d"))
+    fields = {"family": "x", "description": "x", "grain": "x", "primary_key": "k", "columns": columns}
+    assert model.Table(name="four", clustering=("k", "a", "b", "c"), **fields).cluster_by == ("k", "a", "b", "c")
+    with pytest.raises(
+        ValueError, match=r"five: liquid clustering takes at most 4 columns, got \['k', 'a', 'b', 'c', 'd'\]"
+    ):
+        model.Table(name="five", clustering=("k", "a", "b", "c", "d"), **fields)
+    # The partition column counts: it leads the clustering.
+    dated = (*columns[:4], model.Column("day", LongType(), "day"))
+    with pytest.raises(ValueError, match="at most 4"):
+        model.Table(
+            name="dated", partition_column="day", clustering=("k", "a", "b", "c"), **{**fields, "columns": dated}
+        )
+
+
+def clustering_in_docs(text: str) -> dict[str, tuple[str, ...]]:
+    """Each table's clustering columns as the Table layout section of a docs page lists them."""
+    section = text.split("\n## Table layout\n", 1)[1].split("\n## ", 1)[0]
+    listed: dict[str, tuple[str, ...]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 2 and cells[1].startswith("`"):
+            for name in cells[0].split(", "):
+                listed[name] = tuple(c.strip().strip("`") for c in cells[1].split(","))
+    return listed
+
+
+def test_the_databricks_page_lists_every_tables_clustering_as_the_model_declares_it():
+    text = (ROOT / "docs" / "databricks.md").read_text(encoding="utf-8")
+    expected = {t.name: t.cluster_by for t in model.TABLES}
+    assert clustering_in_docs(text) == expected
+    # A stale page is caught: a table missing, or clustered otherwise.
+    assert clustering_in_docs(text.replace("| conversion_truth | `event_date`, ", "| conversion_truth | ")) != expected
+    assert clustering_in_docs(text.replace("| resolution_baseline | `cluster_id` |\n", "")) != expected
