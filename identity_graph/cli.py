@@ -108,7 +108,6 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "catalog": args.catalog,
         "schema": args.schema,
         "spark_master": args.master,
-        "spark_remote": args.remote,
         "spark_conf": dict(args.spark_conf) or None,
     }
 
@@ -117,8 +116,13 @@ def _definitions(args: argparse.Namespace) -> Any:
     """The Definitions for the target the environment and the command line select, or None
     (after printing why) when those settings are invalid."""
     from identity_graph.project import build_definitions
+    from identity_graph.resources.spark import REMOTE_VARIABLE
     from identity_graph.resources.targets import TargetSettings
 
+    if args.remote:
+        # Read from the environment when the session starts, as the UI's runs read it: the URL
+        # (a Databricks cluster's carries a token) never enters run config or a job's pointer.
+        os.environ[REMOTE_VARIABLE] = args.remote
     try:
         return build_definitions(TargetSettings.from_env(**_settings(args)))
     except ValueError as error:
@@ -129,8 +133,10 @@ def _definitions(args: argparse.Namespace) -> Any:
 def _launched(defs: Any, args: argparse.Namespace, job_name: str, checks: Collection[Any] = ()) -> Any:
     """The reconstructable job to run when the target ships steps elsewhere (databricks: the step
     launcher rebuilds the job on the cluster, so it must be rebuildable from the package); None when
-    the target runs every step in this process."""
-    if defs.resources["catalog"].location.target != "databricks":
+    the target runs every step in this process (locally, or over Spark Connect)."""
+    from identity_graph.resources.spark import REMOTE_VARIABLE
+
+    if defs.resources["catalog"].location.target != "databricks" or os.environ.get(REMOTE_VARIABLE):
         return None
     from identity_graph.runs import reconstructable_job
 

@@ -25,7 +25,7 @@ from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSetting
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph.resources.location import TableLocation
 from identity_graph.resources.settings import GenerationSettings
-from identity_graph.resources.spark import local_spark_resource
+from identity_graph.resources.spark import connect_spark_resource, local_spark_resource
 from identity_graph.resources.targets import TargetSettings
 from identity_graph.schedules import daily_refresh_job, daily_refresh_schedule
 
@@ -63,16 +63,24 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
     """Definitions for ``target``.
 
     ``local``: every step runs in this process on one lazily started Spark session (a
-    local JVM, or a Spark Connect client). ``databricks``: each asset step (and each check
-    that reads tables) is shipped to a Databricks cluster by the step launcher, steps run
-    in separate processes (the multiprocess executor), and tables are Unity Catalog
-    managed tables.
+    local JVM, or a Spark Connect client). ``databricks``: tables are Unity Catalog managed
+    tables; each asset step (and each check that reads tables) is shipped to a Databricks
+    cluster by the step launcher, steps run in separate processes (the multiprocess
+    executor) — or, with ``IDENTITY_GRAPH_SPARK_REMOTE`` set, every step runs in this
+    process on a Spark Connect session of a Databricks cluster.
     """
     if target.target == "databricks":
         databricks = DatabricksSettings.from_env()
-        # On the cluster, the runtime's own session: no settings to pass.
-        spark = LazyPySparkResource(spark_config={})
-        step_launcher: Any = databricks.step_launcher(target.environment())
+        if target.spark_remote:
+            # Spark Connect to a Databricks cluster: every step runs here, its Spark on the cluster.
+            spark: Any = connect_spark_resource()
+            step_launcher: Any = dg.ResourceDefinition.none_resource()
+            executor = dg.in_process_executor
+        else:
+            # On the cluster, the runtime's own session: no settings to pass.
+            spark = LazyPySparkResource(spark_config={})
+            step_launcher = databricks.step_launcher(target.environment())
+            executor = dg.multiprocess_executor
         # Secrets as EnvVars, resolved when the resource starts; a profile by name; the default
         # chain with nothing (databricks-sdk finds the credentials). The host may come from a profile.
         credentials: dict[str, Any] = {"databricks_host": databricks.host}
@@ -84,9 +92,6 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
         elif databricks.auth == "profile":
             credentials["databricks_profile"] = databricks.profile
             credentials["databricks_config_file"] = databricks.config_file
-        # Each step process is forked from a server that has imported the job's module once, not
-        # started afresh (Python, Dagster and the project imported per step: seconds each).
-        executor = dg.multiprocess_executor.configured({"start_method": {"forkserver": {}}})
         # The asset pages and the graph show where the tables are computed.
         assets = dg.map_asset_specs(lambda spec: spec.merge_attributes(kinds={"databricks"}), ALL_ASSETS)
     else:

@@ -11,8 +11,10 @@ import importlib.metadata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+import dagster as dg
 import pyspark
 from dagster_pyspark import LazyPySparkResource
+from dagster_pyspark.resources import spark_session_from_config
 from pyspark.sql import SparkSession
 
 DEFAULT_LOCAL_MASTER = "local[*]"
@@ -53,18 +55,34 @@ def local_spark_config(
     return conf
 
 
-def remote_spark_config(remote: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Spark settings for a Spark Connect client of the server at ``remote`` (``sc://host:port``).
+def remote_spark_config(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Session settings of a Spark Connect client (the server is named apart: see
+    :class:`SparkConnectResource`).
 
     The server owns the JVM, its Delta jars and extensions; the client sets only session
     settings. pyspark switches the builder to Spark Connect when ``spark.remote`` is set.
     """
-    conf = {
-        "spark.remote": remote,
-        "spark.sql.session.timeZone": "UTC",
-    }
-    conf.update(extra or {})
-    return conf
+    return {"spark.sql.session.timeZone": "UTC", **(extra or {})}
+
+
+#: The environment variable naming the Spark Connect server (its URL may carry a token).
+REMOTE_VARIABLE = "IDENTITY_GRAPH_SPARK_REMOTE"
+
+
+class SparkConnectResource(LazyPySparkResource):
+    """A lazily started Spark Connect client of the server at ``remote``.
+
+    ``remote`` is set from ``dg.EnvVar("IDENTITY_GRAPH_SPARK_REMOTE")``: the URL of a Databricks
+    cluster carries its token (``sc://<workspace>:443/;token=…;x-databricks-cluster-id=…``), so
+    Dagster keeps only the variable's name and reads the value when the session starts; the URL
+    never enters run config, the definitions' snapshot or a log.
+    """
+
+    remote: str
+
+    def _init_session(self) -> None:
+        if self._spark_session is None:
+            self._spark_session = spark_session_from_config({**self.spark_config, "spark.remote": self.remote})
 
 
 def local_spark_resource(
@@ -73,10 +91,16 @@ def local_spark_resource(
     extra: Mapping[str, str] | None = None,
     remote: str | None = None,
 ) -> LazyPySparkResource:
-    """A lazily started Spark session with Delta: a local JVM, or a Spark Connect client when ``remote`` is set."""
+    """A lazily started Spark session with Delta: a local JVM, or (``remote`` set) a Spark Connect
+    client of the server that ``IDENTITY_GRAPH_SPARK_REMOTE`` names when the session starts."""
     if remote:
-        return LazyPySparkResource(spark_config=remote_spark_config(remote, extra))
+        return connect_spark_resource(extra)
     return LazyPySparkResource(spark_config=local_spark_config(master, shuffle_partitions, extra))
+
+
+def connect_spark_resource(extra: Mapping[str, str] | None = None) -> SparkConnectResource:
+    """A :class:`SparkConnectResource` of the server ``IDENTITY_GRAPH_SPARK_REMOTE`` names."""
+    return SparkConnectResource(spark_config=remote_spark_config(extra), remote=dg.EnvVar(REMOTE_VARIABLE))
 
 
 @contextmanager

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -195,3 +197,74 @@ def test_the_command_line_runs_every_table_step_through_the_launcher(
     assert cli.main(["check", "--select", "households"]) == 0, capsys.readouterr().err
     assert len(workspace.runs) == 3
     assert all(run.state()["result_state"] == "SUCCESS" for run in workspace.runs.values())
+
+
+CLUSTER_TOKEN = "dapi-CONNECT-SECRET-fedcba9876543210"
+
+
+def test_spark_connect_to_a_cluster_runs_every_step_here_and_never_shows_the_token(workspace, connect_url, tmp_path):
+    """Where the step launcher cannot go, ``IDENTITY_GRAPH_SPARK_REMOTE`` names a cluster's Spark
+    Connect endpoint, token and cluster id in the URL: ``generate`` and ``check`` run every step in
+    their own process on that session (no run submitted, nothing staged), write the table with its
+    Unity Catalog layout, and the token appears in no output, log, event or stored run."""
+    # "localhost": pyspark sends a token without TLS only to a local server.
+    url = f"{connect_url.replace('127.0.0.1', 'localhost')}/;token={CLUSTER_TOKEN};x-databricks-cluster-id=0123-456789-abc"
+    home = tmp_path / "dagster_home"
+    env = {**os.environ, "IDENTITY_GRAPH_SPARK_REMOTE": url, "DAGSTER_HOME": str(home)}
+    outputs = []
+    for argv in (["generate", "--select", "households", "--households", "200"], ["check", "--select", "households"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "identity_graph.cli", *argv],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        outputs.append(done.stdout + done.stderr)
+    assert "200" in outputs[0] and "households" in outputs[0], outputs[0]
+    assert not workspace.runs and not any(workspace.dbfs.rglob("*.zip"))
+    table = f"spark_catalog.{workspace.schema}.households"
+    detail, _ = remote_layout(connect_url, table)
+    assert detail["clusteringColumns"] == list(model.table("households").cluster_by), detail
+    assert remote_sql(connect_url, f"SELECT count(*) FROM {table}") == [[200]]
+    stored = [path for path in home.rglob("*") if path.is_file()]
+    assert stored, "the runs left nothing in DAGSTER_HOME"
+    for text in (*outputs, *(path.read_bytes().decode("utf-8", "replace") for path in stored)):
+        assert CLUSTER_TOKEN not in text
+
+
+def test_interrupting_a_run_cancels_its_remote_run(workspace, connect_url, tmp_path):
+    """Ctrl-C on ``identity-graph generate`` while a step runs on the cluster (SIGINT to the
+    command's process group, as a terminal sends it): the step launcher cancels the Databricks
+    run, whose process is killed, and the command fails without writing the table."""
+    workspace.hold_runs = True
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    command = subprocess.Popen(
+        [sys.executable, "-m", "identity_graph.cli", "generate", "--select", "households", "--households", "200"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not any(run.running for run in workspace.runs.values()) and command.poll() is None:
+            assert time.monotonic() < deadline, "no remote run started"
+            time.sleep(0.1)
+        assert command.poll() is None, command.communicate()[0][-3000:]
+        (run,) = workspace.runs.values()
+        os.killpg(command.pid, signal.SIGINT)
+        output, _ = command.communicate(timeout=120)
+    finally:
+        if command.poll() is None:
+            os.killpg(command.pid, signal.SIGKILL)
+    assert command.returncode != 0, output[-3000:]
+    assert run.cancelled and not run.running, output[-3000:]
+    assert run.state()["result_state"] == "CANCELED"
+    assert len(workspace.runs) == 1
+    assert not on_connect_server(
+        connect_url, "s.catalog.tableExists(arg)", f"spark_catalog.{workspace.schema}.households"
+    )

@@ -55,8 +55,11 @@ RUNTIME_VERSION = "17.3"
 #: It then records where ``identity_graph`` was imported from (so a test can tell the shipped package
 #: ran), the target's environment the launcher exported, and whether the token came from a secret scope.
 BOOT = """
-import json, os, runpy, sys
+import json, os, runpy, sys, time
 secrets = json.loads(os.environ.pop("LOOPBACK_SECRETS"))
+held = os.environ.pop("LOOPBACK_HOLD", "")
+while held and not os.path.exists(held):  # a held run is RUNNING and does nothing until released
+    time.sleep(0.05)
 class Secrets:
     def get(self, scope, key):
         return secrets[scope + "/" + key]
@@ -107,6 +110,15 @@ class Run:
             return (self.directory / "driver.log").read_text(errors="replace")
         return ""
 
+    @property
+    def running(self) -> bool:
+        """Whether the run's process has started and not ended."""
+        return self.process is not None and self.process.poll() is None
+
+    def release(self) -> None:
+        """Let a run the workspace holds (``hold_runs``) go on."""
+        (self.directory / "release").touch()
+
     def seen(self) -> dict[str, Any]:
         """What the run's process recorded: ``imported_from``, ``environment``, ``token_from_scope``."""
         with contextlib.suppress(OSError, ValueError):
@@ -120,7 +132,9 @@ class LoopbackDatabricks:
     ``secrets`` maps ``"scope/key"`` to values; ``spark_remote`` is the ``sc://`` URL runs use
     for Spark; ``environment`` is added to every run's environment. ``default_namespace`` (the
     workspace setting) and ``default_catalog`` (the metastore assignment's) are what the workspace
-    says its default catalog is; ``settings_denied`` answers the setting with a 403.
+    says its default catalog is; ``settings_denied`` answers the setting with a 403. ``hold_runs``:
+    each run, once RUNNING, waits for :meth:`Run.release` before it does anything (a test can act
+    on a run that is still running, e.g. cancel it).
     """
 
     def __init__(
@@ -134,7 +148,9 @@ class LoopbackDatabricks:
         default_namespace: str | None = None,
         default_catalog: str | None = "main",
         settings_denied: bool = False,
+        hold_runs: bool = False,
     ) -> None:
+        self.hold_runs = hold_runs
         self.default_namespace = default_namespace
         self.default_catalog = default_catalog
         self.settings_denied = settings_denied
@@ -319,6 +335,7 @@ class LoopbackDatabricks:
                 "DATABRICKS_RUNTIME_VERSION": RUNTIME_VERSION,
                 "LOOPBACK_SECRETS": json.dumps(self.secrets),
                 "LOOPBACK_SEEN": str(run.directory / "seen.json"),
+                **({"LOOPBACK_HOLD": str(run.directory / "release")} if self.hold_runs else {}),
                 **({"SPARK_REMOTE": self.spark_remote} if self.spark_remote else {}),
                 **self.environment,
             }
