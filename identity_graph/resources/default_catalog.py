@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from identity_graph.resources.databricks import DatabricksSettings
 from identity_graph.resources.permissions.unity_catalog import (
@@ -40,6 +41,22 @@ NOT_UNITY_CATALOG = ("hive_metastore",)
 #: Bounded as the preflight is: a load against an unreachable host fails in seconds.
 HTTP_TIMEOUT_SECONDS = 10
 RETRY_TIMEOUT_SECONDS = 10
+
+#: Where the workspace says its default catalog is, in the order asked: the request, the answer's
+#: field (dotted), and how the log names the source.
+ANSWERS = (
+    (SETTING_PATH, "namespace.value", "its default_namespace_ws setting"),
+    (ASSIGNMENT_PATH, "default_catalog_name", "default_catalog_name of its metastore assignment"),
+)
+
+
+def _value(answer: Mapping[str, Any], field: str) -> str | None:
+    """The non-empty string at the dotted ``field`` of a JSON answer, or None."""
+    value: Any = answer
+    for part in field.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return (value.strip() or None) if isinstance(value, str) else None
+
 
 _HINT = "set IDENTITY_GRAPH_CATALOG (or --catalog) to the Unity Catalog catalog to write to"
 
@@ -94,23 +111,16 @@ def workspace_default_catalog(
     tried: list[str] = []
     name, source = None, ""
     try:
-        try:
-            answer = catalog.get(SETTING_PATH)
-            name = ((answer.get("namespace") or {}).get("value") or "").strip() or None
-            source = "its default_namespace_ws setting"
-            if name is None:
-                tried.append(f"GET {SETTING_PATH}: no namespace.value")
-        except (Missing, Denied) as error:
-            tried.append(f"GET {SETTING_PATH}: {type(error).__name__}: {error}")
-        if name is None:
+        for path, field, where in ANSWERS:
             try:
-                answer = catalog.get(ASSIGNMENT_PATH)
-                name = (answer.get("default_catalog_name") or "").strip() or None
-                source = "default_catalog_name of its metastore assignment"
-                if name is None:
-                    tried.append(f"GET {ASSIGNMENT_PATH}: no default_catalog_name")
+                name = _value(catalog.get(path), field)
             except (Missing, Denied) as error:
-                tried.append(f"GET {ASSIGNMENT_PATH}: {type(error).__name__}: {error}")
+                tried.append(f"GET {path}: {type(error).__name__}: {error}")
+                continue
+            if name is not None:
+                source = where
+                break
+            tried.append(f"GET {path}: no {field}")
     except UnityCatalogError as error:
         raise ValueError(
             f"Cannot read the default catalog of the workspace {settings.host}: {error}; {_HINT}"
