@@ -29,7 +29,8 @@ The commands see a fresh temporary directory ``<tmp>``:
   the recorded answers of ``identity_graph_tests/fixtures/unity_catalog`` (the
   ``RecordedUnityCatalog`` of ``support/unity_catalog.py``): ``DATABRICKS_HOST`` points at
   it, ``DATABRICKS_TOKEN`` is the fixtures' fake token, and the catalog and schema are the
-  defaults (``main.identity_graph``), which the recordings answer for: the caller
+  defaults (the workspace's default catalog, which the recordings say is ``main``, and
+  ``identity_graph``), which the recordings answer for: the caller
   ``someone@example.com`` holds USE CATALOG, USE SCHEMA and CREATE TABLE, households and
   individuals exist with MODIFY and SELECT, the other tables do not exist yet. A request
   the recordings cannot answer fails the command.
@@ -319,6 +320,8 @@ def recorded_workspace() -> RecordedUnityCatalog:
     existing = {"households": "databricks/table_households.json", "individuals": "databricks/table_individuals.json"}
     routes = {
         ME: "databricks/me_user.json",
+        # IDENTITY_GRAPH_CATALOG is not set: the target asks the workspace for its default catalog.
+        "GET /api/2.0/settings/types/default_namespace_ws/names/default": "databricks/setting_default_namespace_main.json",
         f"{uc}/catalogs/main": "databricks/catalog_main.json",
         f"{uc}/schemas/{schema}": "databricks/schema_identity_graph.json",
         f"{uc}/effective-permissions/catalog/main?principal={user}": "databricks/effective_catalog_user_use_catalog.json",
