@@ -31,6 +31,7 @@ from identity_graph.resources.permissions import (
     verify_unity_catalog,
     workspace_client,
 )
+from identity_graph.resources.permissions.unity_catalog import scrub
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -92,10 +93,7 @@ class CatalogAccess(dg.ConfigurableResource):
                 config_file=self.databricks_config_file,
             )
         except Exception as error:  # noqa: BLE001 - the SDK resolves credentials (OAuth endpoints, CLIs) here
-            message = str(error)
-            for secret in (self.databricks_token, self.databricks_client_secret):
-                if secret:
-                    message = message.replace(secret, "***")
+            message = scrub(str(error), (self.databricks_token, self.databricks_client_secret))
             if not (self.databricks_token or self.databricks_client_secret or self.databricks_profile):
                 message += (
                     " (no DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET or DATABRICKS_CONFIG_PROFILE "

@@ -31,6 +31,7 @@ from identity_graph.resources.permissions.unity_catalog import (
     Missing,
     UnityCatalog,
     UnityCatalogError,
+    scrub,
     workspace_client,
 )
 
@@ -99,10 +100,7 @@ def workspace_default_catalog(
             retry_timeout_seconds=retry_timeout_seconds,
         )
     except Exception as error:  # noqa: BLE001 - the SDK resolves credentials when the client is built
-        message = str(error)
-        for secret in (token, client_secret):
-            if secret:
-                message = message.replace(secret, "***")
+        message = scrub(str(error), (token, client_secret))
         raise ValueError(
             f"Cannot read the default catalog of the workspace {settings.host}: no client "
             f"({type(error).__name__}: {message}); {_HINT}"

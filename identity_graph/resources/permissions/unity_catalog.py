@@ -26,6 +26,7 @@ __all__ = [
     "UnityCatalog",
     "UnityCatalogError",
     "escape_name",
+    "scrub",
     "workspace_client",
 ]
 
@@ -38,6 +39,14 @@ class UnityCatalogError(RuntimeError):
 
     The message names the host and the request, never the credentials.
     """
+
+
+def scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every one of ``secrets`` (``None`` and empty ones skipped) replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 def workspace_client(
@@ -119,10 +128,7 @@ class UnityCatalog:
     def _scrub(self, text: str) -> str:
         # The SDK appends its config (host, auth type, secrets masked) to 401/403 messages;
         # the host is named separately, so keep only the server's own message.
-        text = re.sub(r"\. Config: .*\Z", ".", text, flags=re.DOTALL)
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return scrub(re.sub(r"\. Config: .*\Z", ".", text, flags=re.DOTALL), self._secrets)
 
     def get(self, path: str, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """GET ``path``; raise :class:`Missing` on 404/501, :class:`Denied` on 403, else :class:`UnityCatalogError`."""
