@@ -702,7 +702,8 @@ def print_check_summary(result: Any) -> int:
     ]
     planned = result.job_def.asset_layer.asset_graph.asset_check_keys if result.job_def.asset_layer else set()
     evaluated = {e.asset_check_key for e in evaluations}
-    # A failed blocking check skips the checks that read its table: they count as not passed.
+    # A failed blocking check skips the steps (and so the checks) of the tables downstream of its table:
+    # they count as not passed.
     skipped = sorted(
         (key for key in planned if key not in evaluated), key=lambda k: (k.asset_key.to_user_string(), k.name)
     )
@@ -727,7 +728,7 @@ def print_check_summary(result: Any) -> int:
     failed_warnings = sum(1 for e in evaluations if not e.passed and e.severity.value != "ERROR")
     print(
         f"\n{len(evaluations) + len(skipped)} checks: {failed_errors} ERROR failed, {failed_warnings} WARN failed, "
-        f"{len(skipped)} skipped (a blocking check on a table they read failed)."
+        f"{len(skipped)} skipped (a blocking check on a table upstream failed)."
     )
     for evaluation in evaluations:
         if not evaluation.passed and evaluation.description:

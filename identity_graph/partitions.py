@@ -3,8 +3,9 @@
 import datetime as dt
 
 import dagster as dg
+from dagster._core.definitions.assets.definition.asset_spec import AssetExecutionType
 
-from identity_graph.model import EVENT_TABLES
+from identity_graph.model import EVENT_TABLES, TABLE_NAMES
 
 #: First day a partition exists for. Runs pick their days inside [EVENTS_START, yesterday].
 EVENTS_START = "2025-01-01"
@@ -23,20 +24,38 @@ PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
 exposures_for_responses = dg.TimeWindowPartitionMapping(start_offset=-MAX_ATTRIBUTION_DAYS, end_offset=0)
 
 
+def tables_written(run: dg.DagsterRun, instance: dg.DagsterInstance) -> list[str]:
+    """The tables ``run`` writes: the table outputs its execution plan materialises, in model
+    order. A table's step also runs its checks; in a run of checks alone the table output is not
+    executed, so such a run writes none. Empty when the plan cannot be read (a step launched
+    remotely without the run's storage)."""
+    if not run.execution_plan_snapshot_id:
+        return []
+    try:
+        plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+    except Exception:  # noqa: BLE001 - nothing to tell
+        return []
+    if plan is None:  # on a cluster, the step's instance holds no plan
+        return []
+    keys = None if run.step_keys_to_execute is None else set(run.step_keys_to_execute)
+    written = {
+        output.name
+        for step in plan.steps
+        if keys is None or step.key in keys
+        for output in step.outputs
+        if output.properties is not None
+        and output.properties.asset_execution_type == AssetExecutionType.MATERIALIZATION
+    }
+    return [table for table in TABLE_NAMES if table in written]
+
+
 def event_tables_without_days(run: dg.DagsterRun, instance: dg.DagsterInstance) -> list[str]:
     """The event tables ``run`` would write although it names no day (no partition tags): a
     launchpad run of a whole job, say. Empty when it names its days or writes no event table."""
     if any(tag in run.tags for tag in PARTITION_TAGS):
         return []
-    steps = run.step_keys_to_execute
-    if steps is None and run.execution_plan_snapshot_id:
-        try:
-            plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
-        except Exception:  # noqa: BLE001 - e.g. a step launched remotely without the run's storage: nothing to tell
-            return []
-        steps = plan.step_keys_to_execute or [step.key for step in plan.steps]
-    planned = set(steps or ())
-    return [table for table in EVENT_TABLES if table in planned]
+    written = set(tables_written(run, instance))
+    return [table for table in EVENT_TABLES if table in written]
 
 
 def run_last_day(tags: dict[str, str]) -> dt.date | None:

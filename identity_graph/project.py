@@ -18,7 +18,7 @@ from identity_graph.assets.engagement import ASSETS as ENGAGEMENT_ASSETS
 from identity_graph.assets.identity import ASSETS as IDENTITY_ASSETS
 from identity_graph.assets.measurement import ASSETS as MEASUREMENT_ASSETS
 from identity_graph.assets.resolution import ASSETS as RESOLUTION_ASSETS
-from identity_graph.checks.asset_checks import ASSET_CHECKS, PERMISSIONS_CHECK
+from identity_graph.checks.asset_checks import PERMISSIONS_CHECK
 from identity_graph.maintenance import maintenance_job, maintenance_schedule
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings
@@ -46,7 +46,7 @@ def located(assets: Sequence[Any], target: TargetSettings, location: TableLocati
             metadata["dagster/uri"] = Path(location.table_path(table)).as_uri()
         return spec.merge_attributes(metadata=metadata)
 
-    assets = dg.with_source_code_references(dg.map_asset_specs(locate, assets))
+    assets = dg.map_asset_specs(locate, assets)
     if target.git_url:
         assets = dg.link_code_references_to_git(
             assets,
@@ -57,6 +57,16 @@ def located(assets: Sequence[Any], target: TargetSettings, location: TableLocati
             ),
         )
     return assets
+
+
+def asks_only_the_catalog(run: dg.DagsterRun) -> bool:
+    """Whether ``run`` only verifies the target's permissions (the ``check_target``
+    job, or a run selecting permission checks alone): it asks the workspace's API and reads no
+    table, so its steps need no Spark and no cluster."""
+    if run.job_name == CHECK_TARGET_JOB:
+        return True
+    checks = run.asset_check_selection
+    return bool(checks) and not run.asset_selection and all(key.name == PERMISSIONS_CHECK for key in checks)
 
 
 def build_definitions(target: TargetSettings) -> dg.Definitions:
@@ -79,7 +89,7 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
         else:
             # On the cluster, the runtime's own session: no settings to pass.
             spark = LazyPySparkResource(spark_config={})
-            step_launcher = databricks.step_launcher(target.environment())
+            step_launcher = databricks.step_launcher(target.environment(), stays_here=asks_only_the_catalog)
             executor = dg.multiprocess_executor
         # Secrets as EnvVars, resolved when the resource starts; a profile by name; the default
         # chain with nothing (databricks-sdk finds the credentials). The host may come from a profile.
@@ -104,10 +114,9 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
     location = TableLocation(target.target, target.warehouse, target.catalog, target.schema)  # type: ignore[arg-type]
     catalog = CatalogAccess(location=location, **credentials)
     assets = located(assets, target, location)
-    permission_checks = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PERMISSIONS_CHECK]
+    permission_checks = [key for a in ALL_ASSETS for key in a.check_keys if key.name == PERMISSIONS_CHECK]
     return dg.Definitions(
         assets=assets,
-        asset_checks=ASSET_CHECKS,
         jobs=[
             dg.define_asset_job(
                 GENERATE_JOB,
@@ -123,6 +132,8 @@ def build_definitions(target: TargetSettings) -> dg.Definitions:
             dg.define_asset_job(
                 CHECK_TARGET_JOB,
                 selection=dg.AssetSelection.checks(*permission_checks),
+                # Its steps only ask the catalog's API (no Spark, no cluster run): one process is quickest.
+                executor_def=dg.in_process_executor,
                 description="Verify the target catalog's permissions for every table, without touching data.",
             ),
             maintenance_job,

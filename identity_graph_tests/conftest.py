@@ -135,7 +135,7 @@ def graph(spark, graph_instance, tmp_path_factory):
     import dagster as dg
     from filelock import FileLock
 
-    from identity_graph.checks.asset_checks import ASSET_CHECKS, PROFILE_CHECK
+    from identity_graph.checks.asset_checks import PROFILE_CHECK
     from identity_graph.definitions import ALL_ASSETS
     from identity_graph_tests.support.stored_graph import RANGE, RUN_CONFIG, SHARED_GRAPH_TAG, project_resources
 
@@ -144,9 +144,9 @@ def graph(spark, graph_instance, tmp_path_factory):
     warehouse, built = shared / "shared_graph", shared / "shared_graph.built"
     with FileLock(shared / "shared_graph.lock"):
         if not built.exists():
-            profiles = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PROFILE_CHECK]
+            profiles = [key for a in ALL_ASSETS for key in a.check_keys if key.name == PROFILE_CHECK]
             result = dg.materialize(
-                [*ALL_ASSETS, *ASSET_CHECKS],
+                ALL_ASSETS,
                 selection=dg.AssetSelection.assets(*ALL_ASSETS) | dg.AssetSelection.checks(*profiles),
                 resources=project_resources(warehouse),
                 run_config=RUN_CONFIG,
@@ -165,14 +165,14 @@ def graph_profiles(graph, graph_instance):
     on the stored graph."""
     import dagster as dg
 
-    from identity_graph.checks.asset_checks import ASSET_CHECKS, PROFILE_CHECK
+    from identity_graph.checks.asset_checks import PROFILE_CHECK
     from identity_graph.definitions import ALL_ASSETS
     from identity_graph_tests.support.stored_graph import RANGE, SHARED_GRAPH_TAG, project_resources
 
     if not graph_instance.get_runs(filters=dg.RunsFilter(tags=SHARED_GRAPH_TAG)):
-        profiles = [key for c in ASSET_CHECKS for key in c.check_keys if key.name == PROFILE_CHECK]
+        profiles = [key for a in ALL_ASSETS for key in a.check_keys if key.name == PROFILE_CHECK]
         result = dg.materialize(
-            [*ALL_ASSETS, *ASSET_CHECKS],
+            ALL_ASSETS,
             selection=dg.AssetSelection.checks(*profiles),
             resources=project_resources(graph),
             tags={**RANGE, **SHARED_GRAPH_TAG},

@@ -5,14 +5,26 @@ clustering, columns) comes from the model through :func:`table_asset`.
 """
 
 import datetime as dt
+import inspect
 import json
+import os
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
+from pyspark.sql import DataFrame
 
+from identity_graph.checks.asset_checks import (
+    PERMISSIONS_CHECK,
+    DataCheck,
+    data_checks,
+    permission_result,
+    permission_spec,
+    run_data_checks,
+)
 from identity_graph.config import RunParameters
-from identity_graph.model import TABLE_NAMES, Table, table
+from identity_graph.model import EVENT_DATE, TABLE_NAMES, Table, table
 from identity_graph.partitions import DEFAULT_LAST_DAY, daily_partitions, run_last_day
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.delta_io_manager import REPLACES_TABLE
@@ -57,22 +69,130 @@ def table_metadata(declared: Table) -> dict[str, Any]:
 
 
 def table_asset(name: str, *, domain: str | None = None, pii: bool = False, **kwargs: Any) -> Any:
-    """``@dg.asset`` for the model's table ``name``: its family as group, its metadata, and
-    daily partitions (written in one run per range) when the model partitions it."""
+    """The model's table ``name`` as an asset (:func:`checked_asset`) with its checks: its family as
+    group, its metadata, and daily partitions (written in one run per range) when the model
+    partitions it."""
     declared = table(name)
     tags = {"domain": domain or declared.family, **({"pii": "synthetic"} if pii else {})}
     if declared.partition_column:
         kwargs.setdefault("partitions_def", daily_partitions)
         kwargs.setdefault("backfill_policy", dg.BackfillPolicy.single_run())
-    return dg.asset(
-        name=name,
-        group_name=declared.family,
-        kinds=KINDS,
-        owners=OWNERS,
-        tags=tags,
-        metadata=table_metadata(declared),
-        **kwargs,
+    return checked_asset(
+        name, data_checks(name), group_name=declared.family, tags=tags, metadata=table_metadata(declared), **kwargs
     )
+
+
+def checked_asset(
+    name: str,
+    checks: Sequence[DataCheck],
+    *,
+    permissions: bool = True,
+    group_name: str | None = None,
+    tags: dict[str, str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Callable[[Callable[..., DataFrame]], dg.AssetsDefinition]:
+    """A decorator making ``compute`` (which returns the table's DataFrame) one Dagster step that
+    verifies the target's permissions, writes the table and then checks it.
+
+    In the step, the blocking ``target_permissions`` check (with ``permissions``) asks the catalog
+    first, and a failure stops the step before anything is generated; the IO manager writes the
+    DataFrame; then the selected data ``checks`` read the stored table and their parents. The step
+    can be subset: a run of checks alone (``identity-graph check``, the UI's "Execute checks")
+    computes the selected checks on the stored tables without generating. One step per table keeps
+    a run to one remote run per table on the databricks target, whose step launcher ships each
+    step to the cluster.
+
+    ``compute`` needs ``spark`` and ``catalog`` among its parameters (the checks use them).
+    """
+
+    def decorate(compute: Callable[..., DataFrame]) -> dg.AssetsDefinition:
+        signature = inspect.signature(compute)
+        missing = {"context", "spark", "catalog"} - set(signature.parameters)
+        if missing:
+            raise TypeError(f"asset {name} needs the parameters {sorted(missing)} to run its checks")
+        source = inspect.getsourcefile(compute) or ""
+        references = dg.CodeReferencesMetadataValue(
+            code_references=[
+                dg.LocalFileCodeReference(
+                    file_path=os.path.abspath(source), line_number=compute.__code__.co_firstlineno
+                )
+            ]
+        )
+        specs = ([permission_spec(name)] if permissions else []) + [c.spec() for c in checks]
+        # (In a run of its checks alone, the IO manager hands the step None for each table input: the
+        # step does not generate, and its checks read the stored tables themselves.)
+
+        def step(context: dg.AssetExecutionContext, **arguments: Any) -> Iterator[Any]:
+            catalog, spark = arguments["catalog"], arguments["spark"]
+            # (context.asset_key is undefined in a run of the step's checks alone.)
+            key = dg.AssetKey(name)
+            writes = key in context.selected_asset_keys
+            if permissions and dg.AssetCheckKey(key, PERMISSIONS_CHECK) in context.selected_asset_check_keys:
+                verified = permission_result(catalog, name)
+                yield verified
+                if writes and not verified.passed:
+                    # Nothing is generated, and the tables downstream are not built on a missing table.
+                    raise dg.Failure(
+                        description=f"{name} was not generated: the target cannot take it.\n{verified.description}"
+                    )
+            if writes:
+                yield dg.Output(compute(context, **arguments), output_name=name)
+            yield from run_data_checks(context, name, checks, catalog.location, spark)
+
+        # Dagster reads the step's inputs, config and resources from the parameters of ``compute``; a
+        # table input may be None (in a run of the step's checks alone, which never calls ``compute``).
+        annotations = {
+            k: (v | None if v is DataFrame else v) for k, v in compute.__annotations__.items() if k != "return"
+        }
+        step.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[
+                p.replace(annotation=annotations.get(p.name, p.annotation)) for p in signature.parameters.values()
+            ],
+            return_annotation=inspect.Signature.empty,
+        )
+        step.__annotations__ = annotations
+        step.__name__ = step.__qualname__ = name
+        step.__module__ = compute.__module__
+        return dg.multi_asset(
+            name=name,
+            outs={
+                name: dg.AssetOut(
+                    is_required=False,
+                    description=inspect.getdoc(compute),
+                    group_name=group_name,
+                    kinds=KINDS,
+                    owners=OWNERS,
+                    tags=tags,
+                    metadata={**(metadata or {}), "dagster/code_references": references},
+                )
+            },
+            check_specs=specs,
+            can_subset=True,
+            **kwargs,
+        )(step)
+
+    return decorate
+
+
+def stored_days(
+    context: dg.AssetExecutionContext, catalog: CatalogAccess, spark: LazyPySparkResource, table: str, days_before: int
+) -> DataFrame:
+    """The stored rows of the event table ``table`` on this run's days and the ``days_before`` days
+    before them (its asset input declares that partition mapping, as ``Nothing``: a run of the
+    step's checks alone has no days for Dagster to map)."""
+    location, session = catalog.location, spark.spark_session
+    if not location.is_stored(session, table):
+        raise dg.Failure(
+            description=f"Upstream table {location.table_name(table)} is not stored"
+            + ("" if location.managed else f" at {location.table_path(table)}")
+            + f"; materialise {table} first (or include it in the selection).",
+        )
+    window = context.partition_time_window
+    first, end = (window.start.date() - dt.timedelta(days=days_before)).isoformat(), window.end.date().isoformat()
+    context.log.info(f"Reading {location.where(table)} for {first} … {end} (end exclusive)")
+    frame = location.read(session, table)
+    return frame.where((frame[EVENT_DATE] >= first) & (frame[EVENT_DATE] < end))
 
 
 class Requested(NamedTuple):
@@ -147,7 +267,7 @@ def requested(
         metadata["config"] = dg.MetadataValue.json(config.model_dump())
     if whole and context.assets_def.partitions_def is not None:
         metadata[REPLACES_TABLE] = True
-    context.add_output_metadata(metadata)
+    context.add_output_metadata(metadata, output_name=table)
     return Requested(params, config)
 
 

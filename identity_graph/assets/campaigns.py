@@ -8,7 +8,7 @@ from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from identity_graph.assets import requested, table_asset
+from identity_graph.assets import requested, stored_days, table_asset
 from identity_graph.assets.config import CampaignsConfig, OutcomesConfig, ResponsesConfig
 from identity_graph.generation.campaigns import (
     generate_campaign_assignments,
@@ -92,7 +92,11 @@ def campaign_exposures(
     )
 
 
-@table_asset("response_events", ins={"campaign_exposures": dg.AssetIn(partition_mapping=exposures_for_responses)})
+@table_asset(
+    "response_events",
+    # Read by the step itself (stored_days): a run of its checks alone has no days to map.
+    ins={"campaign_exposures": dg.AssetIn(dagster_type=dg.Nothing, partition_mapping=exposures_for_responses)},
+)
 def response_events(
     context: dg.AssetExecutionContext,
     config: ResponsesConfig,
@@ -100,7 +104,6 @@ def response_events(
     step_launcher: StepLauncherParam,
     generation: GenerationSettings,
     catalog: CatalogAccess,
-    campaign_exposures: DataFrame,
     campaigns: DataFrame,
     audience_attributes: DataFrame,
     audience_truth: DataFrame,
@@ -123,7 +126,7 @@ def response_events(
     )
     return generate_response_events(
         spark.spark_session,
-        campaign_exposures,
+        stored_days(context, catalog, spark, "campaign_exposures", MAX_ATTRIBUTION_DAYS),
         campaigns,
         audience_attributes,
         audience_truth,

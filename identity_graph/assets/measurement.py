@@ -9,7 +9,7 @@ from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from identity_graph.assets import requested, table_asset, whole_graph
+from identity_graph.assets import requested, stored_days, table_asset, whole_graph
 from identity_graph.assets.config import AudienceTruthConfig
 from identity_graph.config import ResponsesConfig, RunParameters
 from identity_graph.generation.conversions import (
@@ -19,7 +19,7 @@ from identity_graph.generation.conversions import (
 )
 from identity_graph.model import EVENT_DATE
 from identity_graph.model.tables import RESPONSE_EVENTS
-from identity_graph.partitions import exposures_for_responses, partition_days
+from identity_graph.partitions import MAX_ATTRIBUTION_DAYS, exposures_for_responses, partition_days
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.delta_io_manager import REPLACES_TABLE
@@ -72,14 +72,15 @@ def responses_recorded(
     if whole_graph(context) and context.assets_def.partitions_def is not None:
         # A new graph: older days belong to the graph it replaces (as for every event table).
         metadata[REPLACES_TABLE] = True
-    context.add_output_metadata(metadata)
+    context.add_output_metadata(metadata, output_name=table)
     return params, config
 
 
 @table_asset(
     "conversion_truth",
     ins={
-        "campaign_exposures": dg.AssetIn(partition_mapping=exposures_for_responses),
+        # Read by the step itself (stored_days): a run of its checks alone has no days to map.
+        "campaign_exposures": dg.AssetIn(dagster_type=dg.Nothing, partition_mapping=exposures_for_responses),
         "response_events": dg.AssetIn(dagster_type=dg.Nothing),
     },
 )
@@ -89,7 +90,6 @@ def conversion_truth(
     step_launcher: StepLauncherParam,
     generation: GenerationSettings,
     catalog: CatalogAccess,
-    campaign_exposures: DataFrame,
     audience_attributes: DataFrame,
     audience_truth: DataFrame,
     identity_mappings: DataFrame,
@@ -103,7 +103,7 @@ def conversion_truth(
     context.log.info(f"Recording why each conversion of {days[0]} … {days[-1]} happened (seed {params.seed})")
     return generate_conversion_truth(
         spark.spark_session,
-        campaign_exposures,
+        stored_days(context, catalog, spark, "campaign_exposures", MAX_ATTRIBUTION_DAYS),
         audience_attributes,
         audience_truth,
         identity_mappings,

@@ -11,7 +11,7 @@ from identity_graph.assets import requested, table_asset
 from identity_graph.assets.config import ObservationsConfig
 from identity_graph.generation.common import conform
 from identity_graph.generation.observations import generate_identity_observations, generate_identity_truth
-from identity_graph.model.tables import IDENTITY_OBSERVATIONS, RESOLUTION_BASELINE
+from identity_graph.model.tables import IDENTITY_OBSERVATIONS, IDENTITY_TRUTH, RESOLUTION_BASELINE
 from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.settings import GenerationSettings
@@ -69,7 +69,8 @@ def identity_truth(
     config = ObservationsConfig.from_recorded(record.get("config"))
     params = generation.parameters(dt.date.fromisoformat(settings["end_date"]), settings)
     context.add_output_metadata(
-        {"generation": dg.MetadataValue.json(settings), "config": dg.MetadataValue.json(config.model_dump())}
+        {"generation": dg.MetadataValue.json(settings), "config": dg.MetadataValue.json(config.model_dump())},
+        output_name=IDENTITY_TRUTH.name,
     )
     return generate_identity_truth(spark.spark_session, households, individuals, identity_mappings, config, params)
 
@@ -97,7 +98,9 @@ def resolution_baseline(
         f"({rounds} rounds); pairwise precision {scores.pairwise_precision:.3f}, recall "
         f"{scores.pairwise_recall:.3f}, F1 {scores.pairwise_f1:.3f}; B-cubed F1 {scores.bcubed_f1:.3f}"
     )
-    context.add_output_metadata({**scores.as_dict(), "propagation_rounds": rounds})
+    context.add_output_metadata(
+        {**scores.as_dict(), "propagation_rounds": rounds}, output_name=RESOLUTION_BASELINE.name
+    )
     return conform(clusters, RESOLUTION_BASELINE)
 
 

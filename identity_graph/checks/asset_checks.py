@@ -1,21 +1,17 @@
 """Asset checks: the target's permissions, and the data contract's invariants on every table.
 
-The permission, primary-key and foreign-key checks are blocking: when one fails, the
-assets downstream of its table do not build on it in the same run (and, in a run of
-checks alone, the checks reading that table are skipped). The other invariants report
-at ERROR severity without blocking. Counts and distributions are compared with the config
-the table's generating write recorded in its Delta commit (not with the Dagster instance's
-materialisations, so tables written from another instance are checked against their own
-config); distribution checks report as WARN. Every check reads the stored Delta table through
-the IO manager, so the same checks run after a materialisation and alone (the
-``check_identity_graph`` job, ``identity-graph check``).
+The permission, primary-key and foreign-key checks are blocking: when one fails, its
+table's step fails and the assets downstream of the table do not build on it in the same
+run. The other invariants report at ERROR severity without blocking. Counts and
+distributions are compared with the config the table's generating write recorded in its
+Delta commit (not with the Dagster instance's materialisations, so tables written from
+another instance are checked against their own config); distribution checks report as WARN.
+Every check reads the stored Delta tables, so the same checks run after a materialisation
+and alone (the ``check_identity_graph`` job, ``identity-graph check``).
 
-The data checks are declared once, as data (:data:`DATA_CHECKS`). The checks of one table
-that read the same parent tables run as one Dagster step (a subsettable multi-asset check)
-that loads the table and those parents once. Dagster gates a step on its parents' blocking
-checks as a whole, so grouping by parent set keeps exactly the checks skipped before
-when a parent's blocking check fails. The permission checks read no table and run on the
-host without Spark: they stay one step per table.
+The data checks are declared once, as data (:data:`DATA_CHECKS`). They run in their table's
+asset step (:func:`identity_graph.assets.checked_asset`): the permission check before the
+table is generated, the data checks (:func:`run_data_checks`) after it is written.
 """
 
 import math
@@ -25,7 +21,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from identity_graph.checks import integrity, noise
@@ -35,7 +31,7 @@ from identity_graph.config.engagement import AudienceConfig
 from identity_graph.config.identity import DemographicsConfig, HouseholdsConfig, IdentifiersConfig
 from identity_graph.config.observations import ObservationsConfig
 from identity_graph.generation import random as R
-from identity_graph.model import EVENT_DATE, FOREIGN_KEYS, TABLE_NAMES, TABLES, ForeignKey, Table
+from identity_graph.model import EVENT_DATE, FOREIGN_KEYS, TABLES, ForeignKey, Table
 from identity_graph.model import table as declared
 from identity_graph.model import tables as M
 from identity_graph.model.vocabularies import (
@@ -49,7 +45,6 @@ from identity_graph.model.vocabularies import (
 from identity_graph.partitions import EVENTS_START, daily_partitions
 from identity_graph.profiles import PROFILES, Profile, responses_by_propensity_decile
 from identity_graph.resources.catalog import CatalogAccess
-from identity_graph.resources.databricks import StepLauncherParam
 from identity_graph.resources.location import TableLocation
 
 PERMISSIONS_CHECK = "target_permissions"
@@ -85,7 +80,7 @@ class CheckContext:
     generating write recorded in its Delta commit (:meth:`TableLocation.recorded`), read when a
     rule first asks for it and at most once per step."""
 
-    dagster: dg.AssetCheckExecutionContext
+    dagster: dg.AssetExecutionContext
     location: TableLocation
     spark: LazyPySparkResource
     _records: dict[str, dict[str, Any] | None] = field(default_factory=dict, repr=False)
@@ -149,92 +144,102 @@ class DataCheck:
         )
 
 
-# -- one step per table and parent set ------------------------------------------------------
+# -- the checks of a table, run in its asset's step ---------------------------------------
 
 
-def check_step(table: str, parents: Sequence[str], checks: Sequence[DataCheck]) -> dg.AssetChecksDefinition:
-    """One Dagster step running ``checks`` (all on ``table``, all reading exactly ``parents``).
+def data_checks(table: str) -> list[DataCheck]:
+    """The data checks of ``table``, in order of declaration."""
+    return [c for c in DATA_CHECKS if c.table == table]
 
-    Only the checks selected for the run are computed. A rule that raises does not stop the
+
+def read_stored(location: TableLocation, spark: SparkSession, table: str) -> DataFrame:
+    """The stored table, every partition of it: what its checks read."""
+    if not location.is_stored(spark, table):
+        raise dg.Failure(
+            description=f"{location.table_name(table)} is not stored"
+            + ("" if location.managed else f" at {location.table_path(table)}")
+            + f"; materialise {table} first (or include it in the selection) before checking it."
+        )
+    return location.read(spark, table)
+
+
+def run_data_checks(
+    context: dg.AssetExecutionContext,
+    table: str,
+    checks: Sequence[DataCheck],
+    location: TableLocation,
+    spark: LazyPySparkResource,
+) -> Iterator[dg.AssetCheckResult]:
+    """The results of the ``checks`` of ``table`` selected for the run, on the stored tables.
+
+    Each table a check reads is read once (every stored partition: checks see the whole table,
+    after a run writing a few days as after a whole graph). A rule that raises does not stop the
     others: their results are reported, then the step fails naming the checks that errored.
     """
-    name = f"{table}_checks" + "".join(f"__{p}" for p in parents)
-    # Checks are unpartitioned, so Dagster hands each partitioned input over with every stored
-    # partition, in a run of checks alone and after a run writing a few days alike: a parent read
-    # for one run's days alone would make older rows look orphaned.
-    ins = {t: dg.AssetIn(key=dg.AssetKey(t)) for t in (table, *parents)}
+    selected = [c for c in checks if c.key in context.selected_asset_check_keys]
+    if not selected:
+        return
+    given = CheckContext(context, location, spark)
+    frames: dict[str, DataFrame] = {}
 
-    @dg.multi_asset_check(
-        name=name,
-        specs=[c.spec() for c in checks],
-        ins=ins,
-        can_subset=True,
-        description=f"The checks of {table}"
-        + (f" that read {', '.join(parents)}." if parents else " that read it alone."),
-    )
-    def _step(
-        context: dg.AssetCheckExecutionContext,
-        step_launcher: StepLauncherParam,
-        catalog: CatalogAccess,
-        spark: LazyPySparkResource,
-        **tables: DataFrame,
-    ) -> Iterator[dg.AssetCheckResult]:
-        given = CheckContext(context, catalog.location, spark)
-        errors: list[tuple[DataCheck, Exception]] = []
-        for check in checks:
-            if check.key not in context.selected_asset_check_keys:
-                continue
-            try:
-                verdict = check.rule(given, tables[table], *(tables[p] for p in check.parents))
-            except Exception as error:  # noqa: BLE001 - reported below, after the other checks' results
-                context.log.error(f"{table}.{check.name} raised {type(error).__name__}: {error}")
-                errors.append((check, error))
-                continue
-            yield check.result(verdict)
-        if errors:
-            raise dg.Failure(
-                description=f"{len(errors)} check(s) of {table} raised: " + ", ".join(c.name for c, _ in errors)
-            ) from errors[0][1]
+    def stored(name: str) -> DataFrame:
+        if name not in frames:
+            frames[name] = read_stored(location, spark.spark_session, name)
+        return frames[name]
 
-    return _step
-
-
-def check_steps(checks: Sequence[DataCheck]) -> list[dg.AssetChecksDefinition]:
-    """``checks`` as one step per (table, set of parent tables), in order of first declaration."""
-    groups: dict[tuple[str, tuple[str, ...]], list[DataCheck]] = {}
-    for check in checks:
-        groups.setdefault((check.table, tuple(sorted(set(check.parents)))), []).append(check)
-    return [check_step(table, parents, members) for (table, parents), members in groups.items()]
+    context.log.info(f"Checking {location.table_name(table)}: {len(selected)} check(s)")
+    errors: list[tuple[DataCheck, Exception]] = []
+    for check in selected:
+        try:
+            verdict = check.rule(given, stored(table), *(stored(p) for p in check.parents))
+        except dg.Failure:
+            raise
+        except Exception as error:  # noqa: BLE001 - reported below, after the other checks' results
+            context.log.error(f"{table}.{check.name} raised {type(error).__name__}: {error}")
+            errors.append((check, error))
+            continue
+        yield check.result(verdict)
+    if errors:
+        raise dg.Failure(
+            description=f"{len(errors)} check(s) of {table} raised: " + ", ".join(c.name for c, _ in errors)
+        ) from errors[0][1]
 
 
 # -- the permission check --------------------------------------------------------------
 
 
-def permission_check(table: str) -> dg.AssetChecksDefinition:
-    """The blocking ``target_permissions`` check of ``table``: asks the catalog, reads no data."""
+def permission_spec(table: str) -> dg.AssetCheckSpec:
+    """The ``target_permissions`` check of ``table``: asks the catalog, reads no data.
 
-    @dg.asset_check(
-        asset=dg.AssetKey(table),
-        name=PERMISSIONS_CHECK,
-        blocking=True,
+    Not blocking for Dagster: its table's step itself stops before generating when it fails (so
+    nothing downstream is built on the table), while a run of permission checks alone reports every
+    table's instead of skipping the tables downstream of a failed one.
+    """
+    return dg.AssetCheckSpec(
+        PERMISSIONS_CHECK,
+        asset=table,
         description="The target catalog lets this identity write the table: every missing privilege is "
-        "listed with the statement that grants it. Runs that write tables also verify this before generating.",
+        "listed with the statement that grants it. Verified before the table is written; when it fails, "
+        "the table is not generated.",
     )
-    def _check(context: dg.AssetCheckExecutionContext, catalog: CatalogAccess) -> dg.AssetCheckResult:
-        report = catalog.verify([table])
-        return dg.AssetCheckResult(
-            passed=report.ok,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=report.describe(),
-            metadata={
-                "location": report.location,
-                "checked": dg.MetadataValue.json(list(report.checked)),
-                "missing": dg.MetadataValue.md(report.markdown()),
-                "statements": dg.MetadataValue.json(list(report.statements())),
-            },
-        )
 
-    return _check
+
+def permission_result(catalog: CatalogAccess, table: str) -> dg.AssetCheckResult:
+    """The ``target_permissions`` result of ``table``: what the catalog lets this identity do."""
+    report = catalog.verify([table])
+    return dg.AssetCheckResult(
+        asset_key=table,
+        check_name=PERMISSIONS_CHECK,
+        passed=report.ok,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=report.describe(),
+        metadata={
+            "location": report.location,
+            "checked": dg.MetadataValue.json(list(report.checked)),
+            "missing": dg.MetadataValue.md(report.markdown()),
+            "statements": dg.MetadataValue.json(list(report.statements())),
+        },
+    )
 
 
 # -- keys ------------------------------------------------------------------------------
@@ -1057,11 +1062,3 @@ DATA_CHECKS: tuple[DataCheck, ...] = (
     ),
     *(profile(table, entry) for table, entry in PROFILES.items()),
 )  # fmt: skip
-
-
-def build_asset_checks() -> list[dg.AssetChecksDefinition]:
-    """Every asset check of the graph: a permission step per table, then the data checks' steps."""
-    return [*(permission_check(t) for t in TABLE_NAMES), *check_steps(DATA_CHECKS)]
-
-
-ASSET_CHECKS = build_asset_checks()

@@ -22,6 +22,7 @@ import dagster as dg
 from pydantic import Field
 
 from identity_graph.model import TABLE_NAMES
+from identity_graph.partitions import tables_written
 from identity_graph.resources.databricks import on_databricks_cluster
 from identity_graph.resources.location import TableLocation
 from identity_graph.resources.permissions import (
@@ -201,16 +202,9 @@ def _run_lock(run_id: str) -> Iterator[None]:
 
 
 def tables_written_by_run(context: dg.InitResourceContext) -> list[str]:
-    """The tables the run's asset steps will write: its execution plan's steps named after a table.
-
-    A run of checks alone writes nothing, so it needs no preflight (its permission checks
-    report instead).
-    """
+    """The tables the run writes (:func:`tables_written`): a run of checks alone writes none, so
+    it needs no preflight (its permission checks report instead)."""
     run, instance = context.run, context.instance
-    if run is None or instance is None or not run.execution_plan_snapshot_id:
+    if run is None or instance is None:
         return []
-    plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
-    steps = {step.key for step in plan.steps}
-    if run.step_keys_to_execute is not None:
-        steps &= set(run.step_keys_to_execute)
-    return [table for table in TABLE_NAMES if table in steps]
+    return tables_written(run, instance)

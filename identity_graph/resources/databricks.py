@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,12 +304,17 @@ class DatabricksSettings:
         return {"DATABRICKS_HOST": self.host, **target_environment}
 
     def step_launcher(
-        self, target_environment: Mapping[str, str], package_root: str | None = None
+        self,
+        target_environment: Mapping[str, str],
+        package_root: str | None = None,
+        stays_here: Callable[[dg.DagsterRun], bool] | None = None,
     ) -> dg.ResourceDefinition:
         """dagster-databricks' ``databricks_pyspark_step_launcher`` for these settings.
 
         ``target_environment`` (the ``IDENTITY_GRAPH_*`` settings) is exported on the
-        cluster so that the rebuilt resources there name the same catalog and schema.
+        cluster so that the rebuilt resources there name the same catalog and schema. In a
+        run for which ``stays_here`` is true (one that only asks the catalog, needing no
+        Spark), the resource is ``None``: its steps run in the Dagster process, no cluster run.
         """
         from dagster_databricks import databricks_pyspark_step_launcher
 
@@ -355,7 +360,19 @@ class DatabricksSettings:
 
         with_secrets = databricks_pyspark_step_launcher.configured(launcher_config, config_schema=secret_schema)
         # The host is not a secret, and may come from a profile rather than DATABRICKS_HOST.
-        return with_secrets.configured({"databricks_host": self.host, **self.credentials()})
+        launcher = with_secrets.configured({"databricks_host": self.host, **self.credentials()})
+        if stays_here is None:
+            return launcher
+
+        def launch_unless_here(context: dg.InitResourceContext) -> Any:
+            if context.dagster_run is not None and stays_here(context.dagster_run):
+                return None
+            return launcher.resource_fn(context)
+
+        # The same configuration (and its mapping to the launcher's) as the launcher itself.
+        return dg.ResourceDefinition(
+            resource_fn=launch_unless_here, config_schema=launcher.config_schema, description=launcher.description
+        )
 
 
 def staged_package() -> str:

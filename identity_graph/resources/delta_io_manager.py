@@ -119,9 +119,7 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         return self.catalog.location
 
     def _read(self, table: str) -> DataFrame:
-        reader = self.spark.spark_session.read.format("delta")
-        where = self.location
-        return reader.table(where.table_identifier(table)) if where.managed else reader.load(where.table_path(table))
+        return self.location.read(self.spark.spark_session, table)
 
     def _create_schema(self, table: str) -> None:
         """Create the table's schema when it is missing (Unity Catalog)."""
@@ -342,7 +340,18 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         return rows[0].asDict(recursive=True)
 
     # -- reading -------------------------------------------------------------------
-    def load_input(self, context: dg.InputContext) -> DataFrame:
+    @staticmethod
+    def _step_writes(context: dg.InputContext) -> bool:
+        """Whether the step taking this input writes its table (else it runs the table's checks alone)."""
+        step = context.step_context
+        assets_def = step.job_def.asset_layer.get_assets_def_for_node(step.node_handle)
+        # In a subset, the step's assets definition holds the selected assets only.
+        return assets_def is None or bool(assets_def.keys)
+
+    def load_input(self, context: dg.InputContext) -> DataFrame | None:
+        if not self._step_writes(context):
+            # A table's step running its checks alone does not generate: its checks read what they need.
+            return None
         table = self._table(context)
         where = self.location
         location = where.where(table)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from identity_graph.resources.permissions import quote_identifier
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,11 @@ class TableLocation:
         ):
             return json.loads(row["userMetadata"]).get("recorded")
         return None
+
+    def read(self, spark: SparkSession, table: str) -> DataFrame:
+        """The stored table, all of it."""
+        reader = spark.read.format("delta")
+        return reader.table(self.table_identifier(table)) if self.managed else reader.load(self.table_path(table))
 
     def is_stored(self, spark: SparkSession, table: str) -> bool:
         """Whether the table has been written yet: its ``_delta_log`` locally, the table in Unity Catalog."""

@@ -11,14 +11,14 @@ import dagster as dg
 import pytest
 from pyspark.sql import functions as F
 
-from identity_graph.checks.asset_checks import ASSET_CHECKS, DATA_CHECKS, PERMISSIONS_CHECK
+from identity_graph.checks.asset_checks import DATA_CHECKS, PERMISSIONS_CHECK
 from identity_graph.config.identity import HouseholdsConfig
 from identity_graph.definitions import ALL_ASSETS
 from identity_graph.resources.databricks import STEP_LAUNCHER
 from identity_graph.resources.location import TableLocation
 from identity_graph_tests.support.stored_graph import RUN_CONFIG, TABLES, path, project_resources, read, versions
 
-EVERYTHING = [*ALL_ASSETS, *ASSET_CHECKS]
+EVERYTHING = ALL_ASSETS
 
 
 @pytest.fixture
@@ -450,11 +450,10 @@ def test_a_failing_blocking_check_stops_the_assets_downstream(spark, graph_insta
     assert versions(spark, copy)["audience_attributes"] == before["audience_attributes"] + 1
 
 
-def test_a_failed_key_check_skips_only_the_checks_reading_its_table(spark, graph_instance, copy):
-    """In a run of checks alone, a duplicated individual fails individuals' key check: the checks
-    reading individuals are skipped, and so are those reading a table whose check was skipped
-    (exposures' mapping_id reads identity_mappings); identity_mappings' own checks and exposures'
-    campaign check, which read no individuals, still run though they share their tables' steps."""
+def test_a_failed_key_check_skips_the_checks_of_the_tables_built_on_its_table(spark, graph_instance, copy):
+    """In a run of checks alone, a duplicated individual fails individuals' key check: the steps of
+    the tables downstream of individuals (identity_mappings, campaign_exposures) do not run, so
+    their checks are skipped; a table not built on individuals (campaigns) is still checked."""
     sql(spark, copy, "INSERT INTO {individuals} SELECT * FROM {individuals} WHERE individual_id = 7")
     keys = [
         ("individuals", "primary_key_unique"),
@@ -464,16 +463,17 @@ def test_a_failed_key_check_skips_only_the_checks_reading_its_table(spark, graph
         ("identity_mappings", "identifiers_per_individual"),
         ("campaign_exposures", "foreign_key_mapping_id"),
         ("campaign_exposures", "foreign_key_campaign_id"),
+        ("campaigns", "primary_key_unique"),
     ]
     result, found = run_checks(copy, graph_instance, *keys)
     assert not result.success
     assert {key: e.passed for key, e in found.items()} == {
         ("individuals", "primary_key_unique"): False,
-        ("identity_mappings", "primary_key_unique"): True,
-        ("identity_mappings", "first_seen_not_after_last_seen"): True,
-        ("identity_mappings", "identifiers_per_individual"): True,
-        ("campaign_exposures", "foreign_key_campaign_id"): True,
+        ("campaigns", "primary_key_unique"): True,
     }
+    assert found[("individuals", "primary_key_unique")].metadata["failing_rows"].value == 2
+    started = {e.step_key for e in result.all_events if e.is_step_start}
+    assert "campaigns" in started and not started & {"identity_mappings", "campaign_exposures"}, started
 
 
 def test_checks_after_a_one_day_run_read_every_stored_partition(spark, graph_instance, copy):
@@ -530,20 +530,16 @@ def test_a_check_that_raises_leaves_the_others_of_its_step_reported(spark, graph
     assert "1 check(s) of content_engagements raised: events_inside_window" in failure.step_failure_data.error.message
 
 
-def test_each_step_runs_the_checks_of_one_table_reading_the_same_parents():
-    """One step per (table, parent tables read) for the data checks, none shared with another; the
-    permission checks stay one step per table, without the step launcher (they run on the host)."""
-    permission_steps = [c for c in ASSET_CHECKS if {k.name for k in c.check_keys} == {PERMISSIONS_CHECK}]
-    data_steps = [c for c in ASSET_CHECKS if c not in permission_steps]
-    assert len(permission_steps) == len(TABLES) and all(len(c.check_keys) == 1 for c in permission_steps)
-    assert all(STEP_LAUNCHER not in c.required_resource_keys for c in permission_steps)
-    groups = set()
-    for step in data_steps:
-        assert step.can_subset and STEP_LAUNCHER in step.required_resource_keys
-        (group,) = {(s.asset_key, frozenset(d.asset_key for d in s.additional_deps)) for s in step.check_specs}
-        groups.add(group)
-    assert len(groups) == len(data_steps) == len({(c.table, frozenset(c.parents)) for c in DATA_CHECKS}) == 56
-    assert sum(len(c.check_keys) for c in ASSET_CHECKS) == 119
+def test_each_table_is_one_step_with_its_permission_and_data_checks():
+    """One step per table: the table's asset with its blocking permission check and every data check
+    of the table, subsettable (checks alone, or the asset alone), each on the step launcher."""
+    assert len(ALL_ASSETS) == len(TABLES)
+    for asset in ALL_ASSETS:
+        (table,) = [key.path[-1] for key in asset.keys]
+        assert asset.can_subset and STEP_LAUNCHER in asset.required_resource_keys
+        names = sorted(key.name for key in asset.check_keys)
+        assert names == sorted([PERMISSIONS_CHECK, *(c.name for c in DATA_CHECKS if c.table == table)])
+    assert sum(len(a.check_keys) for a in ALL_ASSETS) == 119
 
 
 # -- the target's permissions ---------------------------------------------------------------
@@ -556,7 +552,7 @@ def test_permission_checks_alone_report_every_table_and_the_remedy(tmp_path, gra
     result = dg.materialize(
         EVERYTHING,
         selection=dg.AssetSelection.checks(
-            *[k for c in ASSET_CHECKS for k in c.check_keys if k.name == "target_permissions"]
+            *[k for a in ALL_ASSETS for k in a.check_keys if k.name == "target_permissions"]
         ),
         resources=project_resources(warehouse),
         instance=graph_instance,
@@ -570,6 +566,37 @@ def test_permission_checks_alone_report_every_table_and_the_remedy(tmp_path, gra
         assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
         assert str(blocker) in evaluation.description
         assert value(evaluation, "statements"), evaluation.description
+
+
+def test_a_failed_permission_check_stops_its_table_before_it_is_generated(tmp_path):
+    """Past the run's preflight (recorded as passed, as the command line does after its own), a
+    table's step still asks the catalog first: with the warehouse under a regular file the households
+    step fails naming the problem, generates nothing, and individuals is not built on it."""
+    from identity_graph.resources.catalog import PREFLIGHT_OK, PREFLIGHT_TAG
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the warehouse should be")
+    result = dg.materialize(
+        EVERYTHING,
+        selection=["households", "individuals"],
+        resources=project_resources(blocker / "warehouse"),
+        run_config={"ops": {"households": {"config": {"num_households": 50}}}},
+        tags={PREFLIGHT_TAG: PREFLIGHT_OK},
+        raise_on_error=False,
+    )
+    assert not result.success and not result.get_asset_materialization_events()
+    (evaluation,) = [
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.asset_check_evaluation_data.check_name == "target_permissions"
+    ]
+    assert not evaluation.passed and evaluation.asset_key == dg.AssetKey("households")
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_key == "households"
+    message = failure.step_failure_data.error.message
+    assert "households was not generated: the target cannot take it" in message and str(blocker) in message
+    assert "individuals" not in {e.step_key for e in result.all_events if e.is_step_start}
 
 
 def test_preflight_fails_the_run_before_any_table_is_generated(spark, graph_instance, copy):

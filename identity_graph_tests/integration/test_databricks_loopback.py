@@ -25,11 +25,10 @@ from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._serdes import serialize_value
 
 from identity_graph import model
-from identity_graph.config import HouseholdsConfig, RunParameters
-from identity_graph.generation import generate_households
-from identity_graph.project import GENERATE_JOB
-from identity_graph_tests.support.fingerprint import fingerprint
+from identity_graph.project import ALL_ASSETS, GENERATE_JOB
+from identity_graph_tests.support.fingerprint import fingerprints
 from identity_graph_tests.support.loopback_databricks import LoopbackDatabricks
+from identity_graph_tests.support.stored_graph import RANGE, RUN_CONFIG, TABLES, read
 
 TOKEN = "dapi-TEST-SECRET-0123456789abcdef"
 SCOPE = "identity_graph"
@@ -73,7 +72,7 @@ def on_connect_server(url: str, expression: str, argument: str) -> Any:
     computed in a separate client process: this process keeps its classic session."""
     probe = (
         "import json, sys; from pyspark.sql import SparkSession; "
-        "from identity_graph_tests.support.fingerprint import fingerprint; "
+        "from identity_graph_tests.support.fingerprint import fingerprints; "
         f"s = SparkSession.builder.remote({url!r}).getOrCreate(); arg = sys.argv[1]; "
         f"print(json.dumps({expression}, default=str))"
     )
@@ -89,11 +88,6 @@ def remote_sql(url: str, statement: str) -> list:
     return on_connect_server(url, "[list(r) for r in s.sql(arg).collect()]", statement)
 
 
-def remote_fingerprint(url: str, table: str) -> list[str]:
-    """:func:`fingerprint` of a table on the Connect server, computed there."""
-    return on_connect_server(url, "fingerprint(s.table(arg))", table)
-
-
 def remote_layout(url: str, table: str) -> tuple[dict[str, Any], list[list[str]]]:
     """A table's ``DESCRIBE DETAIL`` and each commit's operation with its ``clusterBy``, oldest first, on the Connect server."""
     return on_connect_server(
@@ -104,7 +98,7 @@ def remote_layout(url: str, table: str) -> tuple[dict[str, Any], list[list[str]]
     )
 
 
-def execute(home: Path, *assets: str) -> tuple[dg.ExecuteJobResult, str]:
+def execute(home: Path, *assets: str, **kwargs: Any) -> tuple[dg.ExecuteJobResult, str]:
     """The generate job for ``assets`` as the UI launches it: reconstructable, each step in its own
     process. The result and the text of every event the instance stored."""
     recon = ReconstructableRepository.for_module(
@@ -112,22 +106,22 @@ def execute(home: Path, *assets: str) -> tuple[dg.ExecuteJobResult, str]:
     ).get_reconstructable_job(GENERATE_JOB)
     home.mkdir()
     with dg.DagsterInstance.local_temp(str(home)) as instance:
-        result = dg.execute_job(recon, instance=instance, asset_selection=[dg.AssetKey(a) for a in assets])
+        result = dg.execute_job(recon, instance=instance, asset_selection=[dg.AssetKey(a) for a in assets], **kwargs)
         events = "\n".join(serialize_value(record) for record in instance.all_logs(result.run_id))
     return result, events
 
 
-def test_steps_run_remotely_through_the_real_step_launcher(spark, workspace, connect_url, tmp_path):
-    """households and its checks, each launched by dagster-databricks to the loopback workspace and run
-    there by the launcher's own entry point from the shipped package alone; the stored table equals a
-    local generation; the token reaches the cluster only through the secret scope, and never a log."""
-    result, events = execute(tmp_path / "home", "households")
+def test_the_whole_graph_runs_remotely_through_the_real_step_launcher(spark, graph, workspace, connect_url, tmp_path):
+    """Every table and every check of the shared graph's run, as the UI launches it: one step per
+    table (the table with its checks), each launched by dagster-databricks to the loopback workspace
+    and run there by the launcher's own entry point from the shipped package alone. The tables equal
+    the local run's; the token reaches the cluster only through the secret scope, and never a log."""
+    result, events = execute(tmp_path / "home", *TABLES, run_config=RUN_CONFIG, tags=RANGE)
     assert result.success
     steps = {e.step_key for e in result.all_events if e.is_step_success}
-    assert steps == {"households", "households_checks", "households_target_permissions"}
-    # One remote run per step that reads or writes tables (the permission check asks the catalog from
-    # the host), each run to success by the entry point unzipping the shipped package.
-    assert len(workspace.runs) == 2
+    assert steps == set(TABLES)
+    # One remote run per step, each to success by the entry point unzipping the shipped package.
+    assert len(workspace.runs) == len(TABLES)
     for run in workspace.runs.values():
         assert run.state()["result_state"] == "SUCCESS", run.output()[-3000:]
         seen = run.seen()
@@ -144,20 +138,26 @@ def test_steps_run_remotely_through_the_real_step_launcher(spark, workspace, con
         (task,) = run.request["tasks"]
         assert task["spark_python_task"]["python_file"].endswith("databricks_step_main.py")
     assert "POST /api/2.2/jobs/runs/submit" in workspace.requests
-    table = f"spark_catalog.{workspace.schema}.households"
-    assert remote_fingerprint(connect_url, table) == fingerprint(
-        generate_households(spark, HouseholdsConfig(), RunParameters())
+    # Every check of every table was computed on the cluster, in its table's step, and passed.
+    checks = {(e.asset_check_evaluation_data.asset_key.path[-1], e.asset_check_evaluation_data.check_name): e.asset_check_evaluation_data
+              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}  # fmt: skip
+    assert len(checks) == sum(len(a.check_keys) for a in ALL_ASSETS), len(checks)
+    failed = {key: c.severity for key, c in checks.items() if not c.passed}
+    assert not [key for key, severity in failed.items() if severity == dg.AssetCheckSeverity.ERROR], failed
+    # The tables equal the shared graph's, generated in this process on the local target.
+    stored = on_connect_server(
+        connect_url,
+        "fingerprints({t: s.table(f'spark_catalog.{arg}.{t}') for t in " + repr(TABLES) + "})",
+        workspace.schema,
     )
-    # The remote step created the table with the model's liquid clustering, in one CREATE OR REPLACE
+    assert stored == fingerprints({t: read(spark, graph, t) for t in TABLES})
+    # The remote step created each table with the model's liquid clustering, in one CREATE OR REPLACE
     # TABLE … CLUSTER BY statement: no Delta partitions, no delta.autoOptimize.* properties.
-    detail, statements = remote_layout(connect_url, table)
+    detail, statements = remote_layout(connect_url, f"spark_catalog.{workspace.schema}.households")
     assert detail["clusteringColumns"] == list(model.table("households").cluster_by) == ["household_id"], detail
     assert detail["partitionColumns"] == [], detail
     assert not [key for key in detail["properties"] if key.startswith("delta.autoOptimize.")], detail
     assert statements == [["CREATE OR REPLACE TABLE AS SELECT", '["household_id"]']], statements
-    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
-              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}  # fmt: skip
-    assert checks and all(checks.values()), checks
     assert TOKEN not in events
     assert all(TOKEN not in run.output() for run in workspace.runs.values())
 
@@ -184,18 +184,22 @@ def test_the_command_line_runs_every_table_step_through_the_launcher(
     workspace, connect_url, tmp_path, monkeypatch, capsys
 ):
     """``identity-graph generate`` and ``check`` on the databricks target: the command line runs a
-    reconstructable job, so each table step (and each check step that reads tables) is launched to
-    the workspace, as from the UI."""
+    reconstructable job, so each table's step (its checks included) is launched to the workspace,
+    as from the UI; ``check --permissions-only`` asks the workspace from here, launching nothing."""
     from identity_graph import cli
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     assert cli.main(["generate", "--select", "households", "--households", "200"]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "households" in out and "200 rows" in out, out
-    assert len(workspace.runs) == 2
+    assert len(workspace.runs) == 1
     assert remote_sql(connect_url, f"SELECT count(*) FROM spark_catalog.{workspace.schema}.households") == [[200]]
     assert cli.main(["check", "--select", "households"]) == 0, capsys.readouterr().err
-    assert len(workspace.runs) == 3
+    assert len(workspace.runs) == 2
+    # Verifying the permissions asks the workspace's API from here: no cluster run.
+    assert cli.main(["check", "--permissions-only"]) == 0, capsys.readouterr().err
+    assert "target_permissions" in capsys.readouterr().out
+    assert len(workspace.runs) == 2
     assert all(run.state()["result_state"] == "SUCCESS" for run in workspace.runs.values())
 
 

@@ -28,7 +28,7 @@ from dagster_pyspark import LazyPySparkResource
 from dagster_pyspark.utils import build_pyspark_zip
 
 from identity_graph.maintenance import MAINTENANCE_JOB
-from identity_graph.project import CHECK_JOB, GENERATE_JOB, build_definitions
+from identity_graph.project import CHECK_JOB, CHECK_TARGET_JOB, GENERATE_JOB, asks_only_the_catalog, build_definitions
 from identity_graph.resources.catalog import PREFLIGHT_FAILED, PREFLIGHT_FAILURE_TAG, PREFLIGHT_TAG, CatalogAccess
 from identity_graph.resources.databricks import STEP_LAUNCHER, DatabricksSettings, on_databricks_cluster
 from identity_graph.resources.delta_io_manager import DeltaIOManager
@@ -111,21 +111,10 @@ def test_every_asset_step_goes_through_the_step_launcher(databricks_env):
         job = defs.resolve_job_def(job_name)
         plan = create_execution_plan(job)
         assets = {key.to_python_identifier() for key in job.asset_layer.asset_graph.get_all_asset_keys()}
-        launched = set()
-        for step in plan.steps:
-            keys = get_required_resource_keys_for_step(job, step, plan)
-            if STEP_LAUNCHER in keys:
-                launched.add(step.key)
-            if step.key.endswith("target_permissions"):
-                # Verifying privileges is an API call from the Dagster host, not Spark work.
-                assert STEP_LAUNCHER not in keys, step.key
-        if job_name == GENERATE_JOB:
-            assert assets == {t.replace("-", "_") for t in EXPECTED_TABLES}
-            assert assets <= launched, assets - launched
-        else:
-            # Every check that reads tables runs where the tables are: on the cluster.
-            reading = {s.key for s in plan.steps if not s.key.endswith("target_permissions")}
-            assert reading and reading == launched, reading ^ launched
+        launched = {s.key for s in plan.steps if STEP_LAUNCHER in get_required_resource_keys_for_step(job, s, plan)}
+        # One step per table, its checks included, each on the cluster: in a run of checks alone too.
+        assert assets == {t.replace("-", "_") for t in EXPECTED_TABLES}
+        assert launched == {s.key for s in plan.steps} == assets, launched ^ assets
     # Table maintenance runs its OPTIMIZE and VACUUM statements on the cluster too.
     maintenance = defs.resolve_job_def(MAINTENANCE_JOB)
     plan = create_execution_plan(maintenance)
@@ -178,6 +167,35 @@ def test_the_step_launcher_resolves_cluster_package_libraries_and_environment(da
         os.remove(archive)
     assert "identity_graph/definitions.py" in names and "identity_graph/generation/households.py" in names
     assert all(name.startswith("identity_graph/") and name.endswith(".py") for name in names), names
+
+
+def test_a_run_that_only_asks_the_catalog_launches_nothing(databricks_env):
+    """The permission job, and a run selecting permission checks alone, get no step launcher: their
+    steps ask the workspace's API from the Dagster host. A run with a data check or a table gets the
+    launcher. (The loopback test runs ``check --permissions-only`` and sees no cluster run.)"""
+    databricks_env(DATABRICKS_HOST=HOST, DATABRICKS_TOKEN=TOKEN)
+    defs = databricks_definitions()
+    permission = dg.AssetCheckKey(dg.AssetKey("households"), "target_permissions")
+    data = dg.AssetCheckKey(dg.AssetKey("households"), "primary_key_unique")
+    runs = {
+        "permission job": (dg.DagsterRun(job_name=CHECK_TARGET_JOB), True),
+        "permission checks alone": (
+            dg.DagsterRun(job_name=GENERATE_JOB, asset_selection=frozenset(), asset_check_selection={permission}),
+            True,
+        ),
+        "with a data check": (
+            dg.DagsterRun(job_name=CHECK_JOB, asset_selection=frozenset(), asset_check_selection={permission, data}),
+            False,
+        ),
+        "a table": (dg.DagsterRun(job_name=GENERATE_JOB, asset_selection={dg.AssetKey("households")}), False),
+        "the whole job": (dg.DagsterRun(job_name=GENERATE_JOB), False),
+    }
+    launcher = defs.resources[STEP_LAUNCHER]
+    for name, (run, stays) in runs.items():
+        assert asks_only_the_catalog(run) is stays, name
+        with dg.build_resources({STEP_LAUNCHER: launcher}, dagster_run=run) as built:
+            resource = getattr(built, STEP_LAUNCHER)
+            assert (resource is None) is stays, (name, resource)
 
 
 def test_an_existing_cluster_and_autoscaling_are_chosen_from_the_environment():

@@ -95,7 +95,7 @@ def test_cli_generates_and_checks_a_selection_and_a_duplicate_key_fails_the_chec
     assert lines[header + 3].split()[:2] == ["table", "check"] or not lines[header + 3].strip(), out
     summary = next(line for line in lines if " checks: " in line)
     assert summary.endswith(
-        "checks: 0 ERROR failed, 0 WARN failed, 0 skipped (a blocking check on a table they read failed)."
+        "checks: 0 ERROR failed, 0 WARN failed, 0 skipped (a blocking check on a table upstream failed)."
     ), out
     instance = dg.DagsterInstance.from_config(str(home))
     try:

@@ -10,8 +10,10 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from identity_graph.checks.asset_checks import PROFILE_CHECK, check_steps, profile
+from identity_graph.assets import checked_asset
+from identity_graph.checks.asset_checks import PROFILE_CHECK, profile
 from identity_graph.profiles import PROFILES, Profile, markdown_table, profile_households
+from identity_graph.resources.catalog import CatalogAccess
 from identity_graph.resources.databricks import STEP_LAUNCHER
 from identity_graph.resources.delta_io_manager import DeltaIOManager
 from identity_graph_tests.support.markdown_tables import number, rows_of
@@ -170,18 +172,6 @@ def test_a_profile_missing_its_column_fails_loudly(spark):
 # -- a failing profile is a failed warning ------------------------------------------------------
 
 
-@dg.asset
-def profiled_ok(spark: LazyPySparkResource) -> DataFrame:
-    """Ids 1..10, profiled by an entry that works."""
-    return spark.spark_session.range(1, 11)
-
-
-@dg.asset
-def profiled_broken(spark: LazyPySparkResource) -> DataFrame:
-    """Ids 1..10, profiled by an entry that asks Spark for a column the table lacks."""
-    return spark.spark_session.range(1, 11)
-
-
 def count_profile(frame: DataFrame, *others: DataFrame) -> str:
     """The row count as a one-row markdown table."""
     return markdown_table(["rows"], [[frame.count()]], left=0)
@@ -190,6 +180,18 @@ def count_profile(frame: DataFrame, *others: DataFrame) -> str:
 def missing_column_profile(frame: DataFrame) -> str:
     """A profile reading a column the table does not have: Spark raises."""
     return str(frame.select("no_such_column").collect())
+
+
+@checked_asset("profiled_ok", [profile("profiled_ok", Profile(count_profile))], permissions=False)
+def profiled_ok(context: dg.AssetExecutionContext, spark: LazyPySparkResource, catalog: CatalogAccess) -> DataFrame:
+    """Ids 1..10, profiled by an entry that works."""
+    return spark.spark_session.range(1, 11)
+
+
+@checked_asset("profiled_broken", [profile("profiled_broken", Profile(missing_column_profile))], permissions=False)
+def profiled_broken(context: dg.AssetExecutionContext, spark: LazyPySparkResource, catalog: CatalogAccess) -> DataFrame:
+    """Ids 1..10, profiled by an entry that asks Spark for a column the table lacks."""
+    return spark.spark_session.range(1, 11)
 
 
 def test_a_failing_profile_is_a_failed_warning_and_the_table_stays(spark, tmp_path):
@@ -203,10 +205,7 @@ def test_a_failing_profile_is_a_failed_warning_and_the_table_stays(spark, tmp_pa
         "io_manager": DeltaIOManager(spark=session, catalog=catalog),
         STEP_LAUNCHER: dg.ResourceDefinition.none_resource(),
     }
-    checks = check_steps(
-        [profile("profiled_ok", Profile(count_profile)), profile("profiled_broken", Profile(missing_column_profile))]
-    )
-    result = dg.materialize([profiled_ok, profiled_broken, *checks], resources=resources)
+    result = dg.materialize([profiled_ok, profiled_broken], resources=resources)
     assert result.success
     found = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
     assert (
@@ -223,9 +222,9 @@ def test_a_failing_profile_is_a_failed_warning_and_the_table_stays(spark, tmp_pa
 
 def test_every_table_of_the_graph_has_a_profile_check_and_only_those():
     """The registry names every table of the graph and needs only those; each is a WARN check."""
-    from identity_graph.checks.asset_checks import ASSET_CHECKS
+    from identity_graph.definitions import ALL_ASSETS
 
     assert set(PROFILES) == set(TABLES)
     assert all(set(entry.needs) <= set(TABLES) for entry in PROFILES.values())
-    keys = {key.asset_key.to_user_string() for c in ASSET_CHECKS for key in c.check_keys if key.name == PROFILE_CHECK}
+    keys = {key.asset_key.to_user_string() for a in ALL_ASSETS for key in a.check_keys if key.name == PROFILE_CHECK}
     assert keys == set(TABLES)

@@ -141,8 +141,10 @@ def test_every_table_carries_its_permission_key_and_foreign_key_checks():
     graph = defs.resolve_asset_graph()
     checks = {(key.asset_key.to_user_string(), key.name): graph.get(key) for key in graph.asset_check_keys}
     for table in EXPECTED_DEPS:
-        for name in ("target_permissions", "primary_key_unique"):
-            assert checks[(table, name)].blocking, (table, name)
+        assert checks[(table, "primary_key_unique")].blocking, table
+        # Not blocking for Dagster (a run of permission checks alone reports every table's): the
+        # table's step itself stops before generating when it fails (test_checks.py shows it).
+        assert not checks[(table, "target_permissions")].blocking, table
     # Every FK edge of the data model is a blocking check on the child table.
     edges = {(child.name, fk.table) for child, fk in FOREIGN_KEYS}
     assert {(child, parent) for child, parents in EXPECTED_DEPS.items() for parent in parents} - edges <= {

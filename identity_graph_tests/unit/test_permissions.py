@@ -807,7 +807,6 @@ def test_the_permission_asset_check_on_the_databricks_target_reports_every_grant
     the exact GRANT statements as metadata — never the token."""
     import dagster as dg
 
-    from identity_graph.checks.asset_checks import ASSET_CHECKS
     from identity_graph.definitions import ALL_ASSETS
     from identity_graph.resources.catalog import CatalogAccess
     from identity_graph.resources.location import TableLocation
@@ -825,7 +824,7 @@ def test_the_permission_asset_check_on_the_databricks_target_reports_every_grant
     catalog = CatalogAccess(location=TableLocation("databricks"), databricks_host=server.host, databricks_token=TOKEN)
     key = dg.AssetCheckKey(dg.AssetKey("households"), "target_permissions")
     result = dg.materialize(
-        [*ALL_ASSETS, *ASSET_CHECKS],
+        ALL_ASSETS,
         selection=dg.AssetSelection.checks(key),
         resources={**project_resources(tmp_path), "catalog": catalog},
         raise_on_error=False,
