@@ -25,10 +25,11 @@ from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._serdes import serialize_value
 
 from identity_graph import model
+from identity_graph.config import HouseholdsConfig, RunParameters
+from identity_graph.generation import generate_households
 from identity_graph.project import ALL_ASSETS, GENERATE_JOB
-from identity_graph_tests.support.fingerprint import fingerprints
+from identity_graph_tests.support.fingerprint import fingerprint
 from identity_graph_tests.support.loopback_databricks import LoopbackDatabricks
-from identity_graph_tests.support.stored_graph import RANGE, RUN_CONFIG, TABLES, read
 
 TOKEN = "dapi-TEST-SECRET-0123456789abcdef"
 SCOPE = "identity_graph"
@@ -111,55 +112,55 @@ def execute(home: Path, *assets: str, **kwargs: Any) -> tuple[dg.ExecuteJobResul
     return result, events
 
 
-def test_the_whole_graph_runs_remotely_through_the_real_step_launcher(spark, graph, workspace, connect_url, tmp_path):
-    """Every table and every check of the shared graph's run, as the UI launches it: one step per
-    table (the table with its checks), each launched by dagster-databricks to the loopback workspace
-    and run there by the launcher's own entry point from the shipped package alone. The tables equal
-    the local run's; the token reaches the cluster only through the secret scope, and never a log."""
-    result, events = execute(tmp_path / "home", *TABLES, run_config=RUN_CONFIG, tags=RANGE)
+def test_steps_run_remotely_through_the_real_step_launcher(spark, workspace, connect_url, tmp_path):
+    """households with its checks — one step — launched by dagster-databricks to the loopback workspace
+    and run there by the launcher's own entry point from the shipped package alone; the stored table
+    equals a local generation, every check of the table was computed there and passed; the token
+    reaches the cluster only through the secret scope, and never a log."""
+    result, events = execute(tmp_path / "home", "households")
     assert result.success
     steps = {e.step_key for e in result.all_events if e.is_step_success}
-    assert steps == set(TABLES)
-    # One remote run per step, each to success by the entry point unzipping the shipped package.
-    assert len(workspace.runs) == len(TABLES)
-    for run in workspace.runs.values():
-        assert run.state()["result_state"] == "SUCCESS", run.output()[-3000:]
-        seen = run.seen()
-        imported = seen["imported_from"]
-        assert imported.endswith("identity_graph/__init__.py") and not imported.startswith(str(ROOT)), imported
-        # The target's settings arrive as the launcher's environment, the token from the secret scope only.
-        assert seen["environment"] == {
-            "DATABRICKS_HOST": workspace.host,
-            "IDENTITY_GRAPH_TARGET": "databricks",
-            "IDENTITY_GRAPH_CATALOG": "spark_catalog",
-            "IDENTITY_GRAPH_SCHEMA": workspace.schema,
-        }, seen
-        assert seen["token_from_scope"], seen
-        (task,) = run.request["tasks"]
-        assert task["spark_python_task"]["python_file"].endswith("databricks_step_main.py")
+    assert steps == {"households"}
+    # One remote run for the table's step, to success by the entry point unzipping the shipped package.
+    (run,) = workspace.runs.values()
+    assert run.state()["result_state"] == "SUCCESS", run.output()[-3000:]
+    seen = run.seen()
+    imported = seen["imported_from"]
+    assert imported.endswith("identity_graph/__init__.py") and not imported.startswith(str(ROOT)), imported
+    # The target's settings arrive as the launcher's environment, the token from the secret scope only.
+    assert seen["environment"] == {
+        "DATABRICKS_HOST": workspace.host,
+        "IDENTITY_GRAPH_TARGET": "databricks",
+        "IDENTITY_GRAPH_CATALOG": "spark_catalog",
+        "IDENTITY_GRAPH_SCHEMA": workspace.schema,
+    }, seen
+    assert seen["token_from_scope"], seen
+    (task,) = run.request["tasks"]
+    assert task["spark_python_task"]["python_file"].endswith("databricks_step_main.py")
     assert "POST /api/2.2/jobs/runs/submit" in workspace.requests
-    # Every check of every table was computed on the cluster, in its table's step, and passed.
-    checks = {(e.asset_check_evaluation_data.asset_key.path[-1], e.asset_check_evaluation_data.check_name): e.asset_check_evaluation_data
-              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}  # fmt: skip
-    assert len(checks) == sum(len(a.check_keys) for a in ALL_ASSETS), len(checks)
-    failed = {key: c.severity for key, c in checks.items() if not c.passed}
-    assert not [key for key, severity in failed.items() if severity == dg.AssetCheckSeverity.ERROR], failed
-    # The tables equal the shared graph's, generated in this process on the local target.
-    stored = on_connect_server(
-        connect_url,
-        "fingerprints({t: s.table(f'spark_catalog.{arg}.{t}') for t in " + repr(TABLES) + "})",
-        workspace.schema,
+    table = f"spark_catalog.{workspace.schema}.households"
+    assert on_connect_server(connect_url, "fingerprints({'t': s.table(arg)})['t']", table) == fingerprint(
+        generate_households(spark, HouseholdsConfig(), RunParameters())
     )
-    assert stored == fingerprints({t: read(spark, graph, t) for t in TABLES})
-    # The remote step created each table with the model's liquid clustering, in one CREATE OR REPLACE
+    # Every check of the table (its permissions first) was computed in the step, on the cluster.
+    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}  # fmt: skip
+    assert set(checks) == {key.name for key in households_checks()} and all(checks.values()), checks
+    # The remote step created the table with the model's liquid clustering, in one CREATE OR REPLACE
     # TABLE … CLUSTER BY statement: no Delta partitions, no delta.autoOptimize.* properties.
-    detail, statements = remote_layout(connect_url, f"spark_catalog.{workspace.schema}.households")
+    detail, statements = remote_layout(connect_url, table)
     assert detail["clusteringColumns"] == list(model.table("households").cluster_by) == ["household_id"], detail
     assert detail["partitionColumns"] == [], detail
     assert not [key for key in detail["properties"] if key.startswith("delta.autoOptimize.")], detail
     assert statements == [["CREATE OR REPLACE TABLE AS SELECT", '["household_id"]']], statements
     assert TOKEN not in events
-    assert all(TOKEN not in run.output() for run in workspace.runs.values())
+    assert TOKEN not in run.output()
+
+
+def households_checks() -> set[dg.AssetCheckKey]:
+    """The check keys of the households asset."""
+    (asset,) = [a for a in ALL_ASSETS if dg.AssetKey("households") in a.keys]
+    return set(asset.check_keys)
 
 
 def test_a_failing_remote_step_reports_its_error_and_output(workspace, tmp_path):
