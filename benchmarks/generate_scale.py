@@ -5,7 +5,8 @@ Usage: python benchmarks/generate_scale.py [--days D] [N ...]   (default: 1000 1
 Each scale runs once in a fresh process (JVM start included) into a scratch
 warehouse; the tables of figures are printed as Markdown for BENCHMARKS.md: rows per
 table and wall time, then each table's step time and throughput (rows per second of its
-step, as the command's progress lines report them; the first step includes the JVM start).
+step, as the command's progress lines report them: a table's step writes it and runs its checks;
+the first step includes the JVM start).
 """
 
 from __future__ import annotations
