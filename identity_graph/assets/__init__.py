@@ -27,7 +27,7 @@ from identity_graph.config import RunParameters
 from identity_graph.model import EVENT_DATE, TABLE_NAMES, Table, table
 from identity_graph.partitions import DEFAULT_LAST_DAY, daily_partitions, run_last_day
 from identity_graph.resources.catalog import CatalogAccess
-from identity_graph.resources.delta_io_manager import REPLACES_TABLE
+from identity_graph.resources.delta_io_manager import REPLACES_TABLE, not_stored
 from identity_graph.resources.settings import GenerationSettings
 
 #: Every asset is computed by Spark and stored as Delta.
@@ -95,8 +95,8 @@ def checked_asset(
     """A decorator making ``compute`` (which returns the table's DataFrame) one Dagster step that
     verifies the target's permissions, writes the table and then checks it.
 
-    In the step, the blocking ``target_permissions`` check (with ``permissions``) asks the catalog
-    first, and a failure stops the step before anything is generated; the IO manager writes the
+    In the step, the ``target_permissions`` check (with ``permissions``) asks the catalog first,
+    and a failure stops the step before anything is generated; the IO manager writes the
     DataFrame; then the selected data ``checks`` read the stored table and their parents. The step
     can be subset: a run of checks alone (``identity-graph check``, the UI's "Execute checks")
     computes the selected checks on the stored tables without generating. One step per table keeps
@@ -183,11 +183,7 @@ def stored_days(
     step's checks alone has no days for Dagster to map)."""
     location, session = catalog.location, spark.spark_session
     if not location.is_stored(session, table):
-        raise dg.Failure(
-            description=f"Upstream table {location.table_name(table)} is not stored"
-            + ("" if location.managed else f" at {location.table_path(table)}")
-            + f"; materialise {table} first (or include it in the selection).",
-        )
+        raise not_stored(location, table)
     window = context.partition_time_window
     first, end = (window.start.date() - dt.timedelta(days=days_before)).isoformat(), window.end.date().isoformat()
     context.log.info(f"Reading {location.where(table)} for {first} … {end} (end exclusive)")

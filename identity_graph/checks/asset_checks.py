@@ -1,8 +1,8 @@
 """Asset checks: the target's permissions, and the data contract's invariants on every table.
 
-The permission, primary-key and foreign-key checks are blocking: when one fails, its
-table's step fails and the assets downstream of the table do not build on it in the same
-run. The other invariants report at ERROR severity without blocking. Counts and
+The primary-key and foreign-key checks are blocking: when one fails, its table's step fails
+and the assets downstream of the table do not build on it in the same run; a failed
+permission check stops its table's step before the table is generated. The other invariants report at ERROR severity without blocking. Counts and
 distributions are compared with the config the table's generating write recorded in its
 Delta commit (not with the Dagster instance's materialisations, so tables written from
 another instance are checked against their own config); distribution checks report as WARN.
@@ -45,6 +45,7 @@ from identity_graph.model.vocabularies import (
 from identity_graph.partitions import EVENTS_START, daily_partitions
 from identity_graph.profiles import PROFILES, Profile, responses_by_propensity_decile
 from identity_graph.resources.catalog import CatalogAccess
+from identity_graph.resources.delta_io_manager import not_stored
 from identity_graph.resources.location import TableLocation
 
 PERMISSIONS_CHECK = "target_permissions"
@@ -155,11 +156,7 @@ def data_checks(table: str) -> list[DataCheck]:
 def read_stored(location: TableLocation, spark: SparkSession, table: str) -> DataFrame:
     """The stored table, every partition of it: what its checks read."""
     if not location.is_stored(spark, table):
-        raise dg.Failure(
-            description=f"{location.table_name(table)} is not stored"
-            + ("" if location.managed else f" at {location.table_path(table)}")
-            + f"; materialise {table} first (or include it in the selection) before checking it."
-        )
+        raise not_stored(location, table, "Table")
     return location.read(spark, table)
 
 

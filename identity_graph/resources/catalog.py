@@ -151,7 +151,7 @@ def preflight(context: dg.InitResourceContext, verify: Callable[[list[str]], Per
                 description=f"{tags.get(PREFLIGHT_FAILURE_TAG, 'The target could not be verified.')} "
                 "(The run's preflight failed in an earlier step; it is not asked again.)"
             )
-        tables = tables_written_by_run(context)
+        tables = tables_written(run, instance)
         started = time.monotonic()
         try:
             report = verify(tables)
@@ -199,12 +199,3 @@ def _run_lock(run_id: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def tables_written_by_run(context: dg.InitResourceContext) -> list[str]:
-    """The tables the run writes (:func:`tables_written`): a run of checks alone writes none, so
-    it needs no preflight (its permission checks report instead)."""
-    run, instance = context.run, context.instance
-    if run is None or instance is None:
-        return []
-    return tables_written(run, instance)

@@ -105,6 +105,15 @@ def recorded(context: dg.OutputContext) -> dict[str, Any]:
     return {key: metadata[key].value for key in RECORDED_METADATA if key in metadata}
 
 
+def not_stored(location: TableLocation, table: str, kind: str = "Upstream table") -> dg.Failure:
+    """The failure of a step that needs ``table`` before it is stored."""
+    return dg.Failure(
+        description=f"{kind} {location.table_name(table)} is not stored"
+        + ("" if location.managed else f" at {location.table_path(table)}")
+        + f"; materialise {table} first (or include it in the selection).",
+    )
+
+
 class DeltaIOManager(dg.ConfigurableIOManager):
     """Writes each asset as a Delta table and reads it back as a Spark DataFrame, at the
     catalog's location (the catalog's preflight has verified the run's tables by then)."""
@@ -356,11 +365,7 @@ class DeltaIOManager(dg.ConfigurableIOManager):
         where = self.location
         location = where.where(table)
         if not where.is_stored(self.spark.spark_session, table):
-            raise dg.Failure(
-                description=f"Upstream table {where.table_name(table)} is not stored"
-                + ("" if where.managed else f" at {location}")
-                + f"; materialise {context.asset_key.to_user_string()} first (or include it in the selection).",
-            )
+            raise not_stored(where, table)
 
         def read() -> DataFrame:
             frame = self._read(table)
